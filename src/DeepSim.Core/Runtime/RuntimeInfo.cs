@@ -1,0 +1,28 @@
+using static TorchSharp.torch;
+
+namespace DeepSim.Runtime;
+
+/// <summary>What the native runtime is and whether it computes.</summary>
+public sealed record RuntimeInfo(
+    string TorchSharpVersion,
+    string LibTorchFolder,
+    int Threads,
+    string? OmpWaitPolicy,
+    double ProbeResult)
+{
+    /// <summary>Loads libtorch if needed and computes sum(arange(1..100)) = 5050 with it.</summary>
+    public static RuntimeInfo Probe()
+    {
+        TorchRuntime.EnsureInitialized();
+        using var scope = NewDisposeScope();
+        var t = arange(1, 101, dtype: ScalarType.Float64);
+        var sum = t.sum().item<double>();
+        var asm = typeof(TorchSharp.torch).Assembly;
+        return new RuntimeInfo(
+            asm.GetName().Version?.ToString() ?? "unknown",
+            Path.GetDirectoryName(asm.Location) ?? string.Empty,
+            get_num_threads(),
+            TorchRuntime.GetNativeEnvironment("OMP_WAIT_POLICY"),
+            sum);
+    }
+}

@@ -1,0 +1,77 @@
+using System.Runtime.InteropServices;
+
+namespace DeepSim.Runtime;
+
+/// <summary>
+/// Prepares the native runtime before libtorch first loads. libgomp reads OMP_WAIT_POLICY once, when it
+/// initialises; on a 2-vCPU host its spinning worker threads can stall training for seconds per epoch.
+/// .NET's Environment.SetEnvironmentVariable does not reach native code on Linux, so libc's setenv is used.
+/// </summary>
+public static partial class TorchRuntime
+{
+    private static readonly Lock Gate = new();
+    private static bool _initialised;
+
+    /// <summary>True once <see cref="EnsureInitialized"/> has run in this process.</summary>
+    public static bool IsInitialized
+    {
+        get
+        {
+            lock (Gate)
+            {
+                return _initialised;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Sets OMP_WAIT_POLICY=PASSIVE (unless the user set it) and loads libtorch. Idempotent and thread-safe;
+    /// every entry point that touches TorchSharp calls it first.
+    /// </summary>
+    public static void EnsureInitialized()
+    {
+        lock (Gate)
+        {
+            if (_initialised)
+            {
+                return;
+            }
+
+            SetNativeEnvironmentDefault("OMP_WAIT_POLICY", "PASSIVE");
+            TorchSharp.torch.InitializeDeviceType(TorchSharp.DeviceType.CPU);
+            _initialised = true;
+        }
+    }
+
+    /// <summary>Value of a variable in the native (libc) environment, which is what libgomp reads.</summary>
+    public static string? GetNativeEnvironment(string name)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return Environment.GetEnvironmentVariable(name);
+        }
+
+        var p = getenv(name);
+        return p == IntPtr.Zero ? null : Marshal.PtrToStringUTF8(p);
+    }
+
+    private static void SetNativeEnvironmentDefault(string name, string value)
+    {
+        if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable(name)))
+        {
+            return;
+        }
+
+        Environment.SetEnvironmentVariable(name, value);
+        if (!OperatingSystem.IsWindows())
+        {
+            _ = setenv(name, value, 0);
+        }
+    }
+
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int setenv(string name, string value, int overwrite);
+
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial IntPtr getenv(string name);
+}
