@@ -100,7 +100,7 @@ public sealed class ImageLoader
                 continue;
             }
 
-            foreach (var result in ReadOne(reader, path, cancellationToken))
+            foreach (var result in ReadFile(reader, path, cancellationToken))
             {
                 yield return result;
             }
@@ -122,7 +122,8 @@ public sealed class ImageLoader
         }
     }
 
-    private static List<ImageLoadResult> ReadOne(IImageReader reader, string path, CancellationToken cancellationToken)
+    /// <summary>Reads one file with a single-file reader, turning every input problem into an <see cref="ImageLoadResult"/> error.</summary>
+    public static List<ImageLoadResult> ReadFile(IImageReader reader, string path, CancellationToken cancellationToken = default)
     {
         try
         {

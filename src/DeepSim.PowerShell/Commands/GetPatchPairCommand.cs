@@ -1,0 +1,132 @@
+using System.Management.Automation;
+using DeepSim.Imaging;
+using DeepSim.Patches;
+using DeepSim.PowerShell.Infrastructure;
+
+namespace DeepSim.PowerShell.Commands;
+
+/// <summary>
+/// <para type="synopsis">Samples matching and non-matching patch pairs from co-registered fixed/moving images, as the paper does.</para>
+/// <para type="description">For each fixed/moving image pair, Get-PatchPair samples Count positive pairs (the same centre in both images) with centres in a region of interest (by default "in or around the skull": bone-intensity voxels of the fixed image dilated by 3 voxels), and for each positive one negative pair: the same fixed patch with a moving patch from a random position outside the positive's 3x3 neighbourhood (or, with -NegativeSampling Neighbourhood, within -NegativeRadius of it: hard negatives). Patches never leave the image. Images of different size or geometry are refused (DeepSim does not resample silently). Image pairs come as -Fixed/-Moving or from the pipeline as objects with Fixed and Moving properties (Import-ImagePair); with -Seed, pair number i uses seed Seed + i, so a data set of many slices gives one reproducible stream of pairs.</para>
+/// </summary>
+/// <example>
+/// <code>$ct = Import-MedicalImage ./CT/2004.png; $mr = Import-MedicalImage ./MR/2004.png
+/// Get-PatchPair -Fixed $ct -Moving $mr -Count 2000 -Seed 42 | Group-Object Label</code>
+/// <para>The paper's training set from one CT/MR slice pair: 2,000 positives around the skull and 2,000 random negatives.</para>
+/// </example>
+/// <example>
+/// <code>$t1 = Import-MedicalImage ../shared/data/mr-t1-pd-slice/BrainT1Slice.png
+/// $pd = Import-MedicalImage ../shared/data/mr-t1-pd-slice/BrainProtonDensitySlice.png
+/// Get-PatchPair -Fixed $t1 -Moving $pd -Region Foreground -Count 500 -NegativeSampling Neighbourhood -NegativeRadius 20 -Seed 1</code>
+/// <para>T1 against PD has no bone: centres in the head (Otsu foreground), with hard negatives from within 20 pixels.</para>
+/// </example>
+[Cmdlet(VerbsCommon.Get, "PatchPair")]
+[OutputType(typeof(PatchPair))]
+public sealed class GetPatchPairCommand : DeepSimCmdlet
+{
+    private int _pairIndex;
+    private int _baseSeed;
+
+    #region Parameters
+
+    /// <summary>The fixed image (e.g. CT). Binds the Fixed property of piped objects.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNull]
+    public MedicalImage Fixed { get; set; } = null!;
+
+    /// <summary>The moving image (e.g. MR) on the same grid. Binds the Moving property of piped objects.</summary>
+    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNull]
+    public MedicalImage Moving { get; set; } = null!;
+
+    /// <summary>Side length of the square patches; odd. Default 17 (the paper's).</summary>
+    [Parameter]
+    public int PatchSize { get; set; } = 17;
+
+    /// <summary>Positive pairs per image pair; as many negatives are added. Default 2000.</summary>
+    [Parameter]
+    [ValidateRange(1, 10_000_000)]
+    public int Count { get; set; } = 2000;
+
+    /// <summary>Seed for reproducible sampling; without it a random seed is drawn and shown with -Verbose.</summary>
+    [Parameter]
+    public int? Seed { get; set; }
+
+    /// <summary>Where positive centres lie: Skull (default, bone of the fixed image dilated), Foreground (Otsu), All.</summary>
+    [Parameter]
+    public RegionKind Region { get; set; } = RegionKind.Skull;
+
+    /// <summary>Intensity threshold for the Skull or Foreground region, overriding the automatic one (300 HU for CT in Hounsfield units, else 80% of the range for Skull; Otsu for Foreground).</summary>
+    [Parameter]
+    public float? Threshold { get; set; }
+
+    /// <summary>Dilation of the skull region in voxels. Default 3.</summary>
+    [Parameter]
+    [ValidateRange(0, 100)]
+    public int DilationRadius { get; set; } = 3;
+
+    /// <summary>A mask image on the same grid; positive centres lie where it is non-zero. Overrides -Region.</summary>
+    [Parameter]
+    public MedicalImage? Mask { get; set; }
+
+    /// <summary>Random (the paper's, default) or Neighbourhood (hard negatives within -NegativeRadius).</summary>
+    [Parameter]
+    public NegativeSampling NegativeSampling { get; set; } = NegativeSampling.Random;
+
+    /// <summary>Radius for Neighbourhood negatives, in voxels. Default 40 (the evaluation's search radius).</summary>
+    [Parameter]
+    [ValidateRange(2, 10_000)]
+    public int NegativeRadius { get; set; } = 40;
+
+    #endregion
+
+    #region Overrides
+
+    /// <summary>Chooses the base seed.</summary>
+    protected override void BeginProcessing()
+    {
+        if (PatchSize < 1 || PatchSize % 2 == 0)
+        {
+            // The same for every image pair: a set-up mistake, so stop.
+            ThrowTerminating("InvalidPatchSize", ErrorCategory.InvalidArgument, PatchSize, $"Patch size {PatchSize} is invalid: it must be odd and positive (the paper uses 17).");
+        }
+
+        _baseSeed = Seed ?? Random.Shared.Next();
+        WriteVerbose($"Sampling with seed {_baseSeed}.");
+    }
+
+    /// <summary>Samples one image pair.</summary>
+    protected override void ProcessRecord()
+    {
+        var options = new PatchSamplingOptions
+        {
+            PatchSize = PatchSize,
+            Count = Count,
+            Seed = unchecked(_baseSeed + _pairIndex),
+            Region = Region,
+            Threshold = Threshold,
+            DilationRadius = DilationRadius,
+            Negatives = NegativeSampling,
+            NegativeRadius = NegativeRadius,
+        };
+        _pairIndex++;
+        IReadOnlyList<PatchPair> pairs;
+        try
+        {
+            pairs = PatchSampler.Sample(Fixed, Moving, options, Mask, StopToken);
+        }
+        catch (PatchSamplingException e)
+        {
+            WriteError(e.ErrorId, ErrorMapping.Category(e.Error), new ImagePair(Fixed.Name, Fixed, Moving), e.Message, e);
+            return;
+        }
+
+        WriteVerbose($"{Fixed.Name} / {Moving.Name}: {pairs.Count} pairs (seed {options.Seed}).");
+        foreach (var p in pairs)
+        {
+            WriteObject(p);
+        }
+    }
+
+    #endregion
+}

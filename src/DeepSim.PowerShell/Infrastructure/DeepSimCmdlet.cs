@@ -1,0 +1,169 @@
+using System.Management.Automation;
+
+namespace DeepSim.PowerShell.Infrastructure;
+
+/// <summary>
+/// Base of DeepSim's cmdlets: a cancellation token that Ctrl+C (StopProcessing) sets, error records with
+/// specific ids and real targets, and progress with a fixed activity id per cmdlet.
+/// </summary>
+public abstract class DeepSimCmdlet : PSCmdlet, IDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+    private bool _disposed;
+
+    /// <summary>Cancelled when the user presses Ctrl+C.</summary>
+    protected CancellationToken StopToken => _stop.Token;
+
+    /// <summary>The activity id of this cmdlet's progress records.</summary>
+    protected virtual int ProgressActivityId => Math.Abs(GetType().Name.GetHashCode(StringComparison.Ordinal) % 10000) + 1;
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (!_disposed)
+        {
+            _stop.Dispose();
+            _disposed = true;
+        }
+
+        GC.SuppressFinalize(this);
+    }
+
+    /// <inheritdoc />
+    protected override void StopProcessing()
+    {
+        _stop.Cancel();
+        base.StopProcessing();
+    }
+
+    /// <summary>Writes a non-terminating error.</summary>
+    protected void WriteError(string errorId, ErrorCategory category, object? target, string message, Exception? inner = null, string? recommendedAction = null)
+    {
+        var record = new ErrorRecord(inner ?? new InvalidOperationException(message), errorId, category, target);
+        record.ErrorDetails = new ErrorDetails(message);
+        if (recommendedAction is not null)
+        {
+            record.ErrorDetails.RecommendedAction = recommendedAction;
+        }
+
+        WriteError(record);
+    }
+
+    /// <summary>Stops the cmdlet with a terminating error.</summary>
+    protected void ThrowTerminating(string errorId, ErrorCategory category, object? target, string message, Exception? inner = null, string? recommendedAction = null)
+    {
+        var record = new ErrorRecord(inner ?? new InvalidOperationException(message), errorId, category, target);
+        record.ErrorDetails = new ErrorDetails(message);
+        if (recommendedAction is not null)
+        {
+            record.ErrorDetails.RecommendedAction = recommendedAction;
+        }
+
+        ThrowTerminatingError(record);
+    }
+
+    /// <summary>Writes a progress record of this cmdlet's activity.</summary>
+    protected void WriteProgress(string activity, string status, int percent, string? operation = null, int secondsRemaining = -1)
+    {
+        var record = new ProgressRecord(ProgressActivityId, activity, status)
+        {
+            PercentComplete = Math.Clamp(percent, 0, 100),
+            SecondsRemaining = secondsRemaining,
+        };
+        if (operation is not null)
+        {
+            record.CurrentOperation = operation;
+        }
+
+        WriteProgress(record);
+    }
+
+    /// <summary>Marks this cmdlet's progress bar completed.</summary>
+    protected void CompleteProgress(string activity)
+    {
+        WriteProgress(new ProgressRecord(ProgressActivityId, activity, "Done") { RecordType = ProgressRecordType.Completed });
+    }
+
+    /// <summary>Resolves a user path (relative to the current location, provider-qualified or not) to a file-system path.</summary>
+    protected string ResolveOutputPath(string path) => GetUnresolvedProviderPathFromPSPath(path);
+
+    /// <summary>
+    /// Runs <paramref name="work"/> on a worker thread while this pipeline thread turns the progress it reports into
+    /// progress records, so that a progress bar moves while native or parallel work runs and every Write* call stays
+    /// on the pipeline thread. Ctrl+C cancels the token; the worker is always awaited before this returns, so no
+    /// native work outlives the cmdlet. Exceptions from the work are rethrown unchanged.
+    /// </summary>
+    protected TResult RunWithProgress<TProgress, TResult>(
+        Func<IProgress<TProgress>, CancellationToken, TResult> work,
+        Func<TProgress, ProgressUpdate?> toUpdate)
+    {
+        using var queue = new System.Collections.Concurrent.BlockingCollection<TProgress>();
+        var reporter = new QueueProgress<TProgress>(queue);
+        var task = Task.Factory.StartNew(
+            () =>
+            {
+                try
+                {
+                    return work(reporter, StopToken);
+                }
+                finally
+                {
+                    queue.CompleteAdding();
+                }
+            },
+            CancellationToken.None,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default);
+        try
+        {
+            foreach (var item in queue.GetConsumingEnumerable())
+            {
+                // Keep only the newest report when the worker is faster than the host.
+                var latest = item;
+                while (queue.TryTake(out var newer))
+                {
+                    latest = newer;
+                }
+
+                if (toUpdate(latest) is { } u)
+                {
+                    WriteProgress(u.Activity, u.Status, u.Percent, u.Operation);
+                }
+            }
+        }
+        catch
+        {
+            _stop.Cancel();
+            try
+            {
+                task.Wait();
+            }
+            catch (AggregateException)
+            {
+                // The pipeline's own exception (stopped, host gone) is the one to report.
+            }
+
+            throw;
+        }
+
+        return task.GetAwaiter().GetResult();
+    }
+
+    /// <summary>One progress bar update.</summary>
+    protected sealed record ProgressUpdate(string Activity, string Status, int Percent, string? Operation = null);
+
+    private sealed class QueueProgress<T>(System.Collections.Concurrent.BlockingCollection<T> queue) : IProgress<T>
+    {
+        public void Report(T value)
+        {
+            try
+            {
+                queue.Add(value);
+            }
+            catch (InvalidOperationException)
+            {
+                // Adding completed: the report came after the work finished and is no longer wanted.
+            }
+        }
+    }
+}
