@@ -1,0 +1,27 @@
+@{
+    RootModule           = 'DeepSim.PowerShell.dll'
+    ModuleVersion        = '0.1.0'
+    GUID                 = '5f0b8f8e-2a77-4b8c-9a39-0d1c6b0e9a41'
+    Author               = 'DeepSim contributors'
+    CompanyName          = 'DeepSim'
+    Copyright            = '(c) DeepSim contributors. MIT licence.'
+    Description          = 'Learns and applies similarity metrics for multimodal medical images (CT against MR, T1 against PD) with TorchSharp: multimodal stacked denoising autoencoder pre-training, a patch-pair similarity network, the prediction-error protocol, and classical measures (NMI, MI, NCC, LCC, correlation ratio) behind one metric interface.'
+    PowerShellVersion    = '7.4'
+    CompatiblePSEditions = @('Core')
+    FormatsToProcess     = @('DeepSim.Format.ps1xml')
+    CmdletsToExport      = @(
+        'Get-DeepSimRuntime'
+        'Import-MedicalImage'
+        'Import-ImagePair'
+        'Get-PatchPair'
+    )
+    FunctionsToExport    = @()
+    AliasesToExport      = @()
+    VariablesToExport    = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags         = @('medical-imaging', 'registration', 'similarity', 'deep-learning', 'TorchSharp', 'CT', 'MR', 'NIfTI', 'DICOM')
+            ReleaseNotes = 'See CHANGELOG.md.'
+        }
+    }
+}

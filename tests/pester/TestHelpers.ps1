@@ -1,0 +1,7 @@
+# Shared by the Pester files: where the module and the shared data are.
+$script:ModuleManifest = if ($env:DEEPSIM_MODULE) { $env:DEEPSIM_MODULE } else { Join-Path $PSScriptRoot '../../out/DeepSim/DeepSim.psd1' }
+$script:DataRoot = if ($env:DEEPSIM_DATA) { $env:DEEPSIM_DATA } else { Join-Path $PSScriptRoot '../../../shared/data' }
+$script:HasData = Test-Path (Join-Path $script:DataRoot 'README.md')
+$script:InCi = $env:CI -eq 'true'
+if ($script:InCi -and -not $script:HasData) { throw "CI must have the shared data at $script:DataRoot." }
+$script:NoDataReason = "shared data not found at $script:DataRoot (set DEEPSIM_DATA)"
