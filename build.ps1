@@ -46,7 +46,7 @@ function Get-PwshCommand {
 function Invoke-Pwsh([string[]] $Arguments) {
     $cmd = Get-PwshCommand
     $rest = @($cmd | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive') + $Arguments
-    & $cmd[0] @rest
+    & $cmd[0] @rest | Out-Host
     return $LASTEXITCODE
 }
 
