@@ -6,8 +6,8 @@ public static class ImageReaders
     /// <summary>New instances of every shipped reader.</summary>
     public static IEnumerable<IImageReader> All()
     {
-        
-        
-        yield break;
+        yield return new Formats.NiftiReader();
+        yield return new Formats.MetaImageReader();
+        yield return new Formats.PngReader();
     }
 }
