@@ -1,0 +1,84 @@
+using DeepSim.Imaging;
+using DeepSim.Patches;
+
+namespace DeepSim.Similarity;
+
+/// <summary>
+/// The straightforward search: cut every candidate patch out and score the pairs with
+/// <see cref="ISimilarityMetric.ScorePairs"/>. It is the reference the fast paths are tested against, and a
+/// ready-made <see cref="ISimilarityMetric.ScoreSearchWindows"/> for a metric without a fast path.
+/// </summary>
+public static class SearchWindowScoring
+{
+    /// <summary>Copies the size x size patch centred at <paramref name="centre"/> (row-major) into a new array.</summary>
+    public static float[] ExtractPatch(MedicalImage image, PatchCenter centre, int size)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        var h = size / 2;
+        if (size < 1 || size % 2 == 0 || centre.X - h < 0 || centre.Y - h < 0 || centre.X + h >= image.SizeX || centre.Y + h >= image.SizeY || centre.Z < 0 || centre.Z >= image.SizeZ)
+        {
+            throw new ArgumentOutOfRangeException(nameof(centre), centre, $"A {size}x{size} patch at {centre} does not fit in {image}.");
+        }
+
+        var patch = new float[size * size];
+        var voxels = image.VoxelSpan;
+        var slice = image.SizeX * image.SizeY * centre.Z;
+        for (var r = 0; r < size; r++)
+        {
+            voxels.Slice(slice + ((centre.Y - h + r) * image.SizeX) + centre.X - h, size).CopyTo(patch.AsSpan(r * size));
+        }
+
+        return patch;
+    }
+
+    /// <summary>
+    /// Scores the search windows pair by pair (same contract and output layout as
+    /// <see cref="ISimilarityMetric.ScoreSearchWindows"/>), one query at a time.
+    /// </summary>
+    public static void ScoreByPairs(
+        ISimilarityMetric metric,
+        MedicalImage fixedImage,
+        MedicalImage movingImage,
+        IReadOnlyList<PatchCenter> centres,
+        int patchSize,
+        int radius,
+        Span<float> scores,
+        IProgress<int>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(metric);
+        var job = new SearchWindowJob(fixedImage, movingImage, centres, patchSize, radius, scores.Length);
+        var fixedRange = IntensityRange.Of(fixedImage);
+        var movingRange = IntensityRange.Of(movingImage);
+        var fixedSource = fixedImage.SourcePath ?? fixedImage.Name;
+        var movingSource = movingImage.SourcePath ?? movingImage.Name;
+        var w = job.Width;
+        var pairs = new PatchPair[w * w];
+        var buffer = new double[w * w];
+        for (var q = 0; q < centres.Count; q++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var c = centres[q];
+            var fixedPatch = ExtractPatch(fixedImage, c, patchSize);
+            for (var dy = -radius; dy <= radius; dy++)
+            {
+                for (var dx = -radius; dx <= radius; dx++)
+                {
+                    var mc = new PatchCenter(c.X + dx, c.Y + dy, c.Z);
+                    pairs[((dy + radius) * w) + dx + radius] = new PatchPair(
+                        fixedPatch, ExtractPatch(movingImage, mc, patchSize), patchSize,
+                        dx == 0 && dy == 0 ? PatchLabel.Match : PatchLabel.NonMatch,
+                        c, mc, fixedSource, movingSource, fixedRange, movingRange);
+                }
+            }
+
+            metric.ScorePairs(pairs, buffer, cancellationToken);
+            for (var k = 0; k < buffer.Length; k++)
+            {
+                scores[(q * w * w) + k] = (float)buffer[k];
+            }
+
+            progress?.Report(q + 1);
+        }
+    }
+}
