@@ -6,6 +6,9 @@ public sealed record PredictionErrorResult
     /// <summary>Metric name.</summary>
     public required string Metric { get; init; }
 
+    /// <summary>What the errors were measured on (an image name, or how many image pairs were pooled); null if not recorded.</summary>
+    public string? Source { get; init; }
+
     /// <summary>Number of queries.</summary>
     public int Count => Errors.Count;
 
