@@ -61,7 +61,11 @@ public sealed class MedicalImage
     /// <summary>Voxel spacing in millimetres (x, y, z).</summary>
     public double[] Spacing => [.. Geometry.Spacing];
 
-    /// <summary>Physical position of the first voxel's centre (x, y, z).</summary>
+    /// <summary>
+    /// Physical position of the first voxel's centre (x, y, z), in millimetres in DeepSim's patient coordinates:
+    /// LPS+ (x towards the patient's left, y posterior, z superior), as in DICOM and ITK. Readers of RAS formats
+    /// (NIfTI) negate x and y, as ITK does; MetaImage and DICOM are LPS already; PNG has no patient frame (origin 0).
+    /// </summary>
     public double[] Origin => [.. Geometry.Origin];
 
     /// <summary>Direction cosines, row-major 3x3; column j is the physical direction of index axis j.</summary>

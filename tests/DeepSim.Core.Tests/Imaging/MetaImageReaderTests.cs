@@ -181,6 +181,20 @@ public class MetaImageReaderTests
     }
 
     [Fact]
+    public void HeaderSizeInALocalFileCountsFromTheStartOfTheFile()
+    {
+        using var temp = new TempFolder();
+        var header = Encoding.ASCII.GetBytes("NDims = 2\nDimSize = 2 1\nHeaderSize = 100\nElementType = MET_UCHAR\nElementDataFile = LOCAL\n");
+        var bytes = new byte[102];
+        header.CopyTo(bytes, 0);
+        bytes[100] = 42;
+        bytes[101] = 43;
+        var path = temp.File("hs.mha");
+        File.WriteAllBytes(path, bytes);
+        Assert.Equal([42f, 43], Assert.Single(new MetaImageReader().Read(path)).GetVoxels());
+    }
+
+    [Fact]
     public void CrLfHeaderAndLocalData()
     {
         using var temp = new TempFolder();

@@ -10,24 +10,28 @@ public class NiftiReaderTests
 {
     /// <summary>Loads a NIfTI file with nibabel, dumps get_fdata() as float32 (x fastest) and prints shape, affine and statistics.</summary>
     private const string NibabelDump = """
-        import sys, json
+        import json
         import numpy as np
         import nibabel as nib
-        img = nib.load(sys.argv[1])
-        d = np.asarray(img.get_fdata(dtype=np.float64))
-        d.astype('<f4').ravel(order='F').tofile(sys.argv[2])
-        print(json.dumps({
-            "shape": list(img.shape),
-            "affine": img.affine.tolist(),
-            "sum": float(d.sum()), "min": float(d.min()), "max": float(d.max()),
-            "slope": None if img.dataobj.slope is None else float(img.dataobj.slope),
-            "inter": None if img.dataobj.inter is None else float(img.dataobj.inter),
-            "descrip": img.header['descrip'].tobytes().decode('latin1').rstrip('\x00'),
-        }))
+        def dump(path, out):
+            img = nib.load(path)
+            d = np.asarray(img.get_fdata(dtype=np.float64))
+            d.astype('<f4').ravel(order='F').tofile(out)
+            return {
+                "shape": list(img.shape),
+                "affine": img.affine.tolist(),
+                "sum": float(d.sum()), "min": float(d.min()), "max": float(d.max()),
+                "slope": None if img.dataobj.slope is None else float(img.dataobj.slope),
+                "inter": None if img.dataobj.inter is None else float(img.dataobj.inter),
+                "descrip": img.header['descrip'].tobytes().decode('latin1').rstrip('\x00'),
+            }
         """;
 
-    /// <summary>Writes a NIfTI file with nibabel from seeded random data: argv = path dtype endian slope inter mode dims.</summary>
-    private const string NibabelWrite = """
+    /// <summary>
+    /// Writes a NIfTI file with nibabel from seeded random data (argv = path dtype endian slope inter mode dims dump),
+    /// then loads it back with nibabel and dumps it like <see cref="NibabelDump"/>.
+    /// </summary>
+    private const string NibabelWrite = NibabelDump + "\n" + """
         import sys
         import numpy as np
         import nibabel as nib
@@ -70,6 +74,12 @@ public class NiftiReaderTests
             img.header.set_slope_inter(float(slope), float(inter))
         img.header['descrip'] = b'DeepSim test CT'
         nib.save(img, path)
+        print(json.dumps(dump(path, sys.argv[8])))
+        """;
+
+    private const string NibabelDumpMain = NibabelDump + "\n" + """
+        import sys
+        print(json.dumps(dump(sys.argv[1], sys.argv[2])))
         """;
 
     private static readonly string[] Nibabel = ["numpy", "nibabel"];
@@ -85,7 +95,8 @@ public class NiftiReaderTests
         var path = TestData.Require(Path.Combine("mni-templates-3d", name));
         using var temp = new TempFolder();
         var image = Assert.Single(new NiftiReader().Read(path));
-        var reference = CompareWithNibabel(image, path, temp);
+        var dump = temp.File("nibabel.f32");
+        var reference = CompareWithNibabel(image, PythonOracle.Run(NibabelDumpMain, Nibabel, path, dump), dump);
 
         // The documented conversion for these templates: RAS diag(-2,2,2) + (90,-126,-72) is LPS diag(2,-2,2)... as spacing 2, direction diag(1,-1,1).
         Assert.Equal([91, 109, 91], image.Size);
@@ -127,9 +138,10 @@ public class NiftiReaderTests
     {
         using var temp = new TempFolder();
         var path = temp.File("crafted" + extension);
-        PythonOracle.Run(NibabelWrite, Nibabel, path, dtype, endian, slope, inter, mode, dims);
+        var dump = temp.File("nibabel.f32");
+        var json = PythonOracle.Run(NibabelWrite, Nibabel, path, dtype, endian, slope, inter, mode, dims, dump);
         var image = Assert.Single(new NiftiReader().Read(path));
-        var reference = CompareWithNibabel(image, path, temp);
+        var reference = CompareWithNibabel(image, json, dump);
         Assert.Equal(endian == ">" ? "big-endian" : "little-endian", image.Metadata["NIfTI.ByteOrder"]);
         Assert.Equal(mode[..5], image.Metadata["NIfTI.GeometrySource"]);
         var expectScaling = double.Parse(slope, CultureInfo.InvariantCulture) != 0;
@@ -148,7 +160,7 @@ public class NiftiReaderTests
     {
         using var temp = new TempFolder();
         var path = temp.File("pixdim.nii");
-        PythonOracle.Run(NibabelWrite, Nibabel, path, "i2", "<", "0", "0", "none", "6,5,4");
+        PythonOracle.Run(NibabelWrite, Nibabel, path, "i2", "<", "0", "0", "none", "6,5,4", temp.File("nibabel.f32"));
         var image = Assert.Single(new NiftiReader().Read(path));
         Assert.Equal("pixdim", image.Metadata["NIfTI.GeometrySource"]);
         Assert.Equal(0.8, image.Spacing[0], 6);
@@ -375,10 +387,8 @@ public class NiftiReaderTests
         Assert.ThrowsAny<OperationCanceledException>(() => new NiftiReader().Read(path, new CancellationToken(canceled: true)));
     }
 
-    private static JsonElement CompareWithNibabel(MedicalImage image, string path, TempFolder temp)
+    private static JsonElement CompareWithNibabel(MedicalImage image, string json, string dump)
     {
-        var dump = temp.File("nibabel.f32");
-        var json = PythonOracle.Run(NibabelDump, Nibabel, path, dump);
         var reference = JsonDocument.Parse(json).RootElement;
         var shape = reference.GetProperty("shape").EnumerateArray().Select(e => e.GetInt32()).ToList();
         while (shape.Count < 3)

@@ -67,7 +67,7 @@ internal sealed class MetaImageHeader
     /// <summary>CompressedDataSize when given.</summary>
     public long? CompressedSize { get; private set; }
 
-    /// <summary>HeaderSize: bytes to skip before the data, -1 for "data at the end of the file", 0 when absent.</summary>
+    /// <summary>HeaderSize: absolute byte offset of the data in the data file, -1 for "data at the end of the file", 0 when absent.</summary>
     public long HeaderSkip { get; private set; }
 
     /// <summary>LOCAL or the data file name as written.</summary>

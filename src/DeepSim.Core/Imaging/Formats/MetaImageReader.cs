@@ -10,8 +10,9 @@ namespace DeepSim.Imaging.Formats;
 /// <remarks>
 /// <para>Supported: NDims 1-3; ElementType MET_UCHAR, MET_CHAR, MET_USHORT, MET_SHORT, MET_UINT, MET_INT, MET_ULONG and
 /// MET_LONG (4 bytes, as MetaIO defines them), MET_ULONG_LONG, MET_LONG_LONG, MET_FLOAT, MET_DOUBLE; byte order from
-/// BinaryDataByteOrderMSB or ElementByteOrderMSB; HeaderSize (bytes skipped at the start of a separate data file, or
-/// after the header text of a LOCAL file; -1 = the data are the last bytes of the file); CompressedDataSize.
+/// BinaryDataByteOrderMSB or ElementByteOrderMSB; HeaderSize (as MetaIO reads it: the data start at that absolute byte
+/// offset of the data file, which for a LOCAL file counts from the start of the .mha; -1 = the data are the last bytes
+/// of the file); CompressedDataSize.
 /// Multi-channel (ElementNumberOfChannels &gt; 1), ASCII data and per-slice data file lists are
 /// <see cref="ImageReadError.UnsupportedEncoding"/>.</para>
 /// <para>Geometry: spacing from ElementSpacing (else ElementSize, else 1), origin from Offset / Origin / Position,
@@ -67,7 +68,7 @@ public sealed class MetaImageReader : IImageReader
         }
         else
         {
-            start = (header.IsLocal ? header.HeaderEnd : 0) + header.HeaderSkip;
+            start = header.HeaderSkip > 0 ? header.HeaderSkip : header.IsLocal ? header.HeaderEnd : 0;
         }
 
         float[] voxels;

@@ -14,7 +14,8 @@ namespace DeepSim.Imaging.Formats;
 /// doubles are rounded to float32). RGB, complex, binary and float128 data are rejected as
 /// <see cref="ImageReadError.UnsupportedEncoding"/> naming the datatype.</para>
 /// <para>Intensity scaling: when scl_slope is finite and non-zero, each voxel becomes raw * scl_slope + scl_inter
-/// (scl_inter taken as 0 when not finite), computed in double and rounded to float32; both stored values are kept in
+/// (scl_inter taken as 0 when not finite), computed in double from the raw value as float32 (exact for integers up to
+/// 2^24) and rounded to float32; both stored values are kept in
 /// <see cref="MedicalImage.Metadata"/> (NIfTI.scl_slope, NIfTI.scl_inter) together with NIfTI.ScalingApplied.</para>
 /// <para>Dimensions: 1-, 2- and 3-D images. An image with more than one volume (dim[4..7] &gt; 1, e.g. fMRI) is rejected as
 /// <see cref="ImageReadError.UnsupportedEncoding"/>: DeepSim compares single volumes and does not silently pick one.</para>

@@ -31,7 +31,7 @@ public sealed class PngReader : IImageReader
     /// <inheritdoc />
     public bool CanRead(string path, ReadOnlySpan<byte> head) =>
         head.StartsWith(Signature) ||
-        (head.Length < Signature.Length && path.EndsWith(".png", StringComparison.OrdinalIgnoreCase));
+        (head.Length > 0 && head.Length < Signature.Length && path.EndsWith(".png", StringComparison.OrdinalIgnoreCase));
 
     /// <inheritdoc />
     public IReadOnlyList<MedicalImage> Read(string path, CancellationToken cancellationToken = default)
