@@ -22,7 +22,7 @@ def read_input(description):
     return args, cfg, fixed, moving, centres
 
 
-def report(peer, pairs, seconds, scores, args):
+def report(peer, pairs, seconds, cpu_seconds, scores, args):
     if args.scores:
         np.asarray(scores, dtype=np.float32).tofile(args.scores)
     print(json.dumps({
@@ -30,5 +30,7 @@ def report(peer, pairs, seconds, scores, args):
         "pairs": pairs,
         "seconds": seconds,
         "usPerPair": seconds * 1e6 / pairs,
+        "cpuSeconds": cpu_seconds,
+        "cpuUsPerPair": cpu_seconds * 1e6 / pairs,
         "numpy": np.__version__,
     }))
