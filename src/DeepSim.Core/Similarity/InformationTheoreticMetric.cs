@@ -19,6 +19,12 @@ public abstract class InformationTheoreticMetric : ClassicalSimilarityMetric
     /// <summary>How intensities are quantised.</summary>
     public HistogramBinning Binning { get; }
 
+    /// <summary>
+    /// Largest table of per-position moving bins (per-patch binning) the search may allocate; above it, candidates
+    /// are quantised on the fly (slower, same scores).
+    /// </summary>
+    internal long PerPatchTableLimitBytes { get; init; } = 512L * 1024 * 1024;
+
     /// <summary>The score from the fixed, moving and joint entropies (nats).</summary>
     protected abstract double Combine(double fixedEntropy, double movingEntropy, double jointEntropy);
 
@@ -64,19 +70,9 @@ public abstract class InformationTheoreticMetric : ClassicalSimilarityMetric
         var r = job.Radius;
         var table = Entropy.NLogNTable(n);
         var fixedVoxels = job.Fixed.GetVoxels();
-        var movingVoxels = job.Moving.GetVoxels();
-
-        // Image or fixed range: quantise the moving image once; per-patch range: quantise each candidate.
-        byte[]? movingBins = null;
-        Quantizer fixedImageQuantizer = default;
-        if (Binning.Mode != IntensityRangeMode.PerPatch)
-        {
-            var (mMin, mMax) = job.Moving.GetRange();
-            var (fMin, fMax) = job.Fixed.GetRange();
-            fixedImageQuantizer = Binning.QuantizerFor(fMin, fMax);
-            movingBins = new byte[movingVoxels.Length];
-            Binning.QuantizerFor(mMin, mMax).Bin(movingVoxels, movingBins);
-        }
+        var (fMin, fMax) = job.Fixed.GetRange();
+        var fixedImageQuantizer = Binning.QuantizerFor(fMin, fMax);
+        var moving = MovingPatchBins.Build(job, Binning, MaxDegreeOfParallelism, PerPatchTableLimitBytes, cancellationToken);
 
         job.ForEachQuery(
             MaxDegreeOfParallelism,
@@ -85,8 +81,13 @@ public abstract class InformationTheoreticMetric : ClassicalSimilarityMetric
             {
                 var c = job.Centres[q];
                 job.CopyPatch(fixedVoxels, job.PatchOrigin(c.X, c.Y, c.Z), s.Patch);
-                var (pMin, pMax) = Quantizer.RangeOf(s.Patch);
-                var qf = movingBins is null ? new Quantizer(pMin, pMax, bins) : fixedImageQuantizer;
+                var qf = fixedImageQuantizer;
+                if (Binning.Mode == IntensityRangeMode.PerPatch)
+                {
+                    var (pMin, pMax) = Quantizer.RangeOf(s.Patch);
+                    qf = new Quantizer(pMin, pMax, bins);
+                }
+
                 Array.Clear(s.MarginalCounts);
                 for (var i = 0; i < n; i++)
                 {
@@ -95,70 +96,14 @@ public abstract class InformationTheoreticMetric : ClassicalSimilarityMetric
                     s.MarginalCounts[a]++;
                 }
 
-                var fixedSum = 0.0;
-                foreach (var count in s.MarginalCounts)
-                {
-                    fixedSum += table[count];
-                }
-
-                var hf = Entropy.FromSumNLogN(fixedSum, n);
-                Array.Clear(s.MarginalCounts);
+                var hf = Entropy.FromCounts(s.MarginalCounts, n);
                 var outBase = q * w * w;
                 for (var dy = -r; dy <= r; dy++)
                 {
                     for (var dx = -r; dx <= r; dx++)
                     {
-                        var origin = job.PatchOrigin(c.X + dx, c.Y + dy, c.Z);
-                        ReadOnlySpan<byte> mb;
-                        if (movingBins is null)
-                        {
-                            job.CopyPatch(movingVoxels, origin, s.Patch);
-                            var (mMin, mMax) = Quantizer.RangeOf(s.Patch);
-                            new Quantizer(mMin, mMax, bins).Bin(s.Patch, s.MovingBins);
-                            mb = s.MovingBins;
-                        }
-                        else
-                        {
-                            for (var row = 0; row < job.PatchSize; row++)
-                            {
-                                movingBins.AsSpan(origin + (row * job.SizeX), job.PatchSize).CopyTo(s.MovingBins.AsSpan(row * job.PatchSize));
-                            }
-
-                            mb = s.MovingBins;
-                        }
-
-                        var touched = 0;
-                        var joint = s.Joint;
-                        var marginal = s.MarginalCounts;
-                        var fro = s.FixedRowOffset;
-                        for (var i = 0; i < n; i++)
-                        {
-                            var b = mb[i];
-                            var idx = fro[i] + b;
-                            if (joint[idx]++ == 0)
-                            {
-                                s.Touched[touched++] = idx;
-                            }
-
-                            marginal[b]++;
-                        }
-
-                        var jointSum = 0.0;
-                        for (var k = 0; k < touched; k++)
-                        {
-                            var idx = s.Touched[k];
-                            jointSum += table[joint[idx]];
-                            joint[idx] = 0;
-                        }
-
-                        var movingSum = 0.0;
-                        for (var b = 0; b < bins; b++)
-                        {
-                            movingSum += table[marginal[b]];
-                            marginal[b] = 0;
-                        }
-
-                        var score = Combine(hf, Entropy.FromSumNLogN(movingSum, n), Entropy.FromSumNLogN(jointSum, n));
+                        var (jointSum, hm) = moving.JointSum(c.X + dx, c.Y + dy, c.Z, s, table);
+                        var score = Combine(hf, hm, Entropy.FromSumNLogN(jointSum, n));
                         scores[outBase + ((dy + r) * w) + dx + r] = (float)score;
                     }
                 }
@@ -167,7 +112,8 @@ public abstract class InformationTheoreticMetric : ClassicalSimilarityMetric
             cancellationToken);
     }
 
-    private sealed class HistogramScratch(int n, int bins)
+    /// <summary>Per-query working memory of the histogram search.</summary>
+    internal sealed class HistogramScratch(int n, int bins)
     {
         public float[] Patch { get; } = new float[n];
 

@@ -113,15 +113,21 @@ public sealed class LocalCrossCorrelationMetric : ClassicalSimilarityMetric
         var fixedVoxels = NormalizedCrossCorrelationMetric.ToDouble(job.Fixed.VoxelSpan);
         var moving = NormalizedCrossCorrelationMetric.ToDouble(job.Moving.VoxelSpan);
 
-        // Window sums of the moving image at every window position of the slices used: each is summed in the same
-        // order as the reference, so they agree exactly.
+        // Per window position of the moving slices used: the window sum and 1 / sqrt(centred sum of squares)
+        // (0 for a flat window, which makes its coefficient 0 as in the reference).
         var boxSum = new double[moving.Length];
-        var boxSquares = new double[moving.Length];
+        var boxInverseNorm = new double[moving.Length];
         foreach (var z in job.Slices())
         {
-            BoxSums(moving, z * job.SliceLength, sx, job.SizeY, ws, boxSum, boxSquares);
+            BoxSums(moving, z * job.SliceLength, sx, job.SizeY, ws, boxSum, boxInverseNorm);
         }
 
+        for (var i = 0; i < boxSum.Length; i++)
+        {
+            boxInverseNorm[i] = InverseNorm(nw, boxSum[i], boxInverseNorm[i]);
+        }
+
+        var squared = Squared;
         job.ForEachQuery(
             MaxDegreeOfParallelism,
             () => new LccScratch(p, count),
@@ -134,7 +140,7 @@ public sealed class LocalCrossCorrelationMetric : ClassicalSimilarityMetric
                     fixedVoxels.AsSpan(fixedOrigin + (row * sx), p).CopyTo(s.Fixed.AsSpan(row * p));
                 }
 
-                // Fixed window sums, once per query.
+                // Fixed window means and inverse norms, once per query.
                 for (var wy = 0; wy < count; wy++)
                 {
                     for (var wx = 0; wx < count; wx++)
@@ -150,8 +156,8 @@ public sealed class LocalCrossCorrelationMetric : ClassicalSimilarityMetric
                             }
                         }
 
-                        s.FixedSum[(wy * count) + wx] = sf;
-                        s.FixedSquares[(wy * count) + wx] = sff;
+                        s.FixedMean[(wy * count) + wx] = sf / nw;
+                        s.FixedInverseNorm[(wy * count) + wx] = InverseNorm(nw, sf, sff);
                     }
                 }
 
@@ -162,7 +168,7 @@ public sealed class LocalCrossCorrelationMetric : ClassicalSimilarityMetric
                     {
                         var origin = job.PatchOrigin(c.X + dx, c.Y + dy, c.Z);
 
-                        // Products, then separable box sums of the products.
+                        // Products, then running box sums along rows and down columns.
                         for (var y = 0; y < p; y++)
                         {
                             var mRow = origin + (y * sx);
@@ -172,33 +178,48 @@ public sealed class LocalCrossCorrelationMetric : ClassicalSimilarityMetric
                                 s.Product[fRow + x] = s.Fixed[fRow + x] * moving[mRow + x];
                             }
 
-                            for (var wx = 0; wx < count; wx++)
+                            var acc = 0.0;
+                            for (var k = 0; k < ws; k++)
                             {
-                                var acc = 0.0;
-                                for (var k = 0; k < ws; k++)
-                                {
-                                    acc += s.Product[fRow + wx + k];
-                                }
-
-                                s.RowSums[(y * count) + wx] = acc;
+                                acc += s.Product[fRow + k];
                             }
+
+                            var outRow = y * count;
+                            s.RowSums[outRow] = acc;
+                            for (var wx = 1; wx < count; wx++)
+                            {
+                                acc += s.Product[fRow + wx + ws - 1] - s.Product[fRow + wx - 1];
+                                s.RowSums[outRow + wx] = acc;
+                            }
+                        }
+
+                        for (var wx = 0; wx < count; wx++)
+                        {
+                            var acc = 0.0;
+                            for (var k = 0; k < ws; k++)
+                            {
+                                acc += s.RowSums[(k * count) + wx];
+                            }
+
+                            s.ColumnSums[wx] = acc;
                         }
 
                         var total = 0.0;
                         var windowCentre = origin + (WindowRadius * sx) + WindowRadius;
                         for (var wy = 0; wy < count; wy++)
                         {
-                            for (var wx = 0; wx < count; wx++)
+                            var mi = windowCentre + (wy * sx);
+                            var wi = wy * count;
+                            for (var wx = 0; wx < count; wx++, mi++, wi++)
                             {
-                                var sfm = 0.0;
-                                for (var k = 0; k < ws; k++)
+                                var sfm = s.ColumnSums[wx];
+                                var rho = (sfm - (s.FixedMean[wi] * boxSum[mi])) * s.FixedInverseNorm[wi] * boxInverseNorm[mi];
+                                rho = Math.Clamp(rho, -1, 1);
+                                total += squared ? rho * rho : rho;
+                                if (wy + 1 < count)
                                 {
-                                    sfm += s.RowSums[((wy + k) * count) + wx];
+                                    s.ColumnSums[wx] = sfm + s.RowSums[((wy + ws) * count) + wx] - s.RowSums[(wy * count) + wx];
                                 }
-
-                                var wi = (wy * count) + wx;
-                                var mi = windowCentre + (wy * sx) + wx;
-                                total += LocalCoefficient(nw, s.FixedSum[wi], s.FixedSquares[wi], boxSum[mi], boxSquares[mi], sfm);
                             }
                         }
 
@@ -208,6 +229,13 @@ public sealed class LocalCrossCorrelationMetric : ClassicalSimilarityMetric
             },
             progress,
             cancellationToken);
+    }
+
+    /// <summary>1 / sqrt(sum of squared deviations) of a window, or 0 when the window is flat.</summary>
+    private static double InverseNorm(int n, double sum, double sumSquares)
+    {
+        var centred = sumSquares - (sum * sum / n);
+        return IsFlat(centred, sumSquares) ? 0 : 1 / Math.Sqrt(centred);
     }
 
     /// <summary>Sum and sum of squares of the ws x ws window centred at each voxel of one slice where it fits.</summary>
@@ -243,8 +271,10 @@ public sealed class LocalCrossCorrelationMetric : ClassicalSimilarityMetric
 
         public double[] RowSums { get; } = new double[p * count];
 
-        public double[] FixedSum { get; } = new double[count * count];
+        public double[] ColumnSums { get; } = new double[count];
 
-        public double[] FixedSquares { get; } = new double[count * count];
+        public double[] FixedMean { get; } = new double[count * count];
+
+        public double[] FixedInverseNorm { get; } = new double[count * count];
     }
 }

@@ -98,6 +98,33 @@ public class ProtocolTests
     }
 
     [Fact]
+    public void VolumesAreSearchedWithinTheSliceOfEachCentre()
+    {
+        // Three different random slices; the moving volume equals the fixed one, so every query is a hit only if
+        // each is searched in its own slice.
+        var random = new Random(2);
+        const int size = 40;
+        var voxels = new float[size * size * 3];
+        for (var i = 0; i < voxels.Length; i++)
+        {
+            voxels[i] = random.Next(0, 100);
+        }
+
+        var volume = new MedicalImage(voxels, size, size, 3);
+        var options = new PredictionErrorOptions { Count = 12, SearchRadius = 5, PatchSize = 7 };
+        var mask = Enumerable.Range(0, voxels.Length).Select(i => i / (size * size) != 1).ToArray();
+        var centres = PredictionErrorProtocol.SelectCentres(mask, size, size, options, sizeZ: 3);
+        Assert.Contains(centres, c => c.Z == 0);
+        Assert.Contains(centres, c => c.Z == 2);
+        Assert.DoesNotContain(centres, c => c.Z == 1);
+        foreach (var result in PredictionErrorProtocol.Run([.. MetricRegistry.Names.Select(n => MetricRegistry.Create(n))], volume, volume, centres, options))
+        {
+            Assert.Equal(1, result.HitRate);
+            Assert.All(result.Errors, e => Assert.Equal(SearchOffset.Zero, e.BestOffset));
+        }
+    }
+
+    [Fact]
     public void MetricNeedingAnotherPatchSizeIsRejected()
     {
         var image = new MedicalImage(new float[100 * 100], 100, 100, 1);

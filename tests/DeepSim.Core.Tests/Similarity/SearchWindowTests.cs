@@ -10,12 +10,18 @@ public class SearchWindowTests
 {
     public static TheoryData<string> MetricCases() =>
     [
-        "NMI", "MI", "NCC", "LCC", "CorrelationRatio", "NMI/PerPatch", "MI/PerPatch", "CorrelationRatio/PerPatch", "NMI/Fixed", "LCC/Signed3",
+        "NMI", "MI", "NCC", "LCC", "CorrelationRatio", "NMI/PerPatch", "MI/PerPatch", "CorrelationRatio/PerPatch", "NMI/Fixed", "LCC/Signed3", "MI/PerPatchOnTheFly",
     ];
 
     internal static ClassicalSimilarityMetric Create(string spec, int threads = 0)
     {
         var parts = spec.Split('/');
+        if (parts.Length > 1 && parts[1] == "PerPatchOnTheFly")
+        {
+            // Per-patch bins quantised per candidate instead of from the per-position table (the big-3D fallback).
+            return new MutualInformationMetric(HistogramBinning.PerPatch()) { PerPatchTableLimitBytes = 0, MaxDegreeOfParallelism = threads };
+        }
+
         var options = new ClassicalMetricOptions
         {
             MaxDegreeOfParallelism = threads,
