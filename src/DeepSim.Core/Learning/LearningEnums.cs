@@ -1,0 +1,57 @@
+namespace DeepSim.Learning;
+
+/// <summary>How a patch's raw intensities are turned into network inputs.</summary>
+public enum InputNormalization
+{
+    /// <summary>
+    /// Scale with the whole source image's intensity range: (v - min) / (max - min), so inputs lie in [0, 1].
+    /// The paper's choice and the default.
+    /// </summary>
+    ImageRange = 0,
+
+    /// <summary>
+    /// Per-patch z-score: (v - mean) / sqrt(variance + 1e-6), mean and (population) variance over the patch's own voxels.
+    /// Insensitive to global intensity scaling and offsets; an improvement option.
+    /// </summary>
+    PatchZScore = 1,
+}
+
+/// <summary>How a denoising autoencoder corrupts its input.</summary>
+public enum CorruptionKind
+{
+    /// <summary>Masking noise: each input is set to 0 with probability <c>CorruptionLevel</c>.</summary>
+    Masking = 0,
+
+    /// <summary>Additive Gaussian noise with standard deviation <c>CorruptionLevel</c>.</summary>
+    Gaussian = 1,
+}
+
+/// <summary>Gradient-descent method.</summary>
+public enum OptimizerKind
+{
+    /// <summary>Adam (beta1 0.9, beta2 0.999, eps 1e-8).</summary>
+    Adam = 0,
+
+    /// <summary>Stochastic gradient descent with momentum.</summary>
+    Sgd = 1,
+}
+
+/// <summary>Hidden-unit non-linearity of the similarity network.</summary>
+public enum ActivationKind
+{
+    /// <summary>Logistic sigmoid (the paper's, and the SDAE's).</summary>
+    Sigmoid = 0,
+
+    /// <summary>Rectified linear unit.</summary>
+    Relu = 1,
+}
+
+/// <summary>Arithmetic used by <see cref="SimilarityModel.ScoreSearchWindows"/>.</summary>
+public enum ScoringPrecision
+{
+    /// <summary>32-bit floating point throughout (default).</summary>
+    Float32 = 0,
+
+    /// <summary>bfloat16 for the convolution and matrix products (faster on CPUs with native bfloat16, less precise).</summary>
+    BFloat16 = 1,
+}

@@ -1,0 +1,313 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace DeepSim.Learning;
+
+/// <summary>
+/// Reads and writes DeepSim model files: one file holding a model's weights and metadata.
+/// Layout (little-endian): "DSIM", uint32 format version, uint32 kind (1 similarity model, 2 SDAE), uint32 reserved,
+/// uint64 total file length, uint32 metadata length, UTF-8 JSON metadata (options, sizes, history ...), uint32 block
+/// count, then per weight block a uint32 float count and the raw float32 values, and finally the SHA-256 of everything
+/// before it. Writes are atomic: a temporary file in the same folder is flushed and renamed over the target.
+/// </summary>
+public static class ModelFile
+{
+    /// <summary>The format version this build writes and the newest it reads.</summary>
+    public const int CurrentVersion = 1;
+
+    /// <summary>The customary file extension.</summary>
+    public const string Extension = ".dsim";
+
+    private const int HeaderLength = 24;
+    private const int HashLength = 32;
+    private static readonly byte[] Magic = "DSIM"u8.ToArray();
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        Converters = { new JsonStringEnumConverter() },
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        WriteIndented = false,
+    };
+
+    /// <summary>What a model file holds.</summary>
+    public enum ModelKind
+    {
+        /// <summary>A <see cref="SimilarityModel"/>.</summary>
+        Similarity = 1,
+
+        /// <summary>An <see cref="SdaeModel"/>.</summary>
+        Sdae = 2,
+    }
+
+    /// <summary>Writes a similarity model to <paramref name="path"/> (replacing it atomically).</summary>
+    public static void Save(SimilarityModel model, string path)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var meta = new SimilarityMetadata(
+            model.Name, model.PatchSize, model.Normalization, model.Activation, model.Options, [.. model.History],
+            model.BestEpoch, model.Pretrained, model.TrainingPairCount, model.CreatedUtc,
+            [.. model.Layers.Select(l => new[] { l.Outputs, l.Inputs })]);
+        var blocks = model.Layers.SelectMany(l => new[] { l.Weights, l.Bias });
+        Write(path, ModelKind.Similarity, JsonSerializer.SerializeToUtf8Bytes(meta, Json), blocks);
+    }
+
+    /// <summary>Writes an SDAE to <paramref name="path"/> (replacing it atomically).</summary>
+    public static void Save(SdaeModel model, string path)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var meta = new SdaeMetadata(
+            model.PatchSize, model.Normalization, model.Options, model.TrainingPairCount, model.CreatedUtc,
+            [.. model.Autoencoders.Select(a => new SdaeAutoencoderMetadata(
+                a.Level, a.Name, a.Encoder.Outputs, a.Encoder.Inputs, a.LinearDecoder, a.EpochReconstructionErrors, a.ReconstructionError, a.MeanHiddenActivation))]);
+        var blocks = model.Autoencoders.SelectMany(a => new[] { a.Encoder.Weights, a.Encoder.Bias, a.Decoder.Weights, a.Decoder.Bias });
+        Write(path, ModelKind.Sdae, JsonSerializer.SerializeToUtf8Bytes(meta, Json), blocks);
+    }
+
+    /// <summary>Writes either kind of model.</summary>
+    public static void Save(object model, string path)
+    {
+        switch (model)
+        {
+            case SimilarityModel s:
+                Save(s, path);
+                break;
+            case SdaeModel a:
+                Save(a, path);
+                break;
+            default:
+                throw new ArgumentException($"Cannot save a {model?.GetType().Name ?? "null"}: only SimilarityModel and SdaeModel are model files.", nameof(model));
+        }
+    }
+
+    /// <summary>Reads a model file: a <see cref="SimilarityModel"/> or an <see cref="SdaeModel"/>.</summary>
+    /// <exception cref="ModelFileException">The file is not a readable model file; its Error says why.</exception>
+    public static object Load(string path)
+    {
+        var (kind, meta, blocks) = Read(path);
+        try
+        {
+            return kind == ModelKind.Similarity ? BuildSimilarity(meta, blocks) : BuildSdae(meta, blocks);
+        }
+        catch (Exception e) when (e is JsonException or ArgumentException or InvalidOperationException or NotSupportedException or IndexOutOfRangeException)
+        {
+            throw new ModelFileException(ModelFileError.Corrupt, path, $"the metadata or weights are inconsistent: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Reads a similarity model; <see cref="ModelFileError.WrongKind"/> if the file holds an SDAE.</summary>
+    public static SimilarityModel LoadSimilarityModel(string path) =>
+        Load(path) as SimilarityModel ?? throw new ModelFileException(ModelFileError.WrongKind, path, "the file holds an SDAE (pre-training) model, not a similarity model; train one with Invoke-SimilarityTraining.");
+
+    /// <summary>Reads an SDAE; <see cref="ModelFileError.WrongKind"/> if the file holds a similarity model.</summary>
+    public static SdaeModel LoadSdaeModel(string path) =>
+        Load(path) as SdaeModel ?? throw new ModelFileException(ModelFileError.WrongKind, path, "the file holds a similarity model, not an SDAE (pre-training) model.");
+
+    private static void Write(string path, ModelKind kind, byte[] metadata, IEnumerable<float[]> blocks)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        var full = System.IO.Path.GetFullPath(path);
+        var blockList = blocks.ToList();
+        long length = HeaderLength + 4 + metadata.Length + 4 + blockList.Sum(b => 4L + (4L * b.Length)) + HashLength;
+        using var buffer = new MemoryStream((int)length);
+        Span<byte> word = stackalloc byte[8];
+        buffer.Write(Magic);
+        WriteUInt32(buffer, CurrentVersion);
+        WriteUInt32(buffer, (uint)kind);
+        WriteUInt32(buffer, 0);
+        BinaryPrimitives.WriteUInt64LittleEndian(word, (ulong)length);
+        buffer.Write(word);
+        WriteUInt32(buffer, (uint)metadata.Length);
+        buffer.Write(metadata);
+        WriteUInt32(buffer, (uint)blockList.Count);
+        foreach (var block in blockList)
+        {
+            WriteUInt32(buffer, (uint)block.Length);
+            var bytes = new byte[block.Length * 4];
+            for (var i = 0; i < block.Length; i++)
+            {
+                BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(i * 4, 4), block[i]);
+            }
+
+            buffer.Write(bytes);
+        }
+
+        var content = buffer.GetBuffer().AsSpan(0, (int)buffer.Length);
+        var hash = SHA256.HashData(content);
+        buffer.Write(hash);
+
+        var folder = System.IO.Path.GetDirectoryName(full) ?? ".";
+        Directory.CreateDirectory(folder);
+        var temp = System.IO.Path.Combine(folder, $".{System.IO.Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                file.Write(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+                file.Flush(flushToDisk: true);
+            }
+
+            File.Move(temp, full, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+    }
+
+    private static void WriteUInt32(Stream s, uint value)
+    {
+        Span<byte> b = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32LittleEndian(b, value);
+        s.Write(b);
+    }
+
+    private static (ModelKind Kind, byte[] Metadata, List<float[]> Blocks) Read(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        var full = System.IO.Path.GetFullPath(path);
+        var bytes = File.ReadAllBytes(full);
+        var magicLength = Math.Min(bytes.Length, Magic.Length);
+        if (!bytes.AsSpan(0, magicLength).SequenceEqual(Magic.AsSpan(0, magicLength)) || bytes.Length == 0)
+        {
+            throw new ModelFileException(ModelFileError.NotAModelFile, full, "not a DeepSim model file (it does not start with 'DSIM').");
+        }
+
+        if (bytes.Length < HeaderLength)
+        {
+            throw new ModelFileException(ModelFileError.Truncated, full, $"the file is cut short ({bytes.Length} bytes, shorter than the {HeaderLength}-byte header).");
+        }
+
+        var version = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(4));
+        if (version is 0 or > CurrentVersion)
+        {
+            throw new ModelFileException(ModelFileError.UnsupportedVersion, full, $"model format version {version} is not supported by this DeepSim (it reads versions 1 to {CurrentVersion}); update DeepSim.");
+        }
+
+        var declared = BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(16));
+        if ((ulong)bytes.Length < declared)
+        {
+            throw new ModelFileException(ModelFileError.Truncated, full, $"the file is cut short: {bytes.Length} of {declared} bytes.");
+        }
+
+        if ((ulong)bytes.Length > declared)
+        {
+            throw new ModelFileException(ModelFileError.Corrupt, full, $"the file has {bytes.Length - (long)declared} unexpected bytes after its end.");
+        }
+
+        var body = bytes.AsSpan(0, bytes.Length - HashLength);
+        if (!SHA256.HashData(body).AsSpan().SequenceEqual(bytes.AsSpan(bytes.Length - HashLength)))
+        {
+            throw new ModelFileException(ModelFileError.ChecksumMismatch, full, "the content does not match its SHA-256 checksum: the file is damaged.");
+        }
+
+        var kindValue = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(8));
+        if (kindValue is not ((uint)ModelKind.Similarity or (uint)ModelKind.Sdae))
+        {
+            throw new ModelFileException(ModelFileError.WrongKind, full, $"unknown model kind {kindValue}.");
+        }
+
+        try
+        {
+            var pos = HeaderLength;
+            var metaLength = (int)BinaryPrimitives.ReadUInt32LittleEndian(body[pos..]);
+            pos += 4;
+            var meta = body.Slice(pos, metaLength).ToArray();
+            pos += metaLength;
+            var count = (int)BinaryPrimitives.ReadUInt32LittleEndian(body[pos..]);
+            pos += 4;
+            var blocks = new List<float[]>(count);
+            for (var b = 0; b < count; b++)
+            {
+                var n = (int)BinaryPrimitives.ReadUInt32LittleEndian(body[pos..]);
+                pos += 4;
+                var values = new float[n];
+                var src = body.Slice(pos, checked(n * 4));
+                for (var i = 0; i < n; i++)
+                {
+                    values[i] = BinaryPrimitives.ReadSingleLittleEndian(src.Slice(i * 4, 4));
+                }
+
+                pos += n * 4;
+                blocks.Add(values);
+            }
+
+            if (pos != body.Length)
+            {
+                throw new ModelFileException(ModelFileError.Corrupt, full, "the weight blocks do not fill the file.");
+            }
+
+            return ((ModelKind)kindValue, meta, blocks);
+        }
+        catch (Exception e) when (e is ArgumentOutOfRangeException or OverflowException)
+        {
+            throw new ModelFileException(ModelFileError.Corrupt, full, "the block structure runs past the end of the file.", e);
+        }
+    }
+
+    private static SimilarityModel BuildSimilarity(byte[] metadata, List<float[]> blocks)
+    {
+        var meta = JsonSerializer.Deserialize<SimilarityMetadata>(metadata, Json) ?? throw new JsonException("empty metadata");
+        if (blocks.Count != 2 * meta.LayerShapes.Length)
+        {
+            throw new InvalidOperationException($"{meta.LayerShapes.Length} layers need {2 * meta.LayerShapes.Length} weight blocks, found {blocks.Count}.");
+        }
+
+        var layers = meta.LayerShapes.Select((s, i) => new DenseLayer(s[0], s[1], blocks[2 * i], blocks[(2 * i) + 1])).ToList();
+        return new SimilarityModel(meta.Name, meta.PatchSize, meta.Normalization, meta.Activation, layers, meta.Options, meta.History,
+            meta.BestEpoch, meta.Pretrained, meta.TrainingPairCount, meta.CreatedUtc);
+    }
+
+    private static SdaeModel BuildSdae(byte[] metadata, List<float[]> blocks)
+    {
+        var meta = JsonSerializer.Deserialize<SdaeMetadata>(metadata, Json) ?? throw new JsonException("empty metadata");
+        if (blocks.Count != 4 * meta.Autoencoders.Length)
+        {
+            throw new InvalidOperationException($"{meta.Autoencoders.Length} autoencoders need {4 * meta.Autoencoders.Length} weight blocks, found {blocks.Count}.");
+        }
+
+        var aes = meta.Autoencoders.Select((a, i) => new SdaeAutoencoder(
+            a.Level,
+            a.Name,
+            new DenseLayer(a.Hidden, a.Inputs, blocks[4 * i], blocks[(4 * i) + 1]),
+            new DenseLayer(a.Inputs, a.Hidden, blocks[(4 * i) + 2], blocks[(4 * i) + 3]),
+            a.LinearDecoder,
+            a.EpochReconstructionErrors,
+            a.ReconstructionError,
+            a.MeanHiddenActivation)).ToList();
+        return new SdaeModel(meta.PatchSize, meta.Normalization, meta.Options, aes, meta.TrainingPairCount, meta.CreatedUtc);
+    }
+
+    private sealed record SimilarityMetadata(
+        string Name,
+        int PatchSize,
+        InputNormalization Normalization,
+        ActivationKind Activation,
+        SimilarityTrainingOptions Options,
+        TrainingEpoch[] History,
+        int BestEpoch,
+        bool Pretrained,
+        int TrainingPairCount,
+        DateTimeOffset CreatedUtc,
+        int[][] LayerShapes);
+
+    private sealed record SdaeAutoencoderMetadata(
+        int Level,
+        string Name,
+        int Hidden,
+        int Inputs,
+        bool LinearDecoder,
+        double[] EpochReconstructionErrors,
+        double ReconstructionError,
+        double MeanHiddenActivation);
+
+    private sealed record SdaeMetadata(
+        int PatchSize,
+        InputNormalization Normalization,
+        SdaeOptions Options,
+        int TrainingPairCount,
+        DateTimeOffset CreatedUtc,
+        SdaeAutoencoderMetadata[] Autoencoders);
+}

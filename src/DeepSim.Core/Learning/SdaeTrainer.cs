@@ -1,0 +1,179 @@
+using DeepSim.Patches;
+using DeepSim.Runtime;
+using static TorchSharp.torch;
+
+namespace DeepSim.Learning;
+
+/// <summary>
+/// Layer-wise pre-training of a multimodal stacked denoising autoencoder on patch pairs (labels are ignored).
+/// Level 1 trains one autoencoder per modality (fixed patch, moving patch); each further level trains a shared
+/// autoencoder on the concatenated codes of the level below. Every autoencoder minimises
+/// 0.5 * ||decode(encode(corrupt(x))) - x||^2 (mean over the batch) + beta * sum_j KL(rho || mean_j h) + lambda/2 * ||W||^2,
+/// with sigmoid hidden units; the reconstruction is a sigmoid (inputs in [0, 1]) except at level 1 with
+/// <see cref="InputNormalization.PatchZScore"/>, where it is linear.
+/// </summary>
+public static class SdaeTrainer
+{
+    /// <summary>
+    /// Trains the SDAE. Deterministic for a given seed on a given machine. Cancellation is checked between batches and
+    /// throws <see cref="OperationCanceledException"/>; nothing is returned then.
+    /// </summary>
+    public static SdaeModel Train(
+        IReadOnlyList<PatchPair> pairs,
+        SdaeOptions options,
+        IProgress<TrainingProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(pairs);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var patchSize = PatchInputs.CommonPatchSize(pairs);
+        var n = patchSize * patchSize;
+        var inputs = PatchInputs.Build(pairs, options.Normalization);
+        TorchRuntime.EnsureInitialized();
+
+        var rng = new Random(options.Seed);
+        var generator = new Generator(TorchTraining.DeriveSeed(options.Seed, 1), CPU);
+        var levels = options.LayerSizes.Length;
+        var half = options.LayerSizes[0] / 2;
+        var result = new List<SdaeAutoencoder>();
+
+        using (var scope = NewDisposeScope())
+        {
+            var data = tensor(inputs, [pairs.Count, 2 * n], dtype: ScalarType.Float32);
+            var fixedData = data.narrow(1, 0, n);
+            var movingData = data.narrow(1, n, n);
+            var linearFirst = options.Normalization == InputNormalization.PatchZScore;
+
+            var fixedAe = TrainAutoencoder(fixedData, half, linearFirst, 1, "fixed", $"SDAE layer 1/{levels} (fixed)", options, rng, generator, progress, cancellationToken);
+            var movingAe = TrainAutoencoder(movingData, half, linearFirst, 1, "moving", $"SDAE layer 1/{levels} (moving)", options, rng, generator, progress, cancellationToken);
+            result.Add(fixedAe);
+            result.Add(movingAe);
+
+            Tensor codes;
+            using (no_grad())
+            {
+                codes = cat([Encode(fixedData, fixedAe.Encoder), Encode(movingData, movingAe.Encoder)], 1);
+            }
+
+            for (var level = 2; level <= levels; level++)
+            {
+                var ae = TrainAutoencoder(codes, options.LayerSizes[level - 1], false, level, "shared", $"SDAE layer {level}/{levels}", options, rng, generator, progress, cancellationToken);
+                result.Add(ae);
+                using (no_grad())
+                {
+                    codes = Encode(codes, ae.Encoder);
+                }
+            }
+        }
+
+        return new SdaeModel(patchSize, options.Normalization, options, result, pairs.Count, DateTimeOffset.UtcNow);
+    }
+
+    private static Tensor Encode(Tensor x, DenseLayer layer)
+    {
+        var w = tensor(layer.Weights, [layer.Outputs, layer.Inputs], dtype: ScalarType.Float32);
+        var b = tensor(layer.Bias, [layer.Outputs], dtype: ScalarType.Float32);
+        return sigmoid(nn.functional.linear(x, w, b));
+    }
+
+    private static SdaeAutoencoder TrainAutoencoder(
+        Tensor input,
+        int hidden,
+        bool linearDecoder,
+        int level,
+        string name,
+        string stage,
+        SdaeOptions o,
+        Random rng,
+        Generator generator,
+        IProgress<TrainingProgress>? progress,
+        CancellationToken ct)
+    {
+        using var scope = NewDisposeScope();
+        var count = (int)input.shape[0];
+        var width = (int)input.shape[1];
+        var enc = TorchTraining.InitLayer(hidden, width, rng, ActivationKind.Sigmoid);
+        var dec = TorchTraining.InitLayer(width, hidden, rng, ActivationKind.Sigmoid);
+        var we = TorchTraining.NewParameter(enc.Weights, hidden, width);
+        var be = TorchTraining.NewParameter(enc.Bias, hidden);
+        var wd = TorchTraining.NewParameter(dec.Weights, width, hidden);
+        var bd = TorchTraining.NewParameter(dec.Bias, width);
+        var optimizer = TorchTraining.CreateOptimizer(o.Optimizer, [we, be, wd, bd], o.LearningRate, o.Momentum);
+        var rho = o.SparsityTarget;
+
+        var order = new long[count];
+        for (var i = 0; i < count; i++)
+        {
+            order[i] = i;
+        }
+
+        var batches = (count + o.BatchSize - 1) / o.BatchSize;
+        var epochErrors = new double[o.EpochsPerLayer];
+        for (var epoch = 1; epoch <= o.EpochsPerLayer; epoch++)
+        {
+            TorchTraining.Shuffle(order, rng);
+            using var epochScope = NewDisposeScope();
+            var orderTensor = tensor(order, dtype: ScalarType.Int64);
+            double errorSum = 0;
+            long seen = 0;
+            for (var b = 0; b < batches; b++)
+            {
+                ct.ThrowIfCancellationRequested();
+                using var batchScope = NewDisposeScope();
+                var start = b * o.BatchSize;
+                var len = Math.Min(o.BatchSize, count - start);
+                var x = input.index_select(0, orderTensor.narrow(0, start, len));
+                var corrupted = o.Corruption == CorruptionKind.Masking
+                    ? x * rand([len, width], generator: generator).ge(o.CorruptionLevel).to_type(ScalarType.Float32)
+                    : x + (randn([len, width], generator: generator) * o.CorruptionLevel);
+                var h = sigmoid(nn.functional.linear(corrupted, we, be));
+                var r = nn.functional.linear(h, wd, bd);
+                if (!linearDecoder)
+                {
+                    r = sigmoid(r);
+                }
+
+                var diff = r - x;
+                var squared = diff.pow(2);
+                var loss = squared.sum() * (0.5 / len);
+                if (o.SparsityWeight > 0)
+                {
+                    var rhoHat = h.mean([0]).clamp(1e-6, 1 - 1e-6);
+                    var kl = ((rho * (rho / rhoHat).log()) + ((1 - rho) * ((1 - rho) / (1 - rhoHat)).log())).sum();
+                    loss = loss + (kl * o.SparsityWeight);
+                }
+
+                if (o.WeightDecay > 0)
+                {
+                    loss = loss + ((we.pow(2).sum() + wd.pow(2).sum()) * (o.WeightDecay / 2));
+                }
+
+                optimizer.zero_grad();
+                loss.backward();
+                optimizer.step();
+
+                errorSum += squared.mean().item<float>() * len;
+                seen += len;
+                if (progress is not null && (b + 1) % o.ProgressEveryBatches == 0 && b + 1 < batches)
+                {
+                    progress.Report(new TrainingProgress(stage, level, epoch, o.EpochsPerLayer, b + 1, batches, errorSum / seen));
+                }
+            }
+
+            epochErrors[epoch - 1] = errorSum / seen;
+            progress?.Report(new TrainingProgress(stage, level, epoch, o.EpochsPerLayer, batches, batches, epochErrors[epoch - 1]));
+        }
+
+        double meanActivation;
+        using (no_grad())
+        {
+            meanActivation = sigmoid(nn.functional.linear(input, we, be)).mean().item<float>();
+        }
+
+        var encoder = new DenseLayer(hidden, width, TorchTraining.ToArray(we), TorchTraining.ToArray(be));
+        var decoder = new DenseLayer(width, hidden, TorchTraining.ToArray(wd), TorchTraining.ToArray(bd));
+        (optimizer as IDisposable)?.Dispose();
+        return new SdaeAutoencoder(level, name, encoder, decoder, linearDecoder, epochErrors, epochErrors[^1], meanActivation);
+    }
+}

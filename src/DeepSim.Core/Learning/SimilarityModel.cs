@@ -1,0 +1,459 @@
+using DeepSim.Imaging;
+using DeepSim.Patches;
+using DeepSim.Runtime;
+using DeepSim.Similarity;
+using static TorchSharp.torch;
+
+namespace DeepSim.Learning;
+
+/// <summary>
+/// A trained similarity network (input: fixed and moving patch side by side; hidden layers; output logits
+/// NonMatch, Match). The score of a pair is logit(Match) - logit(NonMatch): higher is more similar.
+/// Weights are plain arrays; tensors exist only during a scoring call.
+/// </summary>
+public sealed class SimilarityModel : ISimilarityMetric
+{
+    /// <summary>Default memory budget of one <see cref="ScoreSearchWindows"/> query batch (256 MiB).</summary>
+    public const long DefaultScoringMemoryBudgetBytes = 256L * 1024 * 1024;
+
+    private readonly DenseLayer[] _layers;
+
+    /// <summary>Creates a model (used by <see cref="SimilarityTrainer"/> and <see cref="ModelFile"/>).</summary>
+    public SimilarityModel(
+        string name,
+        int patchSize,
+        InputNormalization normalization,
+        ActivationKind activation,
+        IReadOnlyList<DenseLayer> layers,
+        SimilarityTrainingOptions options,
+        IReadOnlyList<TrainingEpoch> history,
+        int bestEpoch,
+        bool pretrained,
+        int trainingPairCount,
+        DateTimeOffset createdUtc)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(layers);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(history);
+        if (patchSize < 1 || patchSize % 2 == 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(patchSize), patchSize, "Patch size must be odd and positive.");
+        }
+
+        if (layers.Count < 1 || layers[0].Inputs != 2 * patchSize * patchSize || layers[^1].Outputs != 2)
+        {
+            throw new ArgumentException($"A similarity network takes 2 x {patchSize}^2 = {2 * patchSize * patchSize} inputs and ends in 2 outputs.", nameof(layers));
+        }
+
+        for (var i = 1; i < layers.Count; i++)
+        {
+            if (layers[i].Inputs != layers[i - 1].Outputs)
+            {
+                throw new ArgumentException($"Layer {i} takes {layers[i].Inputs} inputs but layer {i - 1} gives {layers[i - 1].Outputs}.", nameof(layers));
+            }
+        }
+
+        Name = name;
+        PatchSize = patchSize;
+        Normalization = normalization;
+        Activation = activation;
+        _layers = [.. layers];
+        Options = options;
+        History = history;
+        BestEpoch = bestEpoch;
+        Pretrained = pretrained;
+        TrainingPairCount = trainingPairCount;
+        CreatedUtc = createdUtc;
+    }
+
+    /// <summary>Name shown in tables; may be changed (e.g. on import).</summary>
+    public string Name { get; set; }
+
+    /// <summary>Side length of the patches the model was trained on.</summary>
+    public int PatchSize { get; }
+
+    /// <inheritdoc />
+    public int? RequiredPatchSize => PatchSize;
+
+    /// <summary>How patches are scaled into inputs (applied identically when scoring).</summary>
+    public InputNormalization Normalization { get; }
+
+    /// <summary>Hidden non-linearity.</summary>
+    public ActivationKind Activation { get; }
+
+    /// <summary>The layers, input to output; the last has 2 outputs (NonMatch, Match).</summary>
+    public IReadOnlyList<DenseLayer> Layers => _layers;
+
+    /// <summary>Layer widths from input to output, e.g. [578, 578, 300, 100, 2].</summary>
+    public int[] LayerSizes => [_layers[0].Inputs, .. _layers.Select(l => l.Outputs)];
+
+    /// <summary>The options it was trained with.</summary>
+    public SimilarityTrainingOptions Options { get; }
+
+    /// <summary>Per-epoch losses and accuracies.</summary>
+    public IReadOnlyList<TrainingEpoch> History { get; }
+
+    /// <summary>The epoch whose weights the model holds (best validation loss, or the last epoch without validation).</summary>
+    public int BestEpoch { get; }
+
+    /// <summary>True when the bottom layers were initialised from an SDAE.</summary>
+    public bool Pretrained { get; }
+
+    /// <summary>Number of pairs (training + validation) it was trained on.</summary>
+    public int TrainingPairCount { get; }
+
+    /// <summary>When training finished (UTC).</summary>
+    public DateTimeOffset CreatedUtc { get; }
+
+    /// <summary>The DeepSim model file format version this model is written with.</summary>
+    public int FormatVersion => ModelFile.CurrentVersion;
+
+    /// <summary>Arithmetic of <see cref="ScoreSearchWindows"/> (not saved with the model). Default float32.</summary>
+    public ScoringPrecision Precision { get; set; } = ScoringPrecision.Float32;
+
+    /// <summary>Approximate memory one query batch of <see cref="ScoreSearchWindows"/> may use (not saved). Default 256 MiB.</summary>
+    public long ScoringMemoryBudgetBytes { get; set; } = DefaultScoringMemoryBudgetBytes;
+
+    /// <inheritdoc />
+    public void ScorePairs(IReadOnlyList<PatchPair> pairs, Span<double> scores, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(pairs);
+        if (scores.Length < pairs.Count)
+        {
+            throw new ArgumentException($"The score span holds {scores.Length} values but there are {pairs.Count} pairs.", nameof(scores));
+        }
+
+        foreach (var p in pairs)
+        {
+            if (p.PatchSize != PatchSize)
+            {
+                throw new PatchSizeMismatchException(Name, PatchSize, p.PatchSize);
+            }
+        }
+
+        if (pairs.Count == 0)
+        {
+            return;
+        }
+
+        TorchRuntime.EnsureInitialized();
+        const int chunk = 4096;
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var net = NetworkTensors.Create(_layers);
+        for (var start = 0; start < pairs.Count; start += chunk)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            using var chunkScope = NewDisposeScope();
+            var len = Math.Min(chunk, pairs.Count - start);
+            var sub = new PatchPair[len];
+            for (var i = 0; i < len; i++)
+            {
+                sub[i] = pairs[start + i];
+            }
+
+            var x = tensor(PatchInputs.Build(sub, Normalization), [len, 2 * PatchSize * PatchSize], dtype: ScalarType.Float32);
+            var logits = net.Forward(x, Activation);
+            var diff = (logits.select(1, 1) - logits.select(1, 0)).contiguous();
+            var values = diff.data<float>().ToArray();
+            for (var i = 0; i < len; i++)
+            {
+                scores[start + i] = values[i];
+            }
+        }
+    }
+
+    /// <summary>
+    /// Scores every candidate of every query's search window (see <see cref="ISimilarityMetric.ScoreSearchWindows"/>).
+    /// Fast path: the fixed half of layer 1 (W_fixed x_fixed + b) is one matrix product per query batch; the moving
+    /// half over all (2R+1)^2 candidates is one convolution of the (2R+P)^2 moving window with layer 1's moving
+    /// weights as P x P filters; later layers are batched matrix products over the candidate positions.
+    /// Queries are processed in batches bounded by <see cref="ScoringMemoryBudgetBytes"/>; cancellation is checked and
+    /// progress reported after every batch. Patches may lie in a slice z = centre.Z of a 3D image (2D patches).
+    /// </summary>
+    public void ScoreSearchWindows(
+        MedicalImage fixedImage,
+        MedicalImage movingImage,
+        IReadOnlyList<PatchCenter> centres,
+        int patchSize,
+        int radius,
+        Span<float> scores,
+        IProgress<int>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        var geometry = ValidateSearch(fixedImage, movingImage, centres, patchSize, radius, scores);
+        if (centres.Count == 0)
+        {
+            return;
+        }
+
+        TorchRuntime.EnsureInitialized();
+        var side = geometry.WindowSide;
+        var positions = geometry.Positions;
+        var n = PatchSize * PatchSize;
+        var h1 = _layers[0].Outputs;
+        var perBatch = QueriesPerBatch(radius);
+        var fixedRange = IntensityRange.Of(fixedImage);
+        var movingRange = IntensityRange.Of(movingImage);
+        var zScore = Normalization == InputNormalization.PatchZScore;
+        var bf16 = Precision == ScoringPrecision.BFloat16;
+
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var first = _layers[0];
+        var w1 = tensor(first.Weights, [h1, 2 * n], dtype: ScalarType.Float32);
+        var b1 = tensor(first.Bias, [h1], dtype: ScalarType.Float32);
+        var wFixed = w1.narrow(1, 0, n).contiguous();
+        var wMoving = w1.narrow(1, n, n).contiguous().view(h1, 1, PatchSize, PatchSize);
+        var movingSums = wMoving.sum([1, 2, 3]).view(1, h1, 1, 1);
+        if (bf16)
+        {
+            wMoving = wMoving.to_type(ScalarType.BFloat16);
+        }
+
+        var middle = new List<(Tensor W, Tensor B)>();
+        for (var l = 1; l < _layers.Length - 1; l++)
+        {
+            var layer = _layers[l];
+            var w = tensor(layer.Weights, [layer.Outputs, layer.Inputs], dtype: ScalarType.Float32);
+            var b = tensor(layer.Bias, [1, layer.Outputs, 1], dtype: ScalarType.Float32);
+            middle.Add((bf16 ? w.to_type(ScalarType.BFloat16) : w, b));
+        }
+
+        var last = _layers[^1];
+        var diffWeights = new float[last.Inputs];
+        for (var j = 0; j < last.Inputs; j++)
+        {
+            diffWeights[j] = last.Weights[last.Inputs + j] - last.Weights[j];
+        }
+
+        var wDiff = tensor(diffWeights, [1, last.Inputs], dtype: ScalarType.Float32);
+        var bDiff = last.Bias[1] - last.Bias[0];
+
+        var fixedBuffer = new float[perBatch * n];
+        var windowBuffer = new float[perBatch * side * side];
+        for (var q0 = 0; q0 < centres.Count; q0 += perBatch)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            using var batchScope = NewDisposeScope();
+            var qb = Math.Min(perBatch, centres.Count - q0);
+            for (var q = 0; q < qb; q++)
+            {
+                var c = centres[q0 + q];
+                var fixedPatch = ExtractSquare(fixedImage, c.X, c.Y, c.Z, PatchSize);
+                PatchInputs.Normalize(fixedPatch, fixedRange, Normalization, fixedBuffer.AsSpan(q * n, n));
+                var window = ExtractSquare(movingImage, c.X, c.Y, c.Z, side);
+                var dest = windowBuffer.AsSpan(q * side * side, side * side);
+                if (zScore)
+                {
+                    // Shift by the window mean: the z-score is shift-invariant, and float32 sums stay accurate.
+                    double mean = 0;
+                    foreach (var v in window)
+                    {
+                        mean += v;
+                    }
+
+                    mean /= window.Length;
+                    for (var i = 0; i < window.Length; i++)
+                    {
+                        dest[i] = (float)(window[i] - mean);
+                    }
+                }
+                else
+                {
+                    PatchInputs.Normalize(window, movingRange, InputNormalization.ImageRange, dest);
+                }
+            }
+
+            var xFixed = tensor(fixedBuffer.AsSpan(0, qb * n).ToArray(), [qb, n], dtype: ScalarType.Float32);
+            var fixedPart = nn.functional.linear(xFixed, wFixed, b1).view(qb, h1, 1, 1);
+            var win = tensor(windowBuffer.AsSpan(0, qb * side * side).ToArray(), [qb, 1, side, side], dtype: ScalarType.Float32);
+            var conv = nn.functional.conv2d(bf16 ? win.to_type(ScalarType.BFloat16) : win, wMoving);
+            if (bf16)
+            {
+                conv = conv.to_type(ScalarType.Float32);
+            }
+
+            if (zScore)
+            {
+                var winD = win.to_type(ScalarType.Float64);
+                var mu = nn.functional.avg_pool2d(winD, PatchSize, 1);
+                var m2 = nn.functional.avg_pool2d(winD * winD, PatchSize, 1);
+                var sigma = (m2 - (mu * mu)).clamp_min(0).add_(PatchInputs.ZScoreEpsilon).sqrt_().to_type(ScalarType.Float32);
+                conv.sub_(mu.to_type(ScalarType.Float32) * movingSums).div_(sigma);
+            }
+
+            conv.add_(fixedPart);
+            var h = ActivateInPlace(conv).view(qb, h1, positions);
+            foreach (var (w, b) in middle)
+            {
+                var z = bf16 ? w.matmul(h.to_type(ScalarType.BFloat16)).to_type(ScalarType.Float32) : w.matmul(h);
+                h = ActivateInPlace(z.add_(b));
+            }
+
+            var s = wDiff.matmul(h).add_(bDiff).contiguous();
+            s.data<float>().CopyTo(scores.Slice(q0 * positions, qb * positions));
+            progress?.Report(q0 + qb);
+        }
+    }
+
+    /// <summary>
+    /// Reference implementation of <see cref="ScoreSearchWindows"/> (same arguments and output layout): extracts every
+    /// candidate patch, normalises it exactly as training does and runs the full network. Slow; for tests and checks.
+    /// </summary>
+    public void ScoreSearchWindowsReference(
+        MedicalImage fixedImage,
+        MedicalImage movingImage,
+        IReadOnlyList<PatchCenter> centres,
+        int patchSize,
+        int radius,
+        Span<float> scores,
+        CancellationToken cancellationToken = default)
+    {
+        var geometry = ValidateSearch(fixedImage, movingImage, centres, patchSize, radius, scores);
+        if (centres.Count == 0)
+        {
+            return;
+        }
+
+        TorchRuntime.EnsureInitialized();
+        var n = PatchSize * PatchSize;
+        var width = (2 * radius) + 1;
+        var positions = geometry.Positions;
+        var fixedRange = IntensityRange.Of(fixedImage);
+        var movingRange = IntensityRange.Of(movingImage);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var net = NetworkTensors.Create(_layers);
+        var rows = new float[positions * 2 * n];
+        for (var q = 0; q < centres.Count; q++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            using var queryScope = NewDisposeScope();
+            var c = centres[q];
+            var fixedNorm = new float[n];
+            PatchInputs.Normalize(ExtractSquare(fixedImage, c.X, c.Y, c.Z, PatchSize), fixedRange, Normalization, fixedNorm);
+            for (var dy = -radius; dy <= radius; dy++)
+            {
+                for (var dx = -radius; dx <= radius; dx++)
+                {
+                    var k = ((dy + radius) * width) + dx + radius;
+                    fixedNorm.CopyTo(rows.AsSpan(k * 2 * n, n));
+                    var moving = ExtractSquare(movingImage, c.X + dx, c.Y + dy, c.Z, PatchSize);
+                    PatchInputs.Normalize(moving, movingRange, Normalization, rows.AsSpan((k * 2 * n) + n, n));
+                }
+            }
+
+            var logits = net.Forward(tensor(rows, [positions, 2 * n], dtype: ScalarType.Float32), Activation);
+            var diff = (logits.select(1, 1) - logits.select(1, 0)).contiguous();
+            diff.data<float>().CopyTo(scores.Slice(q * positions, positions));
+        }
+    }
+
+    /// <summary>
+    /// Floating-point operations (multiply and add counted separately) that <see cref="ScoreSearchWindows"/> performs
+    /// for <paramref name="queries"/> queries at <paramref name="radius"/>: layer 1's fixed half once per query, its moving
+    /// half as a convolution over all candidates, the later layers per candidate, and the final logit difference.
+    /// </summary>
+    public long CountSearchWindowFlops(int queries, int radius)
+    {
+        long positions = ((2L * radius) + 1) * ((2L * radius) + 1);
+        long n = PatchSize * PatchSize;
+        long h1 = _layers[0].Outputs;
+        var perQuery = (2 * h1 * n) + (2 * h1 * n * positions);
+        for (var l = 1; l < _layers.Length - 1; l++)
+        {
+            perQuery += 2L * positions * _layers[l].Inputs * _layers[l].Outputs;
+        }
+
+        perQuery += 2L * positions * _layers[^1].Inputs;
+        return queries * perQuery;
+    }
+
+    /// <summary>
+    /// Floating-point operations of scoring every candidate with a full forward pass:
+    /// 2 x candidates x (sum of in x out over all layers), e.g. 2 x candidates x (578*578 + 578*300 + 300*100 + 100*2).
+    /// </summary>
+    public long CountNaiveSearchWindowFlops(int queries, int radius)
+    {
+        long positions = ((2L * radius) + 1) * ((2L * radius) + 1);
+        long perCandidate = 0;
+        foreach (var l in _layers)
+        {
+            perCandidate += (long)l.Inputs * l.Outputs;
+        }
+
+        return 2L * queries * positions * perCandidate;
+    }
+
+    /// <summary>How many queries one batch of <see cref="ScoreSearchWindows"/> takes at this radius.</summary>
+    public int QueriesPerBatch(int radius)
+    {
+        long positions = ((2L * radius) + 1) * ((2L * radius) + 1);
+        long floatsPerQuery = positions * (_layers[0].Outputs + 2 + _layers.Skip(1).Sum(l => (long)l.Outputs) * 2);
+        var perQueryBytes = Math.Max(1, floatsPerQuery * 4);
+        return (int)Math.Clamp(ScoringMemoryBudgetBytes / perQueryBytes, 1, 256);
+    }
+
+    /// <inheritdoc />
+    public override string ToString() =>
+        $"{Name}: {string.Join("-", LayerSizes)} {Activation} {Normalization} (patch {PatchSize}, {History.Count} epochs{(Pretrained ? ", SDAE pre-trained" : string.Empty)})";
+
+    private Tensor ActivateInPlace(Tensor x) => Activation == ActivationKind.Relu ? x.relu_() : x.sigmoid_();
+
+    private (int WindowSide, int Positions) ValidateSearch(
+        MedicalImage fixedImage,
+        MedicalImage movingImage,
+        IReadOnlyList<PatchCenter> centres,
+        int patchSize,
+        int radius,
+        Span<float> scores)
+    {
+        ArgumentNullException.ThrowIfNull(fixedImage);
+        ArgumentNullException.ThrowIfNull(movingImage);
+        ArgumentNullException.ThrowIfNull(centres);
+        if (patchSize != PatchSize)
+        {
+            throw new PatchSizeMismatchException(Name, PatchSize, patchSize);
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegative(radius);
+        var width = (2 * radius) + 1;
+        var positions = width * width;
+        if ((long)scores.Length < (long)centres.Count * positions)
+        {
+            throw new ArgumentException($"The score span holds {scores.Length} values but {centres.Count} queries x {positions} candidates are needed.", nameof(scores));
+        }
+
+        var half = PatchSize / 2;
+        foreach (var c in centres)
+        {
+            var fits = c.X - half >= 0 && c.Y - half >= 0 && c.X + half < fixedImage.SizeX && c.Y + half < fixedImage.SizeY
+                && c.Z >= 0 && c.Z < fixedImage.SizeZ && c.Z < movingImage.SizeZ
+                && c.X - radius - half >= 0 && c.Y - radius - half >= 0
+                && c.X + radius + half < movingImage.SizeX && c.Y + radius + half < movingImage.SizeY;
+            if (!fits)
+            {
+                throw new ArgumentOutOfRangeException(nameof(centres), c, $"The search window of radius {radius} with {PatchSize}x{PatchSize} patches around {c} does not fit inside the images ({fixedImage.SizeX}x{fixedImage.SizeY}, {movingImage.SizeX}x{movingImage.SizeY}).");
+            }
+        }
+
+        return ((2 * radius) + PatchSize, positions);
+    }
+
+    private static float[] ExtractSquare(MedicalImage image, int cx, int cy, int cz, int side)
+    {
+        var half = side / 2;
+        var result = new float[side * side];
+        var voxels = image.VoxelSpan;
+        var rowBase = (long)image.SizeX * image.SizeY * cz;
+        for (var r = 0; r < side; r++)
+        {
+            var offset = rowBase + ((long)(cy - half + r) * image.SizeX) + (cx - half);
+            voxels.Slice((int)offset, side).CopyTo(result.AsSpan(r * side, side));
+        }
+
+        return result;
+    }
+}

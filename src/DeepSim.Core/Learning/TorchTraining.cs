@@ -1,0 +1,64 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace DeepSim.Learning;
+
+/// <summary>Small TorchSharp helpers shared by the trainers and the scorer (tensors never leave DeepSim.Learning).</summary>
+internal static class TorchTraining
+{
+    /// <summary>A trainable parameter holding a copy of <paramref name="values"/>.</summary>
+    public static Parameter NewParameter(float[] values, params long[] shape)
+    {
+        var t = tensor(values, shape, dtype: ScalarType.Float32);
+        return new Parameter(t, requires_grad: true);
+    }
+
+    /// <summary>The values of a tensor as a new array.</summary>
+    public static float[] ToArray(Tensor t)
+    {
+        using var scope = NewDisposeScope();
+        return t.detach().contiguous().to_type(ScalarType.Float32).data<float>().ToArray();
+    }
+
+    /// <summary>
+    /// A layer with seeded Glorot-uniform weights (He-uniform for ReLU) and zero biases.
+    /// Initial weights are drawn in .NET from <paramref name="rng"/>, so they do not depend on libtorch's generator.
+    /// </summary>
+    public static DenseLayer InitLayer(int outputs, int inputs, Random rng, ActivationKind activation)
+    {
+        var limit = activation == ActivationKind.Relu ? Math.Sqrt(6.0 / inputs) : Math.Sqrt(6.0 / (inputs + outputs));
+        var w = new float[outputs * inputs];
+        for (var i = 0; i < w.Length; i++)
+        {
+            w[i] = (float)(((rng.NextDouble() * 2) - 1) * limit);
+        }
+
+        return new DenseLayer(outputs, inputs, w, new float[outputs]);
+    }
+
+    /// <summary>Creates the optimiser named by <paramref name="kind"/>.</summary>
+    public static optim.Optimizer CreateOptimizer(OptimizerKind kind, IEnumerable<Parameter> parameters, double learningRate, double momentum) =>
+        kind switch
+        {
+            OptimizerKind.Adam => optim.Adam(parameters, learningRate),
+            OptimizerKind.Sgd => optim.SGD(parameters, learningRate, momentum),
+            _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown optimiser."),
+        };
+
+    /// <summary>Applies the hidden non-linearity.</summary>
+    public static Tensor Activate(Tensor x, ActivationKind activation) =>
+        activation == ActivationKind.Relu ? nn.functional.relu(x) : sigmoid(x);
+
+    /// <summary>Fisher-Yates shuffle driven by a seeded generator.</summary>
+    public static void Shuffle(long[] indices, Random rng)
+    {
+        for (var i = indices.Length - 1; i > 0; i--)
+        {
+            var j = rng.Next(i + 1);
+            (indices[i], indices[j]) = (indices[j], indices[i]);
+        }
+    }
+
+    /// <summary>A seed for libtorch's generator derived from the user's seed and a stream number.</summary>
+    public static ulong DeriveSeed(int seed, int stream) => unchecked(((ulong)(uint)seed * 0x9E3779B97F4A7C15UL) ^ ((ulong)(uint)stream * 0xBF58476D1CE4E5B9UL) ^ 0x94D049BB133111EBUL);
+}
