@@ -59,7 +59,7 @@ internal static class DicomOracle
     /// gdcm's decoding of a file: `gdcmconv --raw` to an uncompressed explicit little endian copy, then `gdcmraw` of its
     /// pixel data. Returns the raw little-endian pixel bytes and the planar configuration of the copy, or null when gdcm fails.
     /// </summary>
-    public static (byte[] Pixels, bool Planar)? DecodeWithGdcm(string path, string workDir)
+    public static (byte[] Pixels, bool Planar)? DecodeWithGdcm(string path, string workDir, string tag = "7fe0,0010")
     {
         var converted = Path.Combine(workDir, Path.GetFileNameWithoutExtension(path) + ".gdcm.dcm");
         var raw = Path.Combine(workDir, Path.GetFileNameWithoutExtension(path) + ".gdcm.raw");
@@ -69,7 +69,7 @@ internal static class DicomOracle
             return null;
         }
 
-        var r = Run("gdcmraw", "-i", converted, "-o", raw, "-t", "7fe0,0010");
+        var r = Run("gdcmraw", "-i", converted, "-o", raw, "-t", tag);
         if (r.Code != 0 || !File.Exists(raw))
         {
             return null;
@@ -80,7 +80,7 @@ internal static class DicomOracle
     }
 
     /// <summary>dcmtk's decoding: `dcmconv +te` (uncompressed, deflated, big endian), `dcmdrle` or `dcmdjpeg`, then gdcmraw of the pixel data.</summary>
-    public static (byte[] Pixels, bool Planar)? DecodeWithDcmtk(string path, string tool, string workDir)
+    public static (byte[] Pixels, bool Planar)? DecodeWithDcmtk(string path, string tool, string workDir, string tag = "7fe0,0010")
     {
         var converted = Path.Combine(workDir, Path.GetFileNameWithoutExtension(path) + ".dcmtk.dcm");
         var raw = Path.Combine(workDir, Path.GetFileNameWithoutExtension(path) + ".dcmtk.raw");
@@ -90,7 +90,7 @@ internal static class DicomOracle
             return null;
         }
 
-        var r = Run("gdcmraw", "-i", converted, "-o", raw, "-t", "7fe0,0010");
+        var r = Run("gdcmraw", "-i", converted, "-o", raw, "-t", tag);
         if (r.Code != 0 || !File.Exists(raw))
         {
             return null;

@@ -18,7 +18,26 @@ public sealed class DicomSharedDataTests(ITestOutputHelper output) : IDisposable
     {
         ["MR_truncated.dcm"] = ImageReadError.Truncated,
         ["rtplan_truncated.dcm"] = ImageReadError.Truncated,
+
+        // Encapsulated pixel data cut short (and JPEG 2000 anyway).
+        ["emri_small_jpeg_2k_lossless_too_short.dcm"] = ImageReadError.Truncated,
+
+        // Starts with a stray byte before (0008,0005): dcmtk and gdcm refuse it too.
+        ["no_meta.dcm"] = ImageReadError.UnknownFormat,
     };
+
+    /// <summary>
+    /// Where one reference decoder is known to be wrong and the other agrees with DeepSim (checked: both must still run).
+    /// gdcm 3.0.21 decodes 16/32-bit RGB RLE with its segments in the wrong byte order; dcmtk's dcmdrle matches the
+    /// uncompressed SC_rgb_16bit/32bit files.
+    /// </summary>
+    private static readonly HashSet<(string File, string Oracle)> KnownOracleErrors =
+    [
+        ("SC_rgb_rle_16bit.dcm", "gdcm"),
+        ("SC_rgb_rle_16bit_2frame.dcm", "gdcm"),
+        ("SC_rgb_rle_32bit.dcm", "gdcm"),
+        ("SC_rgb_rle_32bit_2frame.dcm", "gdcm"),
+    ];
 
     public static TheoryData<string> Files()
     {
@@ -74,25 +93,45 @@ public sealed class DicomSharedDataTests(ITestOutputHelper output) : IDisposable
         output.WriteLine($"decoded: {image} range {image.GetRange()}");
         var file = DicomFile.Open(path);
         var pixels = new DicomPixelData(file);
-        var gdcm = DicomOracle.DecodeWithGdcm(path, _work);
-        Assert.True(gdcm is not null, $"DeepSim decodes {name} but gdcm does not");
-        CompareWithOracle(pixels, gdcm.Value.Pixels, gdcm.Value.Planar, "gdcm");
-
+        var tag = file.Dataset.Contains(DicomTag.FloatPixelData) ? "7fe0,0008" : file.Dataset.Contains(DicomTag.DoubleFloatPixelData) ? "7fe0,0009" : "7fe0,0010";
         var dcmtkTool = file.TransferSyntax.PixelEncoding switch
         {
             DicomPixelEncoding.Rle => "dcmdrle",
             DicomPixelEncoding.JpegLossless => "dcmdjpeg",
             _ => "dcmconv",
         };
-        var dcmtk = DicomOracle.DecodeWithDcmtk(path, dcmtkTool, _work);
-        if (dcmtk is null)
+        var oracles = new (string Name, (byte[] Pixels, bool Planar)? Result)[]
         {
-            output.WriteLine($"dcmtk ({dcmtkTool}) does not convert {name}; compared with gdcm only");
-        }
-        else
+            ("gdcm", DicomOracle.DecodeWithGdcm(path, _work, tag)),
+            ("dcmtk", DicomOracle.DecodeWithDcmtk(path, dcmtkTool, _work, tag)),
+        };
+        Assert.True(oracles.Any(o => o.Result is not null), $"DeepSim decodes {name} but neither gdcm nor dcmtk ({dcmtkTool}) does");
+        var agreed = 0;
+        foreach (var (oracle, result) in oracles)
         {
-            CompareWithOracle(pixels, dcmtk.Value.Pixels, dcmtk.Value.Planar, "dcmtk " + dcmtkTool);
+            if (result is null)
+            {
+                output.WriteLine($"{oracle} does not decode {name}");
+                continue;
+            }
+
+            var difference = CompareWithOracle(pixels, result.Value.Pixels, result.Value.Planar);
+            if (difference is null)
+            {
+                agreed++;
+                output.WriteLine($"{pixels.Frames} frame(s) equal to {oracle}");
+            }
+            else if (KnownOracleErrors.Contains((name, oracle)))
+            {
+                output.WriteLine($"{oracle} differs as known: {difference}");
+            }
+            else
+            {
+                Assert.Fail($"{name}: {oracle} disagrees: {difference}");
+            }
         }
+
+        Assert.True(agreed > 0, $"{name}: no reference decoder agrees");
     }
 
     private void CheckRefusal(string path, string name, ImageReadException e)
@@ -124,8 +163,8 @@ public sealed class DicomSharedDataTests(ITestOutputHelper output) : IDisposable
 
             case ImageReadError.NotAnImage:
             {
-                var dump = DicomOracle.Run("dcmdump", "-q", "+P", "7fe0,0010", path);
-                Assert.DoesNotContain("PixelData", dump.Out, StringComparison.Ordinal);
+                var dump = DicomOracle.Run("dcmdump", "-q", "+P", "7fe0,0010", "+P", "0028,0010", path);
+                Assert.True(!dump.Out.Contains("PixelData", StringComparison.Ordinal) || !dump.Out.Contains("Rows", StringComparison.Ordinal), $"dcmdump finds pixel data and rows in {name}");
                 break;
             }
 
@@ -135,7 +174,7 @@ public sealed class DicomSharedDataTests(ITestOutputHelper output) : IDisposable
         }
     }
 
-    private void CompareWithOracle(DicomPixelData pixels, byte[] oracle, bool oraclePlanar, string oracleName)
+    private static string? CompareWithOracle(DicomPixelData pixels, byte[] oracle, bool oraclePlanar)
     {
         var frameSamples = pixels.Rows * pixels.Columns * pixels.Samples;
         for (var f = 0; f < pixels.Frames; f++)
@@ -154,27 +193,27 @@ public sealed class DicomSharedDataTests(ITestOutputHelper output) : IDisposable
             else
             {
                 var frameBytes = mine.Length;
-                Assert.True(oracle.Length >= (f + 1) * frameBytes, $"{oracleName} gives {oracle.Length} bytes, fewer than {pixels.Frames} frames of {frameBytes}");
+                if (oracle.Length < (f + 1) * frameBytes)
+                {
+                    return $"{oracle.Length} bytes, fewer than {pixels.Frames} frames of {frameBytes}";
+                }
+
                 expected = oracle.AsSpan(f * frameBytes, frameBytes).ToArray();
                 var bps = Math.Max(1, pixels.BitsAllocated / 8);
                 expected = ToInterleaved(expected, oraclePlanar, pixels.Samples, bps);
                 mine = ToInterleaved(mine, planar, pixels.Samples, bps);
             }
 
-            var mismatch = Array.FindIndex(mine, i => false);
             for (var i = 0; i < mine.Length; i++)
             {
                 if (mine[i] != expected[i])
                 {
-                    mismatch = i;
-                    break;
+                    return $"frame {f}: byte {i} is {mine[i]}, reference {expected[i]}";
                 }
             }
-
-            Assert.True(mismatch < 0, $"frame {f}: byte {mismatch} differs from {oracleName} ({(mismatch >= 0 ? mine[mismatch] : 0)} vs {(mismatch >= 0 ? expected[mismatch] : 0)})");
         }
 
-        output.WriteLine($"{pixels.Frames} frame(s) equal to {oracleName}");
+        return null;
     }
 
     private static byte[] ToInterleaved(byte[] data, bool planar, int samples, int bps)

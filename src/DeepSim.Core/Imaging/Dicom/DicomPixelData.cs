@@ -53,6 +53,11 @@ internal sealed class DicomPixelData
             throw new ImageReadException(ImageReadError.NotAnImage, path, $"the DICOM object has no pixel data (SOP class {sopClass}{(modality is null ? string.Empty : ", modality " + modality)}).");
         }
 
+        if (!ds.Contains(RowsTag) || !ds.Contains(ColumnsTag))
+        {
+            throw new ImageReadException(ImageReadError.NotAnImage, path, "the DICOM object has pixel data but no Rows/Columns, so it is not an image.");
+        }
+
         if (Rows <= 0 || Columns <= 0)
         {
             throw new ImageReadException(ImageReadError.AbsurdDimensions, path, $"Rows {Rows} x Columns {Columns} is not an image size.");
@@ -134,7 +139,16 @@ internal sealed class DicomPixelData
             Kind = PixelKind.Native;
         }
 
-        BigEndianSwap = file.Dataset.BigEndian ? (BitsAllocated >= 16 ? BitsAllocated / 8 : (pixel.Vr == "OW" && BitsAllocated == 8 ? 2 : 1)) : 1;
+        if (file.Dataset.BigEndian)
+        {
+            // Explicit VR big endian: OW is a stream of 16-bit words (dcmtk and gdcm swap 32-bit pixels as word pairs too);
+            // OB holds bytes in order, multi-byte samples big endian.
+            var unit = pixel.Vr == "OW" ? (BitsAllocated == 1 ? 1 : 2) : BitsAllocated >= 16 ? BitsAllocated / 8 : 1;
+            if (unit > 1)
+            {
+                _value = SwapWhole(_value.Span, unit);
+            }
+        }
     }
 
     internal enum PixelKind
@@ -175,9 +189,6 @@ internal sealed class DicomPixelData
     /// <summary>True when values are inverted (MONOCHROME1) so that higher is brighter.</summary>
     public bool Inverted => Photometric == "MONOCHROME1";
 
-    /// <summary>1 for little-endian data; else the size of the unit whose bytes are swapped.</summary>
-    private int BigEndianSwap { get; } = 1;
-
     private bool IsYbr422 => Photometric is "YBR_FULL_422" or "YBR_PARTIAL_422" && Kind == PixelKind.Native && Samples == 3;
 
     private int BytesPerSample => Math.Max(1, BitsAllocated / 8);
@@ -217,7 +228,7 @@ internal sealed class DicomPixelData
         }
 
         var needed = BitsAllocated == 1 ? pixels : FrameBytes;
-        if (Kind != PixelKind.Native || BigEndianSwap != 1 || BitsAllocated == 1)
+        if (Kind != PixelKind.Native || BitsAllocated == 1)
         {
             if (scratch is null || scratch.Length < needed)
             {
@@ -280,37 +291,26 @@ internal sealed class DicomPixelData
                     return scratch[..n];
                 }
 
-                var src = _value.Span.Slice(frame * frameBytes, frameBytes);
-                if (BigEndianSwap == 1)
-                {
-                    return src;
-                }
-
-                var d = scratch[..frameBytes];
-                SwapInto(src, d, BigEndianSwap);
-                return d;
+                return _value.Span.Slice(frame * frameBytes, frameBytes);
         }
     }
 
-    private static void SwapInto(ReadOnlySpan<byte> src, Span<byte> dest, int unit)
+    /// <summary>A little-endian copy of big-endian data made of <paramref name="unit"/>-byte units (a trailing partial unit is kept as is).</summary>
+    private static byte[] SwapWhole(ReadOnlySpan<byte> src, int unit)
     {
-        switch (unit)
+        var dest = new byte[src.Length];
+        var whole = src.Length - (src.Length % unit);
+        if (unit == 2)
         {
-            case 2:
-                BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<byte, ushort>(src), MemoryMarshal.Cast<byte, ushort>(dest));
-                break;
-            case 4:
-                BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<byte, uint>(src), MemoryMarshal.Cast<byte, uint>(dest));
-                break;
-            default:
-                src.CopyTo(dest);
-                break;
+            BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<byte, ushort>(src[..whole]), MemoryMarshal.Cast<byte, ushort>(dest.AsSpan(0, whole)));
+        }
+        else
+        {
+            BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<byte, uint>(src[..whole]), MemoryMarshal.Cast<byte, uint>(dest.AsSpan(0, whole)));
         }
 
-        if (src.Length % unit != 0)
-        {
-            src[^(src.Length % unit)..].CopyTo(dest[^(src.Length % unit)..]);
-        }
+        src[whole..].CopyTo(dest.AsSpan(whole));
+        return dest;
     }
 
     /// <summary>Native samples to float values with masking, sign extension, inversion, colour handling and rescale.</summary>

@@ -52,6 +52,11 @@ internal sealed class DicomSlice
         }
 
         var slice = new DicomSlice(file);
+        if (!ds.Contains(new DicomTag(0x0028, 0x0010)) || !ds.Contains(new DicomTag(0x0028, 0x0011)))
+        {
+            throw new ImageReadException(ImageReadError.NotAnImage, path, "the DICOM object has pixel data but no Rows/Columns, so it is not an image.");
+        }
+
         if (slice.Rows <= 0 || slice.Columns <= 0)
         {
             throw new ImageReadException(ImageReadError.AbsurdDimensions, path, $"Rows {slice.Rows} x Columns {slice.Columns} is not an image size.");
