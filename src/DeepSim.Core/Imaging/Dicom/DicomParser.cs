@@ -256,6 +256,21 @@ internal sealed class DicomParser
         {
             el.IsSequence = true;
         }
+        else if (vr == "UN" && length >= 8 && ReadU16(pos, bigEndian) == 0xFFFE && ReadU16(pos + 2, bigEndian) == 0xE000)
+        {
+            // An unknown (private or not in the dictionary) implicit-VR element whose value starts with an item: a sequence.
+            var p = pos;
+            var count = _elementCount;
+            try
+            {
+                el.Items = ReadSequenceItems(ref p, (int)(pos + length), explicitVr, bigEndian, depth + 1, definedEnd: (int)(pos + length));
+                el.IsSequence = true;
+            }
+            catch (ImageReadException)
+            {
+                _elementCount = count; // not a sequence after all: keep the bytes
+            }
+        }
 
         ds.Add(el);
         return (int)(pos + length);
