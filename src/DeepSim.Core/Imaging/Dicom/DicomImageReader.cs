@@ -117,7 +117,7 @@ public sealed class DicomImageReader : IMultiFileImageReader
     {
         var pixels = new DicomPixelData(file);
         var n = pixels.Rows * pixels.Columns;
-        var voxels = new float[(long)n * pixels.Frames];
+        var voxels = GC.AllocateUninitializedArray<float>(n * pixels.Frames);
         byte[]? scratch = null;
         for (var f = 0; f < pixels.Frames; f++)
         {

@@ -111,7 +111,7 @@ internal static class DicomSeriesAssembler
             throw new ImageReadException(ImageReadError.AbsurdDimensions, first.Path, $"series {series} has {cols}x{rows}x{sorted.Count} voxels, more than DeepSim reads ({DicomPixelData.MaxVoxels}).");
         }
 
-        var voxels = new float[(long)n * sorted.Count];
+        var voxels = GC.AllocateUninitializedArray<float>(n * sorted.Count);
         byte[]? scratch = null;
         DicomPixelData? firstPixels = null;
         string? slopeMismatch = null;
