@@ -1,0 +1,238 @@
+using System.Buffers.Binary;
+using System.Globalization;
+
+namespace DeepSim.Imaging.Dicom;
+
+/// <summary>
+/// Reads DICOM images: single files (multi-frame files become 3D, frames along z) and series assembled from many files
+/// (grouped by Series Instance UID, sorted by position along the slice normal). Voxel values are the stored values
+/// with Rescale Slope/Intercept applied (CT in Hounsfield units); MONOCHROME1 is inverted within the stored range first
+/// (Metadata "MonochromeInverted" = "True"); colour images become luminance (0.299 R + 0.587 G + 0.114 B; Y for YBR).
+/// Metadata holds the DICOM keywords users filter on, RescaleSlope and RescaleIntercept included (stored = (value - intercept) / slope).
+/// Geometry is in DICOM LPS patient coordinates; direction columns are row direction, column direction, slice normal.
+/// </summary>
+public sealed class DicomImageReader : IMultiFileImageReader
+{
+    private static readonly (ushort Group, ushort Element, string Keyword)[] MetadataTags =
+    [
+        (0x0010, 0x0020, "PatientID"),
+        (0x0010, 0x0010, "PatientName"),
+        (0x0020, 0x000D, "StudyInstanceUID"),
+        (0x0020, 0x000E, "SeriesInstanceUID"),
+        (0x0008, 0x0020, "StudyDate"),
+        (0x0008, 0x0030, "StudyTime"),
+        (0x0008, 0x0060, "Modality"),
+        (0x0008, 0x1030, "StudyDescription"),
+        (0x0008, 0x103E, "SeriesDescription"),
+        (0x0020, 0x0011, "SeriesNumber"),
+        (0x0020, 0x0010, "StudyID"),
+        (0x0008, 0x0050, "AccessionNumber"),
+        (0x0008, 0x0016, "SOPClassUID"),
+        (0x0020, 0x0052, "FrameOfReferenceUID"),
+        (0x0008, 0x0070, "Manufacturer"),
+        (0x0018, 0x0015, "BodyPartExamined"),
+        (0x0028, 0x0004, "PhotometricInterpretation"),
+        (0x0028, 0x0100, "BitsAllocated"),
+        (0x0028, 0x0101, "BitsStored"),
+        (0x0028, 0x0103, "PixelRepresentation"),
+        (0x0028, 0x1054, "RescaleType"),
+        (0x0028, 0x1050, "WindowCenter"),
+        (0x0028, 0x1051, "WindowWidth"),
+        (0x0018, 0x0050, "SliceThickness"),
+        (0x0028, 0x0030, "PixelSpacing"),
+        (0x0020, 0x0037, "ImageOrientationPatient"),
+    ];
+
+    /// <inheritdoc />
+    public string FormatName => "DICOM";
+
+    /// <inheritdoc />
+    public bool CanRead(string path, ReadOnlySpan<byte> head)
+    {
+        DicomFile.FindStart(head, out var magic);
+        if (magic)
+        {
+            return true;
+        }
+
+        // No preamble/meta header: a plausible first element (group 0002/0008/... with a small element number and a
+        // sane length or a real VR) in either encoding.
+        if (head.Length < 8 || !DicomFile.TryGuessSyntax(head, out var syntax))
+        {
+            return false;
+        }
+
+        var element = syntax.BigEndian ? BinaryPrimitives.ReadUInt16BigEndian(head[2..]) : BinaryPrimitives.ReadUInt16LittleEndian(head[2..]);
+        if (element > 0x0100)
+        {
+            return false;
+        }
+
+        if (syntax.ExplicitVr)
+        {
+            return true;
+        }
+
+        var length = BinaryPrimitives.ReadUInt32LittleEndian(head[4..]);
+        return length < 0x10000 && (head.Length < 8 + length + 4 || IsPlausibleNextTag(head, 8 + (int)length));
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<MedicalImage> Read(string path, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var file = Guard(path, () => DicomFile.Open(path));
+        return [Guard(path, () => ReadSingle(file))];
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<MedicalImage> ReadMany(
+        IReadOnlyList<string> paths,
+        Action<ImageReadException> onFileError,
+        Action<string> onWarning,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
+        ArgumentNullException.ThrowIfNull(onFileError);
+        ArgumentNullException.ThrowIfNull(onWarning);
+        var slices = new List<DicomSlice>(paths.Count);
+        foreach (var path in paths)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            try
+            {
+                slices.Add(Guard(path, () => DicomSlice.Open(path)));
+            }
+            catch (ImageReadException e)
+            {
+                onFileError(e);
+            }
+        }
+
+        return DicomSeriesAssembler.Assemble(slices, onFileError, onWarning, cancellationToken);
+    }
+
+    /// <summary>Reads one opened file into an image (frames along z).</summary>
+    internal static MedicalImage ReadSingle(DicomFile file)
+    {
+        var pixels = new DicomPixelData(file);
+        var n = pixels.Rows * pixels.Columns;
+        var voxels = GC.AllocateUninitializedArray<float>(n * pixels.Frames);
+        byte[]? scratch = null;
+        for (var f = 0; f < pixels.Frames; f++)
+        {
+            pixels.DecodeFrame(f, voxels.AsSpan(f * n, n), ref scratch);
+        }
+
+        var geometry = FrameGeometry(file.Dataset, pixels.Frames);
+        var metadata = BuildMetadata(file, pixels);
+        metadata["NumberOfFrames"] = pixels.Frames.ToString(CultureInfo.InvariantCulture);
+        return new MedicalImage(voxels, pixels.Columns, pixels.Rows, pixels.Frames, geometry, metadata.GetValueOrDefault("Modality"), file.Path, "DICOM", metadata);
+    }
+
+    /// <summary>The metadata dictionary of an image read from this file.</summary>
+    internal static Dictionary<string, string> BuildMetadata(DicomFile file, DicomPixelData pixels)
+    {
+        var ds = file.Dataset;
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (g, e, keyword) in MetadataTags)
+        {
+            var v = ds.GetText(new DicomTag(g, e));
+            if (!string.IsNullOrEmpty(v))
+            {
+                metadata[keyword] = v;
+            }
+        }
+
+        metadata["TransferSyntaxUID"] = file.TransferSyntax.Uid;
+        metadata["Rows"] = pixels.Rows.ToString(CultureInfo.InvariantCulture);
+        metadata["Columns"] = pixels.Columns.ToString(CultureInfo.InvariantCulture);
+        metadata["RescaleSlope"] = pixels.Slope.ToString("R", CultureInfo.InvariantCulture);
+        metadata["RescaleIntercept"] = pixels.Intercept.ToString("R", CultureInfo.InvariantCulture);
+        if (pixels.Inverted)
+        {
+            metadata["MonochromeInverted"] = "True";
+        }
+
+        if (pixels.Samples == 3 || pixels.Photometric == "PALETTE COLOR")
+        {
+            metadata["ColorToLuminance"] = pixels.Photometric.StartsWith("YBR", StringComparison.Ordinal) ? "Y" : "0.299R+0.587G+0.114B";
+        }
+
+        return metadata;
+    }
+
+    /// <summary>Runs <paramref name="action"/>, turning parser exceptions that are not <see cref="ImageReadException"/> into one.</summary>
+    internal static T Guard<T>(string path, Func<T> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (ImageReadException)
+        {
+            throw;
+        }
+        catch (OperationCanceledException)
+        {
+            throw;
+        }
+        catch (OutOfMemoryException e)
+        {
+            throw new ImageReadException(ImageReadError.AbsurdDimensions, path, "the image is too large to read: " + e.Message, inner: e);
+        }
+        catch (Exception e) when (e is ArgumentException or IndexOutOfRangeException or InvalidDataException or EndOfStreamException or OverflowException or InvalidOperationException)
+        {
+            throw new ImageReadException(ImageReadError.CorruptHeader, path, "malformed DICOM data: " + e.Message, inner: e);
+        }
+    }
+
+    private static bool IsPlausibleNextTag(ReadOnlySpan<byte> head, int at)
+    {
+        var group = BinaryPrimitives.ReadUInt16LittleEndian(head[at..]);
+        var first = BinaryPrimitives.ReadUInt16LittleEndian(head);
+        return group >= first && group < 0x8000;
+    }
+
+    /// <summary>Geometry of a single (possibly multi-frame) file: per-frame positions when present, else slice spacing attributes.</summary>
+    private static ImageGeometry FrameGeometry(DicomDataset ds, int frames)
+    {
+        var p0 = DicomPlane.Of(ds, 0);
+        var (sx, sy) = p0.PixelSpacing is { } ps && ps[0] > 0 && ps[1] > 0 ? (ps[1], ps[0]) : (1.0, 1.0);
+        var row = p0.Row ?? [1, 0, 0];
+        var col = p0.Column ?? [0, 1, 0];
+        var normal = p0.Normal ?? [0, 0, 1];
+        var sz = p0.SpacingBetweenSlices > 0 ? p0.SpacingBetweenSlices : p0.SliceThickness > 0 ? p0.SliceThickness : 1.0;
+        if (frames > 1)
+        {
+            var p1 = DicomPlane.Of(ds, 1);
+            if (p0.Position is not null && p1.Position is not null && !ReferenceEquals(p0.Position, p1.Position))
+            {
+                var d = DicomPlane.Dot([p1.Position[0] - p0.Position[0], p1.Position[1] - p0.Position[1], p1.Position[2] - p0.Position[2]], normal);
+                if (Math.Abs(d) > 1e-6)
+                {
+                    sz = Math.Abs(d);
+                    if (d < 0)
+                    {
+                        normal = [-normal[0], -normal[1], -normal[2]];
+                    }
+                }
+            }
+            else
+            {
+                // RT dose: Grid Frame Offset Vector gives frame positions along the normal.
+                var gfov = ds.GetDoubles(new DicomTag(0x3004, 0x000C));
+                if (gfov.Length >= 2 && Math.Abs(gfov[1] - gfov[0]) > 1e-6)
+                {
+                    sz = Math.Abs(gfov[1] - gfov[0]);
+                }
+            }
+        }
+
+        var origin = p0.Position ?? [0, 0, 0];
+        return new ImageGeometry(
+            [sx, sy, sz],
+            origin,
+            [row[0], col[0], normal[0], row[1], col[1], normal[1], row[2], col[2], normal[2]]);
+    }
+}

@@ -1,0 +1,67 @@
+namespace DeepSim.Imaging.Dicom;
+
+/// <summary>The header of one DICOM image file, read without its pixel data, for assembling series.</summary>
+internal sealed class DicomSlice
+{
+    private DicomSlice(DicomFile file)
+    {
+        File = file;
+        var ds = file.Dataset;
+        SeriesUid = ds.GetText(new DicomTag(0x0020, 0x000E));
+        Rows = ds.GetInt(new DicomTag(0x0028, 0x0010), 0);
+        Columns = ds.GetInt(new DicomTag(0x0028, 0x0011), 0);
+        var frames = ds.GetDoubles(new DicomTag(0x0028, 0x0008));
+        Frames = frames.Length > 0 && frames[0] >= 1 && frames[0] <= int.MaxValue ? (int)frames[0] : 1;
+        var instance = ds.GetDoubles(new DicomTag(0x0020, 0x0013));
+        InstanceNumber = instance.Length > 0 ? instance[0] : double.NaN;
+        Plane = DicomPlane.Of(ds, 0);
+    }
+
+    public DicomFile File { get; }
+
+    public string Path => File.Path;
+
+    public string? SeriesUid { get; }
+
+    public int Rows { get; }
+
+    public int Columns { get; }
+
+    public int Frames { get; }
+
+    public double InstanceNumber { get; }
+
+    public DicomPlane Plane { get; }
+
+    /// <summary>Reads the header; refuses files with no pixel data or a compression DeepSim does not decode.</summary>
+    public static DicomSlice Open(string path)
+    {
+        var file = DicomFile.OpenHeader(path);
+        var ds = file.Dataset;
+        var pixel = ds.Find(DicomTag.PixelData) ?? ds.Find(DicomTag.FloatPixelData) ?? ds.Find(DicomTag.DoubleFloatPixelData);
+        if (pixel is null)
+        {
+            var sopClass = ds.GetText(new DicomTag(0x0008, 0x0016)) ?? "unknown";
+            throw new ImageReadException(ImageReadError.NotAnImage, path, $"the DICOM object has no pixel data (SOP class {sopClass}).");
+        }
+
+        if (pixel.Fragments is not null && file.TransferSyntax.PixelEncoding == DicomPixelEncoding.Unsupported)
+        {
+            var ts = file.TransferSyntax;
+            throw new ImageReadException(ImageReadError.UnsupportedEncoding, path, $"pixel data is compressed with {ts}, which DeepSim does not decode; {ts.ConversionHint}.");
+        }
+
+        var slice = new DicomSlice(file);
+        if (!ds.Contains(new DicomTag(0x0028, 0x0010)) || !ds.Contains(new DicomTag(0x0028, 0x0011)))
+        {
+            throw new ImageReadException(ImageReadError.NotAnImage, path, "the DICOM object has pixel data but no Rows/Columns, so it is not an image.");
+        }
+
+        if (slice.Rows <= 0 || slice.Columns <= 0)
+        {
+            throw new ImageReadException(ImageReadError.AbsurdDimensions, path, $"Rows {slice.Rows} x Columns {slice.Columns} is not an image size.");
+        }
+
+        return slice;
+    }
+}
