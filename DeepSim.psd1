@@ -13,7 +13,15 @@
         'Get-DeepSimRuntime'
         'Import-MedicalImage'
         'Import-ImagePair'
+        'Get-DicomTag'
         'Get-PatchPair'
+        'Invoke-SdaePretrain'
+        'Invoke-SimilarityTraining'
+        'Measure-PatchSimilarity'
+        'Measure-PredictionError'
+        'Export-SimilarityMap'
+        'Export-SimilarityModel'
+        'Import-SimilarityModel'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -8,4 +8,7 @@ public sealed record ImagePair(string Name, MedicalImage Fixed, MedicalImage Mov
 {
     /// <summary>The group a pair belongs to (e.g. a patient): by default the first two characters of the name.</summary>
     public string Group { get; init; } = Name.Length >= 2 ? Name[..2] : Name;
+
+    /// <summary>The translation DeepSim measured between the images when asked to align them (and, unless it lies on the search border, corrected in <see cref="Moving"/>); null when not aligned.</summary>
+    public TranslationEstimate? Shift { get; init; }
 }

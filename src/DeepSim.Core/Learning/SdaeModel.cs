@@ -53,6 +53,12 @@ public sealed class SdaeModel
         CreatedUtc = createdUtc;
     }
 
+    /// <summary>
+    /// The pairs it was trained on, kept in memory (never saved to a model file) so that a pipeline can go on to
+    /// fine-tune on the same data; null for a model read from a file.
+    /// </summary>
+    public IReadOnlyList<Patches.PatchPair>? TrainingPairs { get; set; }
+
     /// <summary>Side length of the patches it was trained on.</summary>
     public int PatchSize { get; }
 

@@ -13,6 +13,10 @@ namespace DeepSim.PowerShell.Commands;
 /// <para>Reads the 147 CT/MR head slice pairs and counts them per patient group.</para>
 /// </example>
 /// <example>
+/// <code>Import-ImagePair ../shared/data/ct-mr-head/CT ../shared/data/ct-mr-head/MR -Align | Where-Object { $_.Shift.Dx -or $_.Shift.Dy } | Format-Table Name, Shift</code>
+/// <para>Aligns every MR slice to its CT by the translation that maximises mutual information, and lists the pairs that needed it.</para>
+/// </example>
+/// <example>
 /// <code>Import-ImagePair -FixedPath ./CT/20*.png -MovingPath ./MR | Get-PatchPair -Count 100 -Seed 1</code>
 /// <para>Samples 100 positive and 100 negative patch pairs from every pair whose name starts with 20.</para>
 /// </example>
@@ -39,6 +43,15 @@ public sealed class ImportImagePairCommand : DeepSimCmdlet
     [Parameter]
     [ValidateRange(1, 255)]
     public int GroupPrefixLength { get; set; } = 2;
+
+    /// <summary>Align each moving image to its fixed image by the integer translation (within -MaxShift) that maximises their mutual information, and record it in Shift. A shift on the edge of the search is not applied (unreliable) and is reported as a warning.</summary>
+    [Parameter]
+    public SwitchParameter Align { get; set; }
+
+    /// <summary>Largest shift in voxels tried by -Align. Default 8.</summary>
+    [Parameter]
+    [ValidateRange(1, 256)]
+    public int MaxShift { get; set; } = 8;
 
     #endregion
 
@@ -76,7 +89,31 @@ public sealed class ImportImagePairCommand : DeepSimCmdlet
             }
 
             var group = name.Length >= GroupPrefixLength ? name[..GroupPrefixLength] : name;
-            WriteObject(new ImagePair(name, f, m) { Group = group });
+            TranslationEstimate? shift = null;
+            if (Align)
+            {
+                try
+                {
+                    shift = ImageAlignment.EstimateTranslation(f, m, MaxShift, 32, StopToken);
+                }
+                catch (ArgumentException e)
+                {
+                    WriteError("ImagePairAlignFailed", ErrorCategory.InvalidArgument, fixedFile, $"Cannot align '{name}': {e.Message}", e);
+                    continue;
+                }
+
+                if (shift.AtSearchBorder)
+                {
+                    WriteWarning($"{name}: the best shift {shift} lies on the edge of the +-{MaxShift} search, so it is unreliable and was not applied.");
+                }
+                else if (shift.Dx != 0 || shift.Dy != 0)
+                {
+                    m = ImageAlignment.Correct(m, shift);
+                    WriteVerbose($"{name}: moving image shifted by {shift}.");
+                }
+            }
+
+            WriteObject(new ImagePair(name, f, m) { Group = group, Shift = shift });
         }
 
         CompleteProgress("Import-ImagePair");

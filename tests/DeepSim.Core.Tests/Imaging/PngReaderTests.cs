@@ -188,20 +188,12 @@ public class PngReaderTests
         // These grey slices store R = G = B, so the luminance is the red sample exactly.
         var values = pil.GetProperty("values").EnumerateArray().Select(v => (float)v.GetInt64()).ToArray();
         Assert.Equal(values, image.GetVoxels());
-        var dpi = pil.GetProperty("dpi").EnumerateArray().Select(v => v.GetDouble()).ToArray();
-        if (dpi[0] > 0)
-        {
-            Assert.Equal(25.4 / dpi[0], image.Spacing[0], 4);
-            Assert.Equal(25.4 / dpi[1], image.Spacing[1], 4);
-        }
-        else
-        {
-            Assert.Equal(1.0, image.Spacing[0]);
-        }
+        // Print resolution (pHYs) is metadata, never voxel spacing: aligned slices with different dpi stay one grid.
+        Assert.Equal([1.0, 1.0, 1.0], image.Spacing);
     }
 
     [Fact]
-    public void PhysChunkGivesSpacingInMillimetres()
+    public void PhysChunkIsRecordedButDoesNotChangeSpacing()
     {
         using var temp = new TempFolder();
         var encoder = RandomImage(4, 3, 0, 8, false, 1);
@@ -211,7 +203,8 @@ public class PngReaderTests
             Width = 4, Height = 3, BitDepth = 8, ColorType = 0, Samples = encoder.Samples, PixelsPerMetre = (2000, 4000),
         }.Encode());
         var image = Assert.Single(new PngReader().Read(path));
-        Assert.Equal([0.5, 0.25, 1.0], image.Spacing);
+        Assert.Equal([1.0, 1.0, 1.0], image.Spacing);
+        Assert.Equal("2000,4000", image.Metadata["PNG.PixelsPerMetre"]);
     }
 
     [Fact]

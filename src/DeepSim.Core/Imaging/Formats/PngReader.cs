@@ -13,8 +13,10 @@ namespace DeepSim.Imaging.Formats;
 /// Voxel values are the stored sample values, not rescaled (a 4-bit grey image reads as 0..15).
 /// Colour (RGB, RGBA, palette) is converted to luminance 0.299 R + 0.587 G + 0.114 B (ITU-R BT.601 weights, the same as
 /// ITK's and PIL's RGB-to-grey); when R = G = B the value is that sample exactly. Alpha and tRNS transparency are ignored.
-/// Geometry: identity direction, zero origin, spacing 1 mm unless a pHYs chunk gives pixels per metre, in which case the
-/// spacing is 1000 / (pixels per metre) mm. Modality is null. Metadata: PNG.BitDepth, PNG.ColorType, PNG.Interlace.
+/// Geometry: identity direction, zero origin, spacing 1 mm. A pHYs chunk is a print resolution that image editors
+/// set freely (72 dpi is common): ITK's T1 and PD example slices, exactly aligned, carry different ones. Using it
+/// as voxel spacing would make such pairs look like different grids, so it is only recorded in Metadata
+/// (PNG.PixelsPerMetre = "x,y"). Modality is null. Metadata: PNG.BitDepth, PNG.ColorType, PNG.Interlace.
 /// </remarks>
 public sealed class PngReader : IImageReader
 {
@@ -59,8 +61,7 @@ public sealed class PngReader : IImageReader
         var idat = new MemoryStream();
         var sawIdat = false;
         var sawEnd = false;
-        double spacingX = 1;
-        double spacingY = 1;
+        string? pixelsPerMetre = null;
         long pos = Signature.Length;
         while (pos < file.Length)
         {
@@ -131,11 +132,7 @@ public sealed class PngReader : IImageReader
                     {
                         var ppmX = BinaryPrimitives.ReadUInt32BigEndian(data);
                         var ppmY = BinaryPrimitives.ReadUInt32BigEndian(data[4..]);
-                        if (ppmX > 0 && ppmY > 0)
-                        {
-                            spacingX = 1000.0 / ppmX;
-                            spacingY = 1000.0 / ppmY;
-                        }
+                        pixelsPerMetre = string.Create(CultureInfo.InvariantCulture, $"{ppmX},{ppmY}");
                     }
 
                     break;
@@ -198,7 +195,12 @@ public sealed class PngReader : IImageReader
             metadata["PNG.GreyConversion"] = "0.299R+0.587G+0.114B";
         }
 
-        var geometry = new ImageGeometry([spacingX, spacingY, 1], [0, 0, 0], [1, 0, 0, 0, 1, 0, 0, 0, 1]);
+        if (pixelsPerMetre is not null)
+        {
+            metadata["PNG.PixelsPerMetre"] = pixelsPerMetre;
+        }
+
+        var geometry = ImageGeometry.Identity;
         return new MedicalImage(voxels, header.Width, header.Height, 1, geometry, null, path, "PNG", metadata);
     }
 

@@ -1,0 +1,268 @@
+using System.Management.Automation;
+using DeepSim.Evaluation;
+using DeepSim.Imaging;
+using DeepSim.Patches;
+using DeepSim.PowerShell.Infrastructure;
+using DeepSim.Similarity;
+
+namespace DeepSim.PowerShell.Commands;
+
+/// <summary>
+/// <para type="synopsis">Measures the paper's prediction error of one or more metrics on co-registered images: the rank of the true position among all candidates.</para>
+/// <para type="description">Measure-PredictionError picks -Count random patch centres in the fixed image (in the same region of interest as Get-PatchPair, by default in or around the skull, and far enough from the border for the whole search neighbourhood), scores each fixed patch against every moving patch in its (2R+1)^2 neighbourhood (6,561 candidates for -SearchRadius 40), ranks the candidates (best = rank 1), takes the rank r of the best-scoring candidate inside the true (2T+1)^2 region (3x3 for -Tolerance 1), and reports the prediction error r - 1. Ties are broken pessimistically: every candidate outside the true region that scores at least as well as the best one inside ranks ahead of it, so a metric that cannot tell candidates apart gets a large error; NaN scores rank last. Each metric gives one PredictionErrorResult (MeanError, MedianError, StdError, HitRate = fraction of error 0, percentiles, and the per-patch Errors with centres) so several metrics make a comparison table in one line. The same -Seed gives the same centres for every metric. Image pairs may be piped (objects with Fixed and Moving properties, e.g. from Import-ImagePair); each gives its own results, or, with -Pool, -Count centres are spread over all of them and one pooled result per metric is returned.</para>
+/// </summary>
+/// <example>
+/// <code>Measure-PredictionError -Metric $model, 'NMI', 'LCC' -Fixed $ct -Moving $mr -Count 300 -Seed 1 | Format-Table Metric, MeanError, MedianError, HitRate</code>
+/// <para>The paper's comparison: the learned metric against NMI and LCC on the same 300 patches.</para>
+/// </example>
+/// <example>
+/// <code>Import-ImagePair ./CT/37*.png ./MR | Measure-PredictionError -Metric NMI, MI, NCC, LCC, CorrelationRatio -Pool -Seed 7</code>
+/// <para>All classical measures on one patient's slices, pooled over the slices.</para>
+/// </example>
+/// <example>
+/// <code>$r = Measure-PredictionError -Metric $model -Fixed $ct -Moving $mr -Seed 1
+/// $r.Errors | Where-Object Error -gt 10 | Select-Object Center, Error, BestOffset</code>
+/// <para>Finds the patches where the learned metric goes wrong, and where it thought the match was.</para>
+/// </example>
+[Cmdlet(VerbsDiagnostic.Measure, "PredictionError")]
+[OutputType(typeof(PredictionErrorResult))]
+public sealed class MeasurePredictionErrorCommand : DeepSimCmdlet
+{
+    private readonly List<(MedicalImage Fixed, MedicalImage Moving)> _pooled = [];
+    private List<ISimilarityMetric> _metrics = [];
+    private int _seed;
+    private int _pairIndex;
+
+    #region Parameters
+
+    /// <summary>Metrics to evaluate: SimilarityModel objects and/or built-in names (NMI, MI, NCC, LCC, CorrelationRatio).</summary>
+    [Parameter(Mandatory = true, Position = 0)]
+    [ArgumentCompleter(typeof(MetricNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public object[] Metric { get; set; } = [];
+
+    /// <summary>The fixed image (binds the Fixed property of piped objects).</summary>
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNull]
+    public MedicalImage Fixed { get; set; } = null!;
+
+    /// <summary>The moving image on the same grid (binds the Moving property of piped objects).</summary>
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNull]
+    public MedicalImage Moving { get; set; } = null!;
+
+    /// <summary>Number of random patch centres. Default 300 (the paper's). With -Pool, the total over all image pairs.</summary>
+    [Parameter]
+    [ValidateRange(1, 1_000_000)]
+    public int Count { get; set; } = 300;
+
+    /// <summary>Search radius R: (2R+1)^2 candidates per patch. Default 40 (81x81 = 6,561).</summary>
+    [Parameter]
+    [ValidateRange(1, 1000)]
+    public int SearchRadius { get; set; } = 40;
+
+    /// <summary>Tolerance T: the true region is (2T+1)^2 around the true position. Default 1 (3x3).</summary>
+    [Parameter]
+    [ValidateRange(0, 100)]
+    public int Tolerance { get; set; } = 1;
+
+    /// <summary>Patch side length; default the learned model's, else 17.</summary>
+    [Parameter]
+    public int? PatchSize { get; set; }
+
+    /// <summary>Seed of the centre selection; the same seed gives the same centres for every metric. Without it a random seed is used and recorded in the result's Options.</summary>
+    [Parameter]
+    public int? Seed { get; set; }
+
+    /// <summary>Region of the centres: Skull (default), Foreground or All, as in Get-PatchPair.</summary>
+    [Parameter]
+    public RegionKind Region { get; set; } = RegionKind.Skull;
+
+    /// <summary>Threshold override for the Skull or Foreground region.</summary>
+    [Parameter]
+    public float? Threshold { get; set; }
+
+    /// <summary>Dilation of the skull region in voxels. Default 3.</summary>
+    [Parameter]
+    [ValidateRange(0, 100)]
+    public int DilationRadius { get; set; } = 3;
+
+    /// <summary>A mask image on the fixed image's grid: centres lie where it is non-zero. Overrides -Region.</summary>
+    [Parameter]
+    public MedicalImage? Mask { get; set; }
+
+    /// <summary>Name recorded as the results' Source (e.g. a held-out patient group); default the image name, or "N image pairs" when pooled.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? SourceName { get; set; }
+
+    /// <summary>Spread -Count over all piped image pairs and return one pooled result per metric.</summary>
+    [Parameter]
+    public SwitchParameter Pool { get; set; }
+
+    /// <summary>Histogram bins for NMI, MI and the correlation ratio. Default 32.</summary>
+    [Parameter]
+    [ValidateRange(2, 256)]
+    public int Bins { get; set; } = HistogramBinning.DefaultBins;
+
+    /// <summary>Range the histogram bins cover: Image (default) or PerPatch.</summary>
+    [Parameter]
+    public HistogramRange HistogramRange { get; set; } = HistogramRange.Image;
+
+    /// <summary>Half side of LCC's local windows. Default 2 (5x5).</summary>
+    [Parameter]
+    [ValidateRange(1, 16)]
+    public int LccWindowRadius { get; set; } = 2;
+
+    #endregion
+
+    #region Overrides
+
+    /// <summary>Resolves metrics and the seed.</summary>
+    protected override void BeginProcessing()
+    {
+        _metrics = MetricResolver.Resolve(Metric, MetricResolver.Options(Bins, HistogramRange, LccWindowRadius), (id, target, message, inner) => ThrowTerminating(id, ErrorCategory.InvalidArgument, target, message, inner));
+        var required = _metrics.Select(m => m.RequiredPatchSize).OfType<int>().Distinct().ToList();
+        if (required.Count > 1)
+        {
+            ThrowTerminating("PatchSizeMismatch", ErrorCategory.InvalidArgument, Metric, $"The models need different patch sizes ({string.Join(", ", required)}); evaluate them separately.");
+        }
+
+        if (PatchSize is int p && required.Count == 1 && required[0] != p)
+        {
+            ThrowTerminating("PatchSizeMismatch", ErrorCategory.InvalidArgument, PatchSize, $"-PatchSize {p} does not fit the model, which scores {required[0]}x{required[0]} patches.");
+        }
+
+        PatchSize ??= required.Count == 1 ? required[0] : 17;
+        if (PatchSize < 1 || PatchSize % 2 == 0)
+        {
+            ThrowTerminating("InvalidPatchSize", ErrorCategory.InvalidArgument, PatchSize, $"Patch size {PatchSize} is invalid: it must be odd and positive.");
+        }
+
+        _seed = Seed ?? Random.Shared.Next();
+        WriteVerbose($"Centre seed {_seed}; metrics: {string.Join(", ", _metrics.Select(m => m.Name))}.");
+    }
+
+    /// <summary>Evaluates one image pair, or keeps it for pooling.</summary>
+    protected override void ProcessRecord()
+    {
+        try
+        {
+            PatchSampler.Validate(Fixed, Moving, PatchSize!.Value);
+        }
+        catch (PatchSamplingException e)
+        {
+            WriteError(e.ErrorId, ErrorMapping.Category(e.Error), new ImagePair(Fixed.Name, Fixed, Moving), e.Message, e);
+            return;
+        }
+
+        if (Pool)
+        {
+            _pooled.Add((Fixed, Moving));
+            return;
+        }
+
+        var results = Evaluate([(Fixed, Moving)], [Count], unchecked(_seed + _pairIndex++));
+        if (results is not null)
+        {
+            WriteObject(results, enumerateCollection: true);
+        }
+    }
+
+    /// <summary>Evaluates the pooled image pairs.</summary>
+    protected override void EndProcessing()
+    {
+        if (!Pool || _pooled.Count == 0)
+        {
+            return;
+        }
+
+        var counts = Enumerable.Range(0, _pooled.Count).Select(i => (Count / _pooled.Count) + (i < Count % _pooled.Count ? 1 : 0)).ToArray();
+        var results = Evaluate(_pooled, counts, _seed);
+        if (results is not null)
+        {
+            WriteObject(results, enumerateCollection: true);
+        }
+    }
+
+    #endregion
+
+    private List<PredictionErrorResult>? Evaluate(IReadOnlyList<(MedicalImage Fixed, MedicalImage Moving)> images, int[] counts, int seed)
+    {
+        const string activity = "Measure-PredictionError";
+        var options = new PredictionErrorOptions { Count = counts.Sum(), SearchRadius = SearchRadius, Tolerance = Tolerance, Seed = seed, PatchSize = PatchSize!.Value };
+        var perMetric = _metrics.Select(_ => new List<PatchPredictionError>()).ToList();
+        var totalQueries = counts.Sum();
+        var done = 0;
+        for (var i = 0; i < images.Count; i++)
+        {
+            if (counts[i] == 0)
+            {
+                continue;
+            }
+
+            var (f, m) = images[i];
+            if (Mask is not null && (Mask.SizeX != f.SizeX || Mask.SizeY != f.SizeY || Mask.SizeZ != f.SizeZ))
+            {
+                WriteError("MaskMismatch", ErrorCategory.InvalidArgument, Mask, $"Mask {Mask.Name} is {Mask.SizeX}x{Mask.SizeY}x{Mask.SizeZ} but {f.Name} is {f.SizeX}x{f.SizeY}x{f.SizeZ}.");
+                continue;
+            }
+
+            var region = Mask is not null ? RegionOfInterest.FromMask(Mask) : RegionOfInterest.Create(f, Region, Threshold, DilationRadius);
+            var candidates = region.Centres(options.Margin);
+            if (candidates.Count == 0)
+            {
+                WriteError("EmptyRegion", ErrorCategory.InvalidData, new ImagePair(f.Name, f, m), $"No voxel of the region ({region.Description}) in {f.Name} is at least {options.Margin} voxels (search radius + half patch) from the border; use a smaller -SearchRadius or another -Region.");
+                continue;
+            }
+
+            IReadOnlyList<PatchCenter> centres;
+            try
+            {
+                centres = PredictionErrorProtocol.SelectCentres(candidates, f.SizeX, f.SizeY, counts[i], unchecked(seed + (7919 * i)), options.Margin);
+            }
+            catch (ArgumentException e)
+            {
+                WriteError("TooFewCentres", ErrorCategory.InvalidData, new ImagePair(f.Name, f, m), $"{f.Name}: {e.Message}", e);
+                continue;
+            }
+
+            var offset = done;
+            IReadOnlyList<PredictionErrorResult> results;
+            try
+            {
+                results = RunWithProgress<PredictionErrorProgress, IReadOnlyList<PredictionErrorResult>>(
+                    (progress, token) => PredictionErrorProtocol.Run(_metrics, f, m, centres, options with { Count = centres.Count }, progress, token),
+                    p => new ProgressUpdate(
+                        activity,
+                        $"{p.Metric} ({p.MetricIndex + 1}/{p.MetricCount}) on {f.Name}: {p.QueriesCompleted}/{p.QueryCount} patches",
+                        (int)(100.0 * (offset + (centres.Count * p.PercentComplete / 100.0)) / Math.Max(1, totalQueries)),
+                        $"{(2 * SearchRadius) + 1}^2 candidates per patch"));
+            }
+            catch (OperationCanceledException) when (StopToken.IsCancellationRequested)
+            {
+                throw new PipelineStoppedException();
+            }
+            catch (ArgumentException e)
+            {
+                WriteError("PredictionErrorSetup", ErrorCategory.InvalidArgument, new ImagePair(f.Name, f, m), e.Message, e);
+                continue;
+            }
+
+            done += centres.Count;
+            for (var k = 0; k < results.Count; k++)
+            {
+                perMetric[k].AddRange(results[k].Errors);
+            }
+        }
+
+        CompleteProgress(activity);
+        if (perMetric[0].Count == 0)
+        {
+            return null;
+        }
+
+        var source = SourceName ?? (images.Count == 1 ? images[0].Fixed.Name : $"{images.Count} image pairs");
+        return [.. _metrics.Select((metric, k) => PredictionErrorResult.FromErrors(metric.Name, perMetric[k], options with { Count = perMetric[k].Count }) with { Source = source })];
+    }
+}
