@@ -142,6 +142,7 @@ public class NiftiReaderTests
         var json = PythonOracle.Run(NibabelWrite, Nibabel, path, dtype, endian, slope, inter, mode, dims, dump);
         var image = Assert.Single(new NiftiReader().Read(path));
         var reference = CompareWithNibabel(image, json, dump);
+        Assert.Equal("NIfTI", ImageLoader.CreateDefault().SelectReader(path).FormatName);
         Assert.Equal(endian == ">" ? "big-endian" : "little-endian", image.Metadata["NIfTI.ByteOrder"]);
         Assert.Equal(mode[..5], image.Metadata["NIfTI.GeometrySource"]);
         var expectScaling = double.Parse(slope, CultureInfo.InvariantCulture) != 0;
