@@ -197,6 +197,16 @@ public class NiftiReaderTests
     }
 
     [Fact]
+    public void UncompressedFileNamedNiiGzIsStillRead()
+    {
+        using var temp = new TempFolder();
+        var path = temp.File("plain.nii.gz");
+        new NiftiTestFile().Write(path);
+        Assert.Equal("NIfTI", ImageLoader.CreateDefault().SelectReader(path).FormatName);
+        Assert.Equal([4, 3, 2], Assert.Single(new NiftiReader().Read(path)).Size);
+    }
+
+    [Fact]
     public void MissingFileOfAPairIsFileNotFound()
     {
         using var temp = new TempFolder();
