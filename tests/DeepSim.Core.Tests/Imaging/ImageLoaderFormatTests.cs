@@ -65,4 +65,29 @@ public class ImageLoaderFormatTests
         Assert.Contains("missing.raw", results[1].Error!.Message, StringComparison.Ordinal);
         Assert.Equal("PNG", results[2].Image!.Format);
     }
+
+    [SkippableFact]
+    public void CompanionDataFilesOfAFolderAreFound()
+    {
+        var folder = TestData.Require("mr-t1-pd-slice");
+        var files = Directory.GetFiles(folder);
+        var data = CompanionFiles.FindDataFiles(files);
+        Assert.Equal(
+            ["BrainProtonDensity3Slices.raw", "BrainProtonDensitySliceBorder20.raw", "BrainProtonDensitySliceShifted13x17y.raw"],
+            data.Select(Path.GetFileName).Order(StringComparer.Ordinal));
+
+        // The .raw next to the DirectionPlus30 header is not its data file (the header names a .zraw).
+        Assert.DoesNotContain(data, p => p.EndsWith("DirectionPlus30.raw", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void NiftiPairDataFileIsACompanion()
+    {
+        using var temp = new TempFolder();
+        File.WriteAllBytes(temp.File("a.hdr"), new NiftiTestFile { Magic = "ni1" }.Build()[..348]);
+        File.WriteAllBytes(temp.File("a.img"), new byte[48]);
+        File.WriteAllBytes(temp.File("b.img"), new byte[48]);
+        var data = CompanionFiles.FindDataFiles([temp.File("a.hdr"), temp.File("a.img"), temp.File("b.img")]);
+        Assert.Equal([temp.File("a.img")], data);
+    }
 }

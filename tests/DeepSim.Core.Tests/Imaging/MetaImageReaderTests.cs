@@ -213,6 +213,17 @@ public class MetaImageReaderTests
         Assert.Contains("gone.raw", e.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("bad\0name.raw", ImageReadError.CorruptHeader)]
+    [InlineData(".", ImageReadError.AccessDenied)]
+    public void UnusableDataFileNamesFailCleanly(string dataFile, ImageReadError expected)
+    {
+        using var temp = new TempFolder();
+        var path = temp.File("n.mhd");
+        File.WriteAllText(path, $"NDims = 2\nDimSize = 2 2\nElementType = MET_UCHAR\nElementDataFile = {dataFile}\n");
+        ImagingAssert.ReadFails(new MetaImageReader(), path, expected);
+    }
+
     [Fact]
     public void RawShorterThanDeclaredIsDataSizeMismatch()
     {

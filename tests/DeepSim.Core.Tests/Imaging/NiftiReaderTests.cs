@@ -142,6 +142,7 @@ public class NiftiReaderTests
         var json = PythonOracle.Run(NibabelWrite, Nibabel, path, dtype, endian, slope, inter, mode, dims, dump);
         var image = Assert.Single(new NiftiReader().Read(path));
         var reference = CompareWithNibabel(image, json, dump);
+        Assert.Equal("NIfTI", ImageLoader.CreateDefault().SelectReader(path).FormatName);
         Assert.Equal(endian == ">" ? "big-endian" : "little-endian", image.Metadata["NIfTI.ByteOrder"]);
         Assert.Equal(mode[..5], image.Metadata["NIfTI.GeometrySource"]);
         var expectScaling = double.Parse(slope, CultureInfo.InvariantCulture) != 0;
@@ -193,6 +194,16 @@ public class NiftiReaderTests
         Assert.Equal(expected, b.GetVoxels());
         Assert.Equal("2", a.Metadata["NIfTI.scl_slope"]);
         Assert.Equal("0.5", b.Metadata["NIfTI.scl_inter"]);
+    }
+
+    [Fact]
+    public void UncompressedFileNamedNiiGzIsStillRead()
+    {
+        using var temp = new TempFolder();
+        var path = temp.File("plain.nii.gz");
+        new NiftiTestFile().Write(path);
+        Assert.Equal("NIfTI", ImageLoader.CreateDefault().SelectReader(path).FormatName);
+        Assert.Equal([4, 3, 2], Assert.Single(new NiftiReader().Read(path)).Size);
     }
 
     [Fact]

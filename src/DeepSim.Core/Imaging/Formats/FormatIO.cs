@@ -26,6 +26,10 @@ internal static class FormatIO
         {
             throw new ImageReadException(ImageReadError.AccessDenied, reportPath, $"{what}: access denied.", inner: e);
         }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException)
+        {
+            throw new ImageReadException(ImageReadError.CorruptHeader, reportPath, $"{what.Replace("\0", "\\0", StringComparison.Ordinal)} is not a valid file name.", inner: e);
+        }
         catch (IOException e)
         {
             throw new ImageReadException(ImageReadError.AccessDenied, reportPath, $"{what} cannot be read: {e.Message}", inner: e);

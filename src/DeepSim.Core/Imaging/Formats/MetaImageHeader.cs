@@ -250,6 +250,11 @@ internal sealed class MetaImageHeader
             throw new ImageReadException(ImageReadError.CorruptHeader, Path, "ElementDataFile is empty.");
         }
 
+        if (DataFile.Contains('\0', StringComparison.Ordinal))
+        {
+            throw new ImageReadException(ImageReadError.CorruptHeader, Path, "ElementDataFile contains a NUL character.");
+        }
+
         if (DataFile.StartsWith("LIST", StringComparison.OrdinalIgnoreCase) || DataFile.Contains('%'))
         {
             throw new ImageReadException(ImageReadError.UnsupportedEncoding, Path, $"ElementDataFile '{DataFile}' (one file per slice) is not supported.");

@@ -40,14 +40,14 @@ public sealed class NiftiReader : IImageReader
     /// <inheritdoc />
     public bool CanRead(string path, ReadOnlySpan<byte> head)
     {
-        if (path.EndsWith(".nii.gz", StringComparison.OrdinalIgnoreCase))
-        {
-            return FormatIO.IsGzip(head);
-        }
-
         if (head.Length >= HeaderSize && HasMagic(head))
         {
             return true;
+        }
+
+        if (path.EndsWith(".nii.gz", StringComparison.OrdinalIgnoreCase))
+        {
+            return FormatIO.IsGzip(head);
         }
 
         if (path.EndsWith(".nii", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".hdr", StringComparison.OrdinalIgnoreCase))
