@@ -57,6 +57,11 @@ public class SimilarityMapTests
             var cell = bitmap.GetPixel(12 + 1, 12 + 40 + 1);
             Assert.NotEqual(SKColors.White, cell);
 
+            // NMI's best offset on these aligned images is (0, 0): the red cross is drawn at the panel's centre cell.
+            Assert.Equal(SearchOffset.Zero, maps[0].BestOffset);
+            var crossPixel = bitmap.GetPixel(12 + (int)(40.5 * 3), 12 + 40 + (int)(40.5 * 3));
+            Assert.True(crossPixel.Red > 150 && crossPixel.Green < 100 && crossPixel.Blue < 100, $"expected the red cross, got {crossPixel}");
+
             // Overwriting works and wrapping into 2 columns changes the size.
             var wrapped = SimilarityMapRenderer.WritePng(maps, path, new SimilarityMapRenderOptions { Columns = 2 });
             Assert.Equal(12 + (2 * (243 + 12)), wrapped.Width);
