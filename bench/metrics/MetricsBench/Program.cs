@@ -129,8 +129,21 @@ foreach (var (script, queries) in new[] { ("nmi_skimage.py", skimageQueries), ("
     results.Add(new { peer = script, metric = "NMI (per-patch range)", threads = 1, pairs = peer.GetProperty("pairs").GetInt64(), seconds = peer.GetProperty("seconds").GetDouble(), usPerPair = us, cpuUsPerPair = cpuUs, maxAbsDifferenceFromDeepSim = maxDiff });
 }
 
+// The whole protocol with every built-in metric on this pair, with bootstrap intervals (issue 3's numbers).
+var protocolWatch = Stopwatch.StartNew();
+var protocol = PredictionErrorProtocol.Run([.. MetricRegistry.Names.Select(n => MetricRegistry.Create(n))], ct, mr, centres, options);
+var protocolSeconds = protocolWatch.Elapsed.TotalSeconds;
+var protocolResults = new List<object>();
+foreach (var r in protocol)
+{
+    var ci = BootstrapInterval.Compute(r, 2000, 1);
+    Console.Error.WriteLine(FormattableString.Invariant($"protocol {r.Metric,-17} mean {ci.Mean}  median {ci.Median}  std {ci.Std}  hit rate {ci.HitRate}  P90 {r.P90:F1}"));
+    protocolResults.Add(new { r.Metric, r.Count, r.MeanError, r.MedianError, r.StdError, r.HitRate, r.P75, r.P90, r.P95, bootstrap = ci });
+}
+
+Console.Error.WriteLine(FormattableString.Invariant($"protocol: 5 metrics x {centres.Count} queries in {protocolSeconds:F1} s wall"));
 Console.Error.WriteLine($"load average: {(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a")}");
-Console.WriteLine(JsonSerializer.Serialize(new { image = "ct-mr-head 2004 CT/MR", queries = centres.Count, candidates = w * w, results }, new JsonSerializerOptions { WriteIndented = true }));
+Console.WriteLine(JsonSerializer.Serialize(new { image = "ct-mr-head 2004 CT/MR", queries = centres.Count, candidates = w * w, results, protocol = protocolResults, protocolSeconds }, new JsonSerializerOptions { WriteIndented = true }));
 
 static MedicalImage LoadGrey(string path)
 {

@@ -78,6 +78,24 @@ public class SimilarityMapTests
     }
 
     [Fact]
+    public void ComputeAllGivesTheSameMapsAsOneByOne()
+    {
+        var random = new Random(8);
+        var image = new DeepSim.Imaging.MedicalImage([.. Enumerable.Range(0, 900).Select(_ => (float)random.Next(0, 60))], 30, 30, 1);
+        var centres = new[] { new PatchCenter(12, 14), new PatchCenter(16, 15) };
+        var metric = new LocalCrossCorrelationMetric();
+        var all = SimilarityMap.ComputeAll(metric, image, image, centres, 7, 4, SearchOffset.Zero);
+        Assert.Equal(2, all.Count);
+        for (var i = 0; i < centres.Length; i++)
+        {
+            var one = SimilarityMap.Compute(metric, image, image, centres[i], 7, 4, SearchOffset.Zero);
+            Assert.Equal(one.Scores, all[i].Scores);
+            Assert.Equal(centres[i], all[i].Center);
+            Assert.Equal(SearchOffset.Zero, all[i].BestOffset);
+        }
+    }
+
+    [Fact]
     public void RendererRejectsAMissingFolder()
     {
         var map = SimilarityMap.FromSearchWindow("NCC", default, 1, new float[9]);
