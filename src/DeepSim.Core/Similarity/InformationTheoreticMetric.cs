@@ -25,6 +25,9 @@ public abstract class InformationTheoreticMetric : ClassicalSimilarityMetric
     /// </summary>
     internal long PerPatchTableLimitBytes { get; init; } = 256L * 1024 * 1024;
 
+    /// <inheritdoc />
+    public override string ToString() => $"{Name} ({Binning})";
+
     /// <summary>The score from the fixed, moving and joint entropies (nats).</summary>
     protected abstract double Combine(double fixedEntropy, double movingEntropy, double jointEntropy);
 

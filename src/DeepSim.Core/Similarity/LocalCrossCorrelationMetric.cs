@@ -43,6 +43,9 @@ public sealed class LocalCrossCorrelationMetric : ClassicalSimilarityMetric
     public bool Squared { get; }
 
     /// <inheritdoc />
+    public override string ToString() => $"{Name} ({WindowSize}x{WindowSize} box windows, {(Squared ? "squared" : "signed")})";
+
+    /// <inheritdoc />
     public override double ScorePatches(ReadOnlySpan<float> fixedPatch, ReadOnlySpan<float> movingPatch, int patchSize, IntensityRange fixedRange, IntensityRange movingRange)
     {
         if (fixedPatch.Length != patchSize * patchSize || movingPatch.Length != fixedPatch.Length)
