@@ -3,7 +3,7 @@
 // nmi_numpy.py), which read the same images and centres from the files this driver writes.
 //
 // dotnet run -c Release --project bench/metrics/MetricsBench -- [--data ../shared/data] [--out /tmp/deepsim-bench]
-//     [--skimage-queries 10] [--numpy-queries 30] [--repeat 3]
+//     [--skimage-queries 10] [--numpy-queries 30] [--repeat 3] [--maps first-query-maps.png] [--timing off]
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -59,7 +59,8 @@ var specs = new (string Label, Func<int, ISimilarityMetric> Create)[]
 };
 
 float[]? perPatchScores = null;
-foreach (var (label, create) in specs)
+var timing = arguments.GetValueOrDefault("timing") != "off";
+foreach (var (label, create) in timing ? specs : [])
 {
     foreach (var threads in new[] { 0, 1 })
     {
@@ -94,7 +95,7 @@ foreach (var (label, create) in specs)
 var scriptFolder = Path.GetDirectoryName(Path.GetDirectoryName(FindThisFolder()))!;
 foreach (var (script, queries) in new[] { ("nmi_skimage.py", skimageQueries), ("nmi_numpy.py", numpyQueries) })
 {
-    if (queries <= 0 || !File.Exists(python))
+    if (queries <= 0 || !File.Exists(python) || perPatchScores is null)
     {
         continue;
     }
@@ -129,8 +130,42 @@ foreach (var (script, queries) in new[] { ("nmi_skimage.py", skimageQueries), ("
     results.Add(new { peer = script, metric = "NMI (per-patch range)", threads = 1, pairs = peer.GetProperty("pairs").GetInt64(), seconds = peer.GetProperty("seconds").GetDouble(), usPerPair = us, cpuUsPerPair = cpuUs, maxAbsDifferenceFromDeepSim = maxDiff });
 }
 
+// The whole protocol with every built-in metric on this pair, with bootstrap intervals (issue 3's numbers).
+var protocolWatch = Stopwatch.StartNew();
+var perPatch = new ClassicalMetricOptions { Binning = HistogramBinning.PerPatch() };
+ISimilarityMetric[] protocolMetrics =
+[
+    .. MetricRegistry.Names.Select(n => MetricRegistry.Create(n)),
+    MetricRegistry.Create("NMI", perPatch), MetricRegistry.Create("MI", perPatch), MetricRegistry.Create("CorrelationRatio", perPatch),
+];
+var protocol = PredictionErrorProtocol.Run(protocolMetrics, ct, mr, centres, options);
+var protocolSeconds = protocolWatch.Elapsed.TotalSeconds;
+var protocolResults = new List<object>();
+for (var i = 0; i < protocol.Count; i++)
+{
+    var r = protocol[i];
+    var binning = protocolMetrics[i] switch
+    {
+        InformationTheoreticMetric m => m.Binning.Mode.ToString(),
+        CorrelationRatioMetric m => m.Binning.Mode.ToString(),
+        _ => string.Empty,
+    };
+    var ci = BootstrapInterval.Compute(r, 2000, 1);
+    Console.Error.WriteLine(FormattableString.Invariant($"protocol {r.Metric + " " + binning,-26} mean {ci.Mean}  median {ci.Median}  std {ci.Std}  hit rate {ci.HitRate}  P90 {r.P90:F1}"));
+    protocolResults.Add(new { r.Metric, binning, r.Count, r.MeanError, r.MedianError, r.StdError, r.HitRate, r.P75, r.P90, r.P95, bootstrap = ci });
+}
+
+if (arguments.GetValueOrDefault("maps") is { } mapsPath)
+{
+    // Maps of the first query for each metric, side by side, to look at what the numbers mean.
+    var maps = MetricRegistry.Names.Select(n => SimilarityMap.Compute(MetricRegistry.Create(n), ct, mr, centres[0], options.PatchSize, options.SearchRadius, SearchOffset.Zero)).ToList();
+    SimilarityMapRenderer.WritePng(maps, mapsPath);
+    Console.Error.WriteLine($"maps of query {centres[0]} written to {mapsPath}");
+}
+
+Console.Error.WriteLine(FormattableString.Invariant($"protocol: {protocolMetrics.Length} metrics x {centres.Count} queries in {protocolSeconds:F1} s wall"));
 Console.Error.WriteLine($"load average: {(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a")}");
-Console.WriteLine(JsonSerializer.Serialize(new { image = "ct-mr-head 2004 CT/MR", queries = centres.Count, candidates = w * w, results }, new JsonSerializerOptions { WriteIndented = true }));
+Console.WriteLine(JsonSerializer.Serialize(new { image = "ct-mr-head 2004 CT/MR", queries = centres.Count, candidates = w * w, results, protocol = protocolResults, protocolSeconds }, new JsonSerializerOptions { WriteIndented = true }));
 
 static MedicalImage LoadGrey(string path)
 {

@@ -118,6 +118,29 @@ public sealed class SimilarityMap
         return new SimilarityMap(metric.Name, center, radius, scores, trueOffset);
     }
 
+    /// <summary>
+    /// Scores the search windows of many queries in one call (the metric's fast path) and returns one map per
+    /// centre, in order; <paramref name="trueOffset"/> (e.g. (0, 0) for aligned images) is attached to each.
+    /// </summary>
+    public static IReadOnlyList<SimilarityMap> ComputeAll(
+        ISimilarityMetric metric,
+        MedicalImage fixedImage,
+        MedicalImage movingImage,
+        IReadOnlyList<PatchCenter> centres,
+        int patchSize,
+        int radius,
+        SearchOffset? trueOffset = null,
+        IProgress<int>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(metric);
+        ArgumentNullException.ThrowIfNull(centres);
+        var w = (2 * radius) + 1;
+        var scores = new float[centres.Count * w * w];
+        metric.ScoreSearchWindows(fixedImage, movingImage, centres, patchSize, radius, scores, progress, cancellationToken);
+        return [.. centres.Select((c, q) => new SimilarityMap(metric.Name, c, radius, scores.AsSpan(q * w * w, w * w), trueOffset))];
+    }
+
     /// <inheritdoc />
     public override string ToString() => $"{Metric} at {Center}, +-{Radius}, best {BestOffset}";
 }

@@ -9,6 +9,12 @@ namespace DeepSim.Similarity;
 /// Scores are always finite: a degenerate (constant) patch gets the documented "no evidence of similarity" value
 /// of each measure instead of NaN.
 /// </summary>
+/// <remarks>
+/// <see cref="ScoreSearchWindows"/> splits the queries between threads: the output is the same for any thread count,
+/// but <c>progress</c> is called from worker threads, possibly out of order (a report of 5 can arrive after 6), so a
+/// consumer should keep the largest value seen. Scores are written as float32, so two candidates whose scores differ
+/// by less than float precision tie (and ties rank pessimistically in the prediction-error protocol).
+/// </remarks>
 public abstract class ClassicalSimilarityMetric : ISimilarityMetric
 {
     /// <summary>Creates a metric with the given display name.</summary>

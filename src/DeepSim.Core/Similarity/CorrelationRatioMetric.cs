@@ -26,6 +26,9 @@ public sealed class CorrelationRatioMetric : ClassicalSimilarityMetric
     public HistogramBinning Binning { get; }
 
     /// <inheritdoc />
+    public override string ToString() => $"{Name} (moving given fixed, {Binning})";
+
+    /// <inheritdoc />
     public override double ScorePatches(ReadOnlySpan<float> fixedPatch, ReadOnlySpan<float> movingPatch, int patchSize, IntensityRange fixedRange, IntensityRange movingRange)
     {
         if (fixedPatch.Length != movingPatch.Length || fixedPatch.Length == 0)

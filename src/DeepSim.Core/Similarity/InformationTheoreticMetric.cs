@@ -23,7 +23,10 @@ public abstract class InformationTheoreticMetric : ClassicalSimilarityMetric
     /// Largest table of per-position moving bins (per-patch binning) the search may allocate; above it, candidates
     /// are quantised on the fly (slower, same scores).
     /// </summary>
-    internal long PerPatchTableLimitBytes { get; init; } = 512L * 1024 * 1024;
+    internal long PerPatchTableLimitBytes { get; init; } = 256L * 1024 * 1024;
+
+    /// <inheritdoc />
+    public override string ToString() => $"{Name} ({Binning})";
 
     /// <summary>The score from the fixed, moving and joint entropies (nats).</summary>
     protected abstract double Combine(double fixedEntropy, double movingEntropy, double jointEntropy);

@@ -5,9 +5,11 @@ namespace DeepSim.Similarity;
 /// <summary>
 /// Local cross correlation: the mean, over every (2w+1) x (2w+1) box window that lies wholly inside the patch, of the
 /// window's correlation coefficient between the fixed and moving intensities. By default the coefficient is squared,
-/// as in the local (neighbourhood) cross correlation of Cachier and Pennec and of ANTs' CC metric, which is the usual
-/// form of LCC for registration; squaring makes a local contrast inversion (CSF dark in T1, bright in T2 or CT)
-/// count as a match. The score is in [0, 1] squared, [-1, 1] signed.
+/// as in the neighbourhood cross correlation of ANTs (Avants et al., "Symmetric diffeomorphic image registration with
+/// cross-correlation", Medical Image Analysis 2008: box windows, squared local coefficient), the usual form of LCC in
+/// registration; Cachier and Pennec (MMBIA 2000) define the same local statistic with Gaussian windows. Squaring makes
+/// a local contrast inversion (CSF dark in T1, bright in PD or T2) count as a match. The score is in [0, 1] squared,
+/// [-1, 1] signed.
 /// </summary>
 /// <remarks>
 /// The paper compares against "local cross correlation" without giving its window, so the defaults here are a
@@ -39,6 +41,9 @@ public sealed class LocalCrossCorrelationMetric : ClassicalSimilarityMetric
 
     /// <summary>Whether the local coefficient is squared before averaging.</summary>
     public bool Squared { get; }
+
+    /// <inheritdoc />
+    public override string ToString() => $"{Name} ({WindowSize}x{WindowSize} box windows, {(Squared ? "squared" : "signed")})";
 
     /// <inheritdoc />
     public override double ScorePatches(ReadOnlySpan<float> fixedPatch, ReadOnlySpan<float> movingPatch, int patchSize, IntensityRange fixedRange, IntensityRange movingRange)

@@ -57,6 +57,11 @@ public class SimilarityMapTests
             var cell = bitmap.GetPixel(12 + 1, 12 + 40 + 1);
             Assert.NotEqual(SKColors.White, cell);
 
+            // NMI's best offset on these aligned images is (0, 0): the red cross is drawn at the panel's centre cell.
+            Assert.Equal(SearchOffset.Zero, maps[0].BestOffset);
+            var crossPixel = bitmap.GetPixel(12 + (int)(40.5 * 3), 12 + 40 + (int)(40.5 * 3));
+            Assert.True(crossPixel.Red > 150 && crossPixel.Green < 100 && crossPixel.Blue < 100, $"expected the red cross, got {crossPixel}");
+
             // Overwriting works and wrapping into 2 columns changes the size.
             var wrapped = SimilarityMapRenderer.WritePng(maps, path, new SimilarityMapRenderOptions { Columns = 2 });
             Assert.Equal(12 + (2 * (243 + 12)), wrapped.Width);
@@ -69,6 +74,24 @@ public class SimilarityMapTests
         finally
         {
             Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void ComputeAllGivesTheSameMapsAsOneByOne()
+    {
+        var random = new Random(8);
+        var image = new DeepSim.Imaging.MedicalImage([.. Enumerable.Range(0, 900).Select(_ => (float)random.Next(0, 60))], 30, 30, 1);
+        var centres = new[] { new PatchCenter(12, 14), new PatchCenter(16, 15) };
+        var metric = new LocalCrossCorrelationMetric();
+        var all = SimilarityMap.ComputeAll(metric, image, image, centres, 7, 4, SearchOffset.Zero);
+        Assert.Equal(2, all.Count);
+        for (var i = 0; i < centres.Length; i++)
+        {
+            var one = SimilarityMap.Compute(metric, image, image, centres[i], 7, 4, SearchOffset.Zero);
+            Assert.Equal(one.Scores, all[i].Scores);
+            Assert.Equal(centres[i], all[i].Center);
+            Assert.Equal(SearchOffset.Zero, all[i].BestOffset);
         }
     }
 

@@ -122,6 +122,9 @@ public class MetricDefinitionTests
         var nmi = (NormalizedMutualInformationMetric)MetricRegistry.Create("NMI", new ClassicalMetricOptions { Binning = HistogramBinning.PerPatch(64) });
         Assert.Equal(64, nmi.Binning.Bins);
         Assert.Equal(IntensityRangeMode.PerPatch, nmi.Binning.Mode);
+        Assert.Equal("NMI (64 bins over each patch's range)", nmi.ToString());
+        Assert.Equal("NMI (32 bins over each image's range)", MetricRegistry.Create("NMI").ToString());
+        Assert.Equal("LCC (5x5 box windows, squared)", MetricRegistry.Create("LCC").ToString());
         Assert.Throws<ArgumentOutOfRangeException>(() => new NormalizedMutualInformationMetric(new HistogramBinning(1, IntensityRangeMode.Image)));
         Assert.Throws<ArgumentOutOfRangeException>(() => new MutualInformationMetric(HistogramBinning.Fixed(5, 5)));
     }

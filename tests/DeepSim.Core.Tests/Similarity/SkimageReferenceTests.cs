@@ -7,7 +7,7 @@ using Xunit;
 
 namespace DeepSim.Tests.Similarity;
 
-/// <summary>NMI and MI on real T1/PD patches against scikit-image, scikit-learn and NumPy.</summary>
+/// <summary>The measures on real T1/PD patches against scikit-image, scikit-learn and NumPy definitions.</summary>
 public class SkimageReferenceTests
 {
     private const string Script = """
@@ -37,6 +37,34 @@ public class SkimageReferenceTests
                 return float(-(q * np.log(q)).sum())
             return ent(pxy.sum(1)), ent(pxy.sum(0)), ent(pxy.ravel())
 
+        def image_labels(a, lo, hi, bins):
+            edges = np.linspace(lo, hi, bins + 1)
+            lab = np.clip(np.searchsorted(edges, a, side='right') - 1, 0, bins - 1)
+            return lab
+
+        def ncc(a, b):
+            if a.std() == 0 or b.std() == 0:
+                return 0.0
+            return float(np.corrcoef(a.ravel(), b.ravel())[0, 1])
+
+        def lcc(a, b, ws=5):
+            vals = []
+            for y in range(a.shape[0] - ws + 1):
+                for x in range(a.shape[1] - ws + 1):
+                    wa = a[y:y + ws, x:x + ws].ravel()
+                    wb = b[y:y + ws, x:x + ws].ravel()
+                    vals.append(ncc(wa, wb) ** 2)
+            return float(np.mean(vals))
+
+        def correlation_ratio(a, b, lo, hi, bins=32):
+            lab = image_labels(a.ravel(), lo, hi, bins)
+            m = b.ravel()
+            total = ((m - m.mean()) ** 2).sum()
+            if total == 0:
+                return 0.0
+            between = sum(m[lab == k].size * (m[lab == k].mean() - m.mean()) ** 2 for k in np.unique(lab))
+            return float(between / total)
+
         out = []
         for row in data:
             a = row[:n].reshape(p, p)
@@ -54,12 +82,15 @@ public class SkimageReferenceTests
                 'mi_numpy': h0 + h1 - h01,
                 'nmi_image': (i0 + i1) / i01 if i01 > 0 else None,
                 'mi_image': i0 + i1 - i01,
+                'ncc': ncc(a, b),
+                'lcc': lcc(a, b),
+                'cr': correlation_ratio(a, b, fmin, fmax),
             })
         print(json.dumps(out))
         """;
 
     [SkippableFact]
-    public void NmiAndMiMatchScikitImageOnRealPatches()
+    public void AllMeasuresMatchScikitImageAndNumPyOnRealPatches()
     {
         PythonOracle.Require("numpy", "skimage", "sklearn");
         var (t1, pd) = GreyPng.T1AndPd();
@@ -126,6 +157,11 @@ public class SkimageReferenceTests
             Assert.Equal(e.GetProperty("mi_image").GetDouble(), miImage.ScorePatches(f, m, 17, fixedRange, movingRange), 1e-6);
             var nmiImageExpected = e.GetProperty("nmi_image");
             Assert.Equal(nmiImageExpected.ValueKind == JsonValueKind.Null ? 1.0 : nmiImageExpected.GetDouble(), nmiImage.ScorePatches(f, m, 17, fixedRange, movingRange), 1e-6);
+
+            // Independent NumPy definitions of the other measures (np.corrcoef; 5x5 windows, squared; eta^2).
+            Assert.Equal(e.GetProperty("ncc").GetDouble(), new NormalizedCrossCorrelationMetric().ScorePatches(f, m, 17, fixedRange, movingRange), 1e-6);
+            Assert.Equal(e.GetProperty("lcc").GetDouble(), new LocalCrossCorrelationMetric().ScorePatches(f, m, 17, fixedRange, movingRange), 1e-6);
+            Assert.Equal(e.GetProperty("cr").GetDouble(), new CorrelationRatioMetric().ScorePatches(f, m, 17, fixedRange, movingRange), 1e-6);
         }
 
         // The comparison must have covered many informative pairs, not just background.
