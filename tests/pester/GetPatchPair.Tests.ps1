@@ -35,7 +35,7 @@ Describe 'Get-PatchPair as a user calls it' -Skip:(-not $HasData) {
     }
 
     It 'shows label, centres and source in its default table' {
-        $text = Get-PatchPair $t1 $pd -Count 2 -Seed 1 -Region Foreground | Out-String
+        $text = Get-PatchPair $t1 $pd -Count 2 -Seed 1 -Region Foreground | Out-String -Width 250
         $text | Should -Match 'Label\s+FixedCenter\s+MovingCenter'
         $text | Should -Match 'BrainT1Slice.png / BrainProtonDensitySlice.png'
     }

@@ -29,10 +29,20 @@ Describe 'Import-MedicalImage on real files' -Skip:(-not $HasData) {
         [System.Linq.Enumerable]::SequenceEqual([float[]]$png.GetVoxels(), [float[]]$mhd.GetVoxels()) | Should -BeTrue
     }
 
-    It 'reads a folder, skipping files that are not images' {
+    It 'reads a folder, skipping data files and reporting the one broken header' {
+        # BrainT1SliceBorder20DirectionPlus30.mhd in the shared data names a .zraw file that is not there.
         $imgs = Import-MedicalImage $slices -ErrorVariable bad -ErrorAction SilentlyContinue
+        @($bad).Count | Should -Be 1
+        $bad[0].FullyQualifiedErrorId | Should -BeLike 'ImageFileNotFound,*'
+        $bad[0].Exception.Message | Should -Match 'DirectionPlus30\.zraw'
+        @($imgs).Count | Should -Be 10
+        $imgs.Name | Should -Not -Contain 'BrainProtonDensitySliceBorder20.raw'
+    }
+
+    It 'does not mistake the .raw files a wildcard finds for images' {
+        $imgs = Import-MedicalImage (Join-Path $slices 'BrainProtonDensitySliceBorder20.*') -ErrorVariable bad -ErrorAction SilentlyContinue
         $bad | Should -BeNullOrEmpty
-        @($imgs).Count | Should -BeGreaterOrEqual 10
+        @($imgs).Count | Should -Be 2
     }
 
     It 'shows a table with name, size and spacing by default' {

@@ -118,24 +118,35 @@ public sealed class ImportMedicalImageCommand : DeepSimCmdlet
             yield break;
         }
 
+        var files = new List<(string File, bool Explicit)>();
         foreach (var path in resolved)
         {
             if (Directory.Exists(path))
             {
                 var option = Recurse ? SearchOption.AllDirectories : SearchOption.TopDirectoryOnly;
-                foreach (var f in Directory.EnumerateFiles(path, "*", option).Order(StringComparer.Ordinal))
-                {
-                    yield return (f, false);
-                }
+                files.AddRange(Directory.EnumerateFiles(path, "*", option).Order(StringComparer.Ordinal).Select(f => (f, false)));
             }
             else if (File.Exists(path))
             {
-                yield return (path, true);
+                files.Add((path, true));
             }
             else
             {
                 WriteError("ImageFileNotFound", ErrorCategory.ObjectNotFound, path, $"Cannot find '{path}': no such file or folder.");
             }
+        }
+
+        // The .raw/.zraw/.img data files of headers found in the same listing are read through their header.
+        var companions = files.Count > 1 ? Imaging.Formats.CompanionFiles.FindDataFiles(files.Select(f => f.File)) : new HashSet<string>();
+        foreach (var f in files)
+        {
+            if (companions.Contains(f.File))
+            {
+                WriteVerbose($"Skipping {f.File}: it is the data file of a header being read.");
+                continue;
+            }
+
+            yield return f;
         }
     }
 

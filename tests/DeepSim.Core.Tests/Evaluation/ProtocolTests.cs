@@ -30,7 +30,14 @@ public class ProtocolTests
         var centres = PredictionErrorProtocol.SelectCentres(Foreground(t1, 30), t1.SizeX, t1.SizeY, options);
         var metrics = MetricRegistry.Names.Select(n => MetricRegistry.Create(n)).ToArray();
         var reports = new List<PredictionErrorProgress>();
-        var results = PredictionErrorProtocol.Run(metrics, t1, pd, centres, options, new SyncProgress<PredictionErrorProgress>(reports.Add));
+        var results = PredictionErrorProtocol.Run(metrics, t1, pd, centres, options, new SyncProgress<PredictionErrorProgress>(p =>
+        {
+            // Metrics report from their worker threads.
+            lock (reports)
+            {
+                reports.Add(p);
+            }
+        }));
         Assert.Equal(metrics.Length, results.Count);
         var maxError = (25 * 25) - 9;
         foreach (var r in results)

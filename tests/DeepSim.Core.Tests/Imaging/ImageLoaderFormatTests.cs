@@ -7,9 +7,9 @@ namespace DeepSim.Tests.Imaging;
 public class ImageLoaderFormatTests
 {
     [Fact]
-    public void DefaultLoaderHasTheThreeReadersInOrder()
+    public void DefaultLoaderHasTheFourReadersInOrder()
     {
-        Assert.Equal(["NIfTI", "MetaImage", "PNG"], ImageLoader.CreateDefault().Readers.Select(r => r.FormatName));
+        Assert.Equal(["DICOM", "NIfTI", "MetaImage", "PNG"], ImageLoader.CreateDefault().Readers.Select(r => r.FormatName));
     }
 
     [SkippableTheory]
