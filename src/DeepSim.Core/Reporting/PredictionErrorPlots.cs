@@ -85,7 +85,7 @@ public static class PredictionErrorPlots
     {
         var sameCount = metrics.All(m => m.Errors.Count == metrics[0].Errors.Count);
         var panelTitle = sameCount ? $"Distribution ({metrics[0].Errors.Count.ToString("N0", CultureInfo.InvariantCulture)} patches per metric)" : "Distribution";
-        var plot = PanelStyle.NewPanel(panelTitle, "box: quartiles, median; whiskers: 1.5 box heights; diamond: mean", "prediction error (log axis: log10(1 + error))");
+        var plot = PanelStyle.NewPanel(panelTitle, "box: quartiles; line: median; diamond: mean", "prediction error (log axis: log10(1 + error))");
         plot.Axes.Bottom.Label.FontSize = 11;
         plot.Axes.Bottom.Label.Bold = false;
         var highest = 0.0;

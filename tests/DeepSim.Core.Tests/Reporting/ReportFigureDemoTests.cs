@@ -20,6 +20,32 @@ public sealed class ReportFigureDemoTests(ITestOutputHelper output)
         var errors = Path.Combine(DemoFolder, "prediction-errors.png");
         PredictionErrorPlots.WriteDistribution(FakeData.Errors(), errors, "Prediction error, CT/MR head (fake demo data)");
         AssertPng(errors, 900, 520);
+
+        var training = Path.Combine(DemoFolder, "training-curves.png");
+        TrainingCurvePlots.Write(FakeData.Curves(), training, "Training, CT/MR head (fake demo data)");
+        AssertPng(training, 1000, 460);
+
+        var sdae = Path.Combine(DemoFolder, "sdae-pretraining.png");
+        SdaeCurvePlots.Write(FakeData.Sdae(), sdae, "SDAE pre-training (fake demo data)");
+        AssertPng(sdae, 800, 500);
+    }
+
+    [Fact]
+    public void Demo_edge_case_figures_stay_readable()
+    {
+        Directory.CreateDirectory(DemoFolder);
+        var zeros = Path.Combine(DemoFolder, "edge-errors-few.png");
+        PredictionErrorPlots.WriteDistribution(
+            [new MetricErrors("all exact", [0, 0, 0]), new MetricErrors("one miss", [0, 0, 3]), new MetricErrors("NMI", [1, 2, 40, 6560])], zeros, "Few patches, missing font", 640, 400, fontFamily: "No Such Font Family 8b1f");
+        AssertPng(zeros, 640, 400);
+
+        var one = Path.Combine(DemoFolder, "edge-training-short.png");
+        TrainingCurvePlots.Write([new TrainingCurve("m", [new EpochPoint(1, 0.69, 0.5, 0.7, 0.48), new EpochPoint(2, 0.6, 0.62, null, null), new EpochPoint(3, 0.52, 0.7, 0.58, 0.66)])], one, "Three epochs");
+        AssertPng(one, 1000, 460);
+
+        var flat = Path.Combine(DemoFolder, "edge-sdae-flat.png");
+        SdaeCurvePlots.Write([("constant", [0.02, 0.02, 0.0201]), ("tiny", [3e-5, 2e-5, 1.5e-5])], flat, "Flat and tiny reconstruction errors");
+        AssertPng(flat, 800, 500);
     }
 
     private void AssertPng(string path, int width, int height)
