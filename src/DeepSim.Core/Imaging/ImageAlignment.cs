@@ -35,7 +35,23 @@ public static class ImageAlignment
     /// <exception cref="ArgumentException">An image is not 2D.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxShift"/> or <paramref name="bins"/> is out of range.</exception>
     public static TranslationEstimate EstimateTranslation(
-        MedicalImage fixedImage, MedicalImage movingImage, int maxShift = 8, int bins = 32, CancellationToken ct = default)
+        MedicalImage fixedImage, MedicalImage movingImage, int maxShift = 8, int bins = 32, CancellationToken ct = default) =>
+        EstimateTranslation(fixedImage, movingImage, MutualInformationRegion.Overlap, maxShift, bins, ct);
+
+    /// <summary>
+    /// As <see cref="EstimateTranslation(MedicalImage, MedicalImage, int, int, CancellationToken)"/>, with the choice of
+    /// the region the mutual information is measured over (see <see cref="MutualInformationRegion"/>).
+    /// </summary>
+    /// <param name="fixedImage">The reference image (2D).</param>
+    /// <param name="movingImage">The image whose displacement is measured (2D).</param>
+    /// <param name="region">Overlap only, or the whole fixed image with uncovered voxels in the moving image's lowest bin.</param>
+    /// <param name="maxShift">Largest |Dx| and |Dy| tried; 0 to smaller than either image's width and height.</param>
+    /// <param name="bins">Histogram bins per image, 2 to 256.</param>
+    /// <param name="ct">Cancels the search.</param>
+    /// <exception cref="ArgumentException">An image is not 2D.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxShift"/>, <paramref name="bins"/> or <paramref name="region"/> is out of range.</exception>
+    public static TranslationEstimate EstimateTranslation(
+        MedicalImage fixedImage, MedicalImage movingImage, MutualInformationRegion region, int maxShift = 8, int bins = 32, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(fixedImage);
         ArgumentNullException.ThrowIfNull(movingImage);
@@ -52,7 +68,13 @@ public static class ImageAlignment
             throw new ArgumentOutOfRangeException(nameof(maxShift), maxShift, $"The maximum shift must be between 0 and {smallest - 1} (the smallest image side minus 1).");
         }
 
+        if (!Enum.IsDefined(region))
+        {
+            throw new ArgumentOutOfRangeException(nameof(region), region, "Unknown mutual-information region.");
+        }
+
         var fixedBins = Quantise(fixedImage, bins);
+        var fixedTotals = region == MutualInformationRegion.FixedImage ? BinCounts(fixedBins, bins) : null;
         var movingBins = Quantise(movingImage, bins);
         var side = (2 * maxShift) + 1;
         var scores = new double[side * side];
@@ -66,7 +88,23 @@ public static class ImageAlignment
             {
                 var dy = (index / side) - maxShift;
                 var dx = (index % side) - maxShift;
-                scores[index] = MutualInformation(fixedBins, fixedImage.SizeX, fixedImage.SizeY, movingBins, movingImage.SizeX, movingImage.SizeY, dx, dy, bins, joint);
+                Joint(fixedBins, fixedImage.SizeX, fixedImage.SizeY, movingBins, movingImage.SizeX, movingImage.SizeY, dx, dy, bins, joint);
+                if (fixedTotals is not null)
+                {
+                    // Fixed voxels the moving image does not cover pair with the moving image's lowest bin (its minimum).
+                    for (var i = 0; i < bins; i++)
+                    {
+                        var covered = 0;
+                        for (var j = 0; j < bins; j++)
+                        {
+                            covered += joint[(i * bins) + j];
+                        }
+
+                        joint[i * bins] += fixedTotals[i] - covered;
+                    }
+                }
+
+                scores[index] = MutualInformation(joint, bins);
                 return joint;
             },
             _ => { });
@@ -140,7 +178,7 @@ public static class ImageAlignment
     /// Applies an estimate to the moving image it was measured on: <c>Shift(moving, -estimate.Dx, -estimate.Dy, fill)</c>,
     /// after which the moving image lies on the fixed image.
     /// </summary>
-    /// <param name="movingImage">The moving image passed to <see cref="EstimateTranslation"/>.</param>
+    /// <param name="movingImage">The moving image the estimate was measured on.</param>
     /// <param name="estimate">Its estimate.</param>
     /// <param name="fill">Value for uncovered voxels; null for the image's minimum.</param>
     public static MedicalImage Correct(MedicalImage movingImage, TranslationEstimate estimate, float? fill = null)
@@ -181,8 +219,19 @@ public static class ImageAlignment
         return result;
     }
 
-    /// <summary>MI (nats) of fixed(x, y) against moving(x + dx, y + dy) over the overlap; <paramref name="joint"/> is scratch.</summary>
-    private static double MutualInformation(
+    private static int[] BinCounts(byte[] quantised, int bins)
+    {
+        var counts = new int[bins];
+        foreach (var b in quantised)
+        {
+            counts[b]++;
+        }
+
+        return counts;
+    }
+
+    /// <summary>Fills <paramref name="joint"/> with the joint histogram of fixed(x, y) and moving(x + dx, y + dy) over the overlap.</summary>
+    private static void Joint(
         byte[] fixedBins, int fixedX, int fixedY, byte[] movingBins, int movingX, int movingY, int dx, int dy, int bins, int[] joint)
     {
         Array.Clear(joint);
@@ -192,7 +241,7 @@ public static class ImageAlignment
         var y1 = Math.Min(fixedY, movingY - dy);
         if (x1 <= x0 || y1 <= y0)
         {
-            return 0;
+            return;
         }
 
         var width = x1 - x0;
@@ -205,7 +254,11 @@ public static class ImageAlignment
                 joint[(f[x] * bins) + m[x]]++;
             }
         }
+    }
 
+    /// <summary>MI (nats) of a joint histogram (rows: fixed bins, columns: moving bins); 0 when it is empty.</summary>
+    private static double MutualInformation(int[] joint, int bins)
+    {
         Span<long> rows = stackalloc long[bins];
         Span<long> columns = stackalloc long[bins];
         for (var i = 0; i < bins; i++)
@@ -218,7 +271,17 @@ public static class ImageAlignment
             }
         }
 
-        double n = (long)width * (y1 - y0);
+        double n = 0;
+        foreach (var r in rows)
+        {
+            n += r;
+        }
+
+        if (n == 0)
+        {
+            return 0;
+        }
+
         var mi = 0.0;
         for (var i = 0; i < bins; i++)
         {

@@ -2,7 +2,7 @@ namespace DeepSim.Imaging;
 
 /// <summary>
 /// The integer translation that best aligns a moving image to a fixed image, found by
-/// <see cref="ImageAlignment.EstimateTranslation"/>.
+/// <c>ImageAlignment.EstimateTranslation</c>.
 /// </summary>
 /// <remarks>
 /// Sign convention: the content of the moving image is displaced by (<see cref="Dx"/>, <see cref="Dy"/>) voxels relative
