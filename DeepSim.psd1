@@ -22,6 +22,8 @@
         'Export-SimilarityMap'
         'Export-SimilarityModel'
         'Import-SimilarityModel'
+        'Export-PredictionErrorReport'
+        'Export-TrainingHistoryPlot'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

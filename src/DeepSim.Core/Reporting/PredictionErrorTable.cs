@@ -80,24 +80,8 @@ public static class PredictionErrorTable
         return sb.ToString();
     }
 
-    /// <summary>Writes text atomically (temporary file in the same folder, then rename).</summary>
-    public static void WriteAtomic(string path, string text)
-    {
-        var full = Path.GetFullPath(path);
-        var tmp = full + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp";
-        try
-        {
-            File.WriteAllText(tmp, text, new UTF8Encoding(false));
-            File.Move(tmp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(tmp))
-            {
-                File.Delete(tmp);
-            }
-        }
-    }
+    /// <summary>Writes text (UTF-8, no BOM) atomically: a temporary file in the same folder, then a rename.</summary>
+    public static void WriteAtomic(string path, string text) => FigureWriter.WriteAtomically(path, new UTF8Encoding(false).GetBytes(text));
 
     private static PredictionErrorSummary Row(string source, string metric, List<double> errors, int resamples, int seed)
     {
