@@ -11,8 +11,9 @@ Read it top to bottom as an example of the module. It
   2. splits by patient group (the first two digits of the file name) and runs leave-one-group-out: every group is
      held out once, the models are trained on the other groups only;
   3. per fold trains the paper's configuration (17x17 patches, 2,000 positives around the skull + 2,000 random
-     negatives, SDAE-pretrained 578-578-300-100-2), its ablations (no pre-training; a shallower network), and
-     DeepSim's improved configuration (hard negatives from the search neighbourhood), then measures the prediction
+     negatives, SDAE-pretrained 578-578-300-100-2, sigmoid units), its ablations (no pre-training; a shallower
+     network), and DeepSim's improved configuration (half the negatives are near misses from the search
+     neighbourhood, patches z-scored, ReLU units, same 578-578-300-100-2 network), then measures the prediction
      error (300 patches, search radius 40, tolerance 1) of every learned and classical metric on the held-out group;
   4. writes, into -OutputPath: the table (Markdown and CSV; mean, median, std, hit rate with 95% bootstrap CIs, per
      held-out group and pooled), figures (error distributions, training curves, similarity maps), the alignment
@@ -58,7 +59,7 @@ $config = [ordered]@{
     SparsityTarget = 0.05; SparsityWeight = 0.1; WeightDecay = 1e-4
     HiddenLayers = @(578, 300, 100); ShallowHiddenLayers = @(578); Epochs = 30; BatchSize = 64; LearningRate = 1e-3
     ValidationFraction = 0.2; EarlyStoppingPatience = 5
-    ImprovedNegatives = 'Neighbourhood'; ImprovedNegativeRadius = 40
+    ImprovedNegatives = 'half Random, half Neighbourhood'; ImprovedNegativeRadius = 40; ImprovedNormalization = 'PatchZScore'; ImprovedActivation = 'Relu'
     TestPatches = 300; SearchRadius = 40; Tolerance = 1; Bins = 32; HistogramRange = 'Image'; LccWindowRadius = 2
     MaxShift = 8; Folds = 0; BootstrapResamples = 2000
 }
@@ -82,7 +83,7 @@ try {
         $corrected = @($alignment | Where-Object { -not $_.AtSearchBorder -and ([Math]::Abs($_.Dx) + [Math]::Abs($_.Dy)) -gt 0 })
         Write-Host ("{0} pairs: {1} shifted by DeepSim's alignment, {2} excluded (MI peak on the +-{3} px search edge)." -f ($pairs.Count + $excluded.Count), $corrected.Count, $excluded.Count, $config.MaxShift)
         $groups = @($pairs | Group-Object Group | Sort-Object Name)
-        $folds = if ($config.Folds -gt 0) { @($groups | Select-Object -First $config.Folds) } else { $groups }
+        $folds = @(if ($config.Folds -gt 0) { $groups | Select-Object -First $config.Folds } else { $groups })
         $split = 'leave-one-group-out by patient group (first two digits of the file name)'
         $trainMask = $null; $testMask = $null
     } else {
@@ -124,7 +125,13 @@ try {
         $sampling = @{ PatchSize = $config.PatchSize; Count = $perPair; Seed = $Seed + 1000 * $foldIndex; DilationRadius = $config.DilationRadius }
         if ($trainMask) { $sampling.Mask = $trainMask } else { $sampling.Region = $config.Region }
         $paperPairs = @($train | Get-PatchPair @sampling | Select-Object -First (2 * $config.Positives))
-        $hardPairs = @($train | Get-PatchPair @sampling -NegativeSampling $config.ImprovedNegatives -NegativeRadius $config.ImprovedNegativeRadius | Select-Object -First (2 * $config.Positives))
+        # DeepSim's improvement: half of the negatives are near misses from the search neighbourhood (the protocol
+        # punishes exactly those), patches are z-scored (robust to each scan's intensity scale), ReLU units.
+        $half = [Math]::Ceiling($config.Positives / 2)
+        $hardSampling = $sampling.Clone(); $hardSampling.Count = [Math]::Ceiling($half / $train.Count); $hardSampling.Seed = $Seed + 1000 * $foldIndex + 500
+        $randomSampling = $hardSampling.Clone(); $randomSampling.Seed = $Seed + 1000 * $foldIndex + 501
+        $hardPairs = @(@($train | Get-PatchPair @hardSampling -NegativeSampling Neighbourhood -NegativeRadius $config.ImprovedNegativeRadius | Select-Object -First (2 * $half)) +
+            @($train | Get-PatchPair @randomSampling | Select-Object -First (2 * ($config.Positives - $half))))
 
         Write-Progress -Id 1 -Activity $activity -Status 'SDAE pre-training' -PercentComplete (100 * ($foldIndex - 0.8) / $folds.Count)
         $sdaeArgs = @{ LayerSizes = $config.SdaeLayers; EpochsPerLayer = $config.SdaeEpochsPerLayer; Corruption = $config.Corruption; CorruptionLevel = $config.CorruptionLevel
@@ -132,14 +139,13 @@ try {
         $trainArgs = @{ Epochs = $config.Epochs; BatchSize = $config.BatchSize; LearningRate = $config.LearningRate; ValidationFraction = $config.ValidationFraction
             EarlyStoppingPatience = $config.EarlyStoppingPatience; Seed = $Seed }
         $sdae = $paperPairs | Invoke-SdaePretrain @sdaeArgs
-        $sdaeHard = $hardPairs | Invoke-SdaePretrain @sdaeArgs
 
         Write-Progress -Id 1 -Activity $activity -Status 'training the similarity networks' -PercentComplete (100 * ($foldIndex - 0.6) / $folds.Count)
         $models = @(
             $paperPairs | Invoke-SimilarityTraining @trainArgs -Pretrained $sdae -HiddenLayerSizes $config.HiddenLayers -Name 'DeepSim (SDAE, paper)'
             $paperPairs | Invoke-SimilarityTraining @trainArgs -HiddenLayerSizes $config.HiddenLayers -Name 'DeepSim (no pre-training)'
             $paperPairs | Invoke-SimilarityTraining @trainArgs -HiddenLayerSizes $config.ShallowHiddenLayers -Name 'DeepSim (shallow 578-578-2)'
-            $hardPairs | Invoke-SimilarityTraining @trainArgs -Pretrained $sdaeHard -HiddenLayerSizes $config.HiddenLayers -Name 'DeepSim (SDAE, hard negatives)'
+            $hardPairs | Invoke-SimilarityTraining @trainArgs -HiddenLayerSizes $config.HiddenLayers -Activation $config.ImprovedActivation -Normalization $config.ImprovedNormalization -Name 'DeepSim (improved)'
         )
         if ($foldIndex -eq 1) { $models | ForEach-Object { $curves.Add($_) }; $sdaeForFigure = $sdae }
         foreach ($m in $models) {
@@ -190,7 +196,7 @@ try {
     Write-Host "`nPooled results ($split):"
     $pooled = @($summary | Where-Object Source -eq 'pooled')
     if ($pooled.Count -eq 0) { $pooled = $summary }
-    $pooled | Format-Table Metric, Count, Mean, Median, HitRate -AutoSize | Out-Host
+    $pooled | Format-Table Metric, Count, Mean, Median, HitRate -AutoSize | Out-String -Width 160 | Out-Host
     Write-Host ("Report in {0} (table: prediction-error.md / .csv; figures: figures/, maps/); {1:N0} s." -f $target, $clock.Elapsed.TotalSeconds)
 } finally {
     # Interrupted or failed: leave nothing half-written.
