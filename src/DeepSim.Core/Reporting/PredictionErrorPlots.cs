@@ -109,7 +109,7 @@ public static class PredictionErrorPlots
     {
         // Pixels per metric on the x axis (the data area is about the panel minus 90 px of y axis).
         var slot = (panelWidth - 90) / metrics.Count;
-        var tickFont = slot >= 75 ? 12f : 10f;
+        var tickFont = slot >= 64 ? 12f : 10f;
         var maxChars = Math.Max(6, (int)(slot / (tickFont * 0.62)));
         var sameCount = metrics.All(m => m.Errors.Count == metrics[0].Errors.Count);
         var panelTitle = sameCount ? $"Distribution ({metrics[0].Errors.Count.ToString("N0", CultureInfo.InvariantCulture)} patches per metric)" : "Distribution";
