@@ -20,14 +20,15 @@ internal static class FigureWriter
     /// <param name="width">Figure width in pixels.</param>
     /// <param name="height">Figure height in pixels.</param>
     /// <param name="panels">The panels, left to right.</param>
-    public static void WritePng(string path, string title, int width, int height, IReadOnlyList<Plot> panels)
+    /// <param name="weights">Relative panel widths (null for equal widths).</param>
+    public static void WritePng(string path, string title, int width, int height, IReadOnlyList<Plot> panels, IReadOnlyList<double>? weights = null)
     {
-        var bytes = RenderPng(title, width, height, panels);
+        var bytes = RenderPng(title, width, height, panels, weights);
         WriteAtomically(path, bytes);
     }
 
     /// <summary>The figure as PNG bytes.</summary>
-    public static byte[] RenderPng(string title, int width, int height, IReadOnlyList<Plot> panels)
+    public static byte[] RenderPng(string title, int width, int height, IReadOnlyList<Plot> panels, IReadOnlyList<double>? weights = null)
     {
         var info = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Premul);
         using var surface = SKSurface.Create(info) ?? throw new InvalidOperationException($"SkiaSharp cannot create a {width}x{height} surface.");
@@ -39,11 +40,14 @@ internal static class FigureWriter
             DrawTitle(canvas, title, width);
         }
 
-        var panelWidth = (float)width / panels.Count;
+        var shares = weights ?? [.. panels.Select(_ => 1.0)];
+        var total = shares.Sum();
+        var start = 0.0;
         for (var i = 0; i < panels.Count; i++)
         {
-            var left = MathF.Round(i * panelWidth);
-            var right = MathF.Round((i + 1) * panelWidth);
+            var left = (float)Math.Round(width * start / total);
+            start += shares[i];
+            var right = (float)Math.Round(width * start / total);
             canvas.Save();
             canvas.ClipRect(new SKRect(left, top, right, height));
             panels[i].Render(canvas, new PixelRect(left, right, height, top));

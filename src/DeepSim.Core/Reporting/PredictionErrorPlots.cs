@@ -30,7 +30,9 @@ public static class PredictionErrorPlots
     {
         Validate(metrics);
         FigureWriter.ValidateSize(width, height);
-        var distribution = DistributionPanel(metrics);
+        // Beyond five metrics the box plot panel gets a larger share of the width so its labels keep apart.
+        var distributionShare = 1 + (0.12 * Math.Max(0, metrics.Count - 5));
+        var distribution = DistributionPanel(metrics, width * distributionShare / (1 + distributionShare));
         var hitRate = HitRatePanel(metrics);
         if (fontFamily is not null)
         {
@@ -38,7 +40,7 @@ public static class PredictionErrorPlots
             hitRate.Font.Set(fontFamily);
         }
 
-        FigureWriter.WritePng(path, title, width, height, [distribution, hitRate]);
+        FigureWriter.WritePng(path, title, width, height, [distribution, hitRate], [distributionShare, 1]);
     }
 
     /// <summary>Percentage (0..100) of errors at most <paramref name="k"/>.</summary>
@@ -81,8 +83,34 @@ public static class PredictionErrorPlots
         }
     }
 
-    private static Plot DistributionPanel(IReadOnlyList<MetricErrors> metrics)
+    /// <summary>Breaks a label at spaces into lines of at most <paramref name="maxChars"/> characters (longer words stay whole).</summary>
+    internal static string Wrap(string text, int maxChars)
     {
+        var lines = new List<string>();
+        var line = string.Empty;
+        foreach (var word in text.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (line.Length > 0 && line.Length + 1 + word.Length > maxChars)
+            {
+                lines.Add(line);
+                line = word;
+            }
+            else
+            {
+                line = line.Length == 0 ? word : line + " " + word;
+            }
+        }
+
+        lines.Add(line);
+        return string.Join("\n", lines);
+    }
+
+    private static Plot DistributionPanel(IReadOnlyList<MetricErrors> metrics, double panelWidth)
+    {
+        // Pixels per metric on the x axis (the data area is about the panel minus 90 px of y axis).
+        var slot = (panelWidth - 90) / metrics.Count;
+        var tickFont = slot >= 64 ? 12f : 10f;
+        var maxChars = Math.Max(6, (int)(slot / (tickFont * 0.62)));
         var sameCount = metrics.All(m => m.Errors.Count == metrics[0].Errors.Count);
         var panelTitle = sameCount ? $"Distribution ({metrics[0].Errors.Count.ToString("N0", CultureInfo.InvariantCulture)} patches per metric)" : "Distribution";
         var plot = PanelStyle.NewPanel(panelTitle, "box: quartiles; line: median; diamond: mean", "prediction error (log axis: log10(1 + error))");
@@ -126,7 +154,7 @@ public static class PredictionErrorPlots
 
             var mean = metrics[i].Errors.Average();
             plot.Add.Marker(i, ToAxis(mean), MarkerShape.FilledDiamond, 11, Colors.Black);
-            labels[i] = $"{metrics[i].Metric}\nmean {FormatError(mean)}" + (sameCount ? string.Empty : $"\nn = {metrics[i].Errors.Count.ToString(CultureInfo.InvariantCulture)}");
+            labels[i] = $"{Wrap(metrics[i].Metric, maxChars)}\nmean {FormatError(mean)}" + (sameCount ? string.Empty : $"\nn = {metrics[i].Errors.Count.ToString(CultureInfo.InvariantCulture)}");
             highest = Math.Max(highest, sorted[^1]);
         }
 
@@ -134,6 +162,7 @@ public static class PredictionErrorPlots
         plot.Axes.Left.TickGenerator = PanelStyle.LogTicks(0, Math.Max(topError, 1), ToAxis);
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual([.. Enumerable.Range(0, metrics.Count).Select(i => (double)i)], labels);
         plot.Axes.Bottom.MajorTickStyle.Length = 0;
+        plot.Axes.Bottom.TickLabelStyle.FontSize = tickFont;
         var span = Math.Max(highest, 0.3);
         plot.Axes.SetLimits(-0.6, metrics.Count - 0.4, -0.04 * span, 1.04 * span);
         return plot;
@@ -149,7 +178,7 @@ public static class PredictionErrorPlots
             var rates = ks.Select(k => 100.0 * UpperBound(sorted, k) / sorted.Length).ToArray();
             var line = plot.Add.ScatterLine(ks, rates, PanelStyle.SeriesColor(i));
             line.LineWidth = 2.5f;
-            line.LegendText = $"{metrics[i].Metric} ({FormatPercent(rates[0])} exact)";
+            line.LegendText = metrics.Count > 5 ? metrics[i].Metric : $"{metrics[i].Metric} ({FormatPercent(rates[0])} exact)";
         }
 
         plot.Axes.SetLimits(0, HitRateMaxK, 0, 101);

@@ -39,6 +39,11 @@ public sealed class ReportFigureDemoTests(ITestOutputHelper output)
             [new MetricErrors("all exact", [0, 0, 0]), new MetricErrors("one miss", [0, 0, 3]), new MetricErrors("NMI", [1, 2, 40, 6560])], zeros, "Few patches, missing font", 640, 400, fontFamily: "No Such Font Family 8b1f");
         AssertPng(zeros, 640, 400);
 
+        var many = Path.Combine(DemoFolder, "edge-errors-many-metrics.png");
+        var metrics = FakeData.Errors(800).Concat(FakeData.Errors(800, seed: 9).Select(m => m with { Metric = m.Metric + " (T1/PD, long name)" })).Take(8).ToList();
+        PredictionErrorPlots.WriteDistribution(metrics, many, "Eight metrics with long names at the default size");
+        AssertPng(many, 900, 520);
+
         var one = Path.Combine(DemoFolder, "edge-training-short.png");
         TrainingCurvePlots.Write([new TrainingCurve("m", [new EpochPoint(1, 0.69, 0.5, 0.7, 0.48), new EpochPoint(2, 0.6, 0.62, null, null), new EpochPoint(3, 0.52, 0.7, 0.58, 0.66)])], one, "Three epochs");
         AssertPng(one, 1000, 460);

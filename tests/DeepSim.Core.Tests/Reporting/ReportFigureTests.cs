@@ -169,6 +169,14 @@ public sealed class ReportFigureTests : IDisposable
     }
 
     [Fact]
+    public void Long_metric_names_are_wrapped_at_spaces()
+    {
+        Assert.Equal("NMI", PredictionErrorPlots.Wrap("NMI", 8));
+        Assert.Equal("DeepSim\n(T1/PD,\nlong\nname)", PredictionErrorPlots.Wrap("DeepSim (T1/PD, long name)", 8));
+        Assert.Equal("Supercalifragilistic\nx", PredictionErrorPlots.Wrap("Supercalifragilistic x", 6));
+    }
+
+    [Fact]
     public void Log_ticks_are_labelled_in_error_units()
     {
         var wide = PanelStyle.LogTickList(0, 6560, PredictionErrorPlots.ToAxis);
