@@ -69,7 +69,10 @@ if ($Smoke) { $config.Positives = 200; $config.SdaeEpochsPerLayer = 2; $config.E
 # ---- Data ----------------------------------------------------------------------------------------------------------
 if (-not $DataPath) { $DataPath = & (Join-Path $PSScriptRoot 'Get-DefaultDemoData.ps1') }
 $DataPath = (Resolve-Path $DataPath).Path
-$staging = "$((New-Item -ItemType Directory -Force -Path (Split-Path -Parent ([System.IO.Path]::GetFullPath($OutputPath)))).FullName)/.$(Split-Path -Leaf $OutputPath).partial-$([guid]::NewGuid().ToString('N').Substring(0, 8))"
+$parent = (New-Item -ItemType Directory -Force -Path (Split-Path -Parent ([System.IO.Path]::GetFullPath($OutputPath)))).FullName
+# A run killed outright (not Ctrl+C) cannot clean up after itself: remove its staging folder now.
+Get-ChildItem -LiteralPath $parent -Directory -Force -Filter ".$(Split-Path -Leaf $OutputPath).partial-*" | Remove-Item -Recurse -Force
+$staging = "$parent/.$(Split-Path -Leaf $OutputPath).partial-$([guid]::NewGuid().ToString('N').Substring(0, 8))"
 New-Item -ItemType Directory -Path $staging, "$staging/figures", "$staging/maps" | Out-Null
 
 try {
@@ -142,10 +145,10 @@ try {
 
         Write-Progress -Id 1 -Activity $activity -Status 'training the similarity networks' -PercentComplete (100 * ($foldIndex - 0.6) / $folds.Count)
         $models = @(
-            $paperPairs | Invoke-SimilarityTraining @trainArgs -Pretrained $sdae -HiddenLayerSizes $config.HiddenLayers -Name 'DeepSim (SDAE, paper)'
-            $paperPairs | Invoke-SimilarityTraining @trainArgs -HiddenLayerSizes $config.HiddenLayers -Name 'DeepSim (no pre-training)'
-            $paperPairs | Invoke-SimilarityTraining @trainArgs -HiddenLayerSizes $config.ShallowHiddenLayers -Name 'DeepSim (shallow 578-578-2)'
-            $hardPairs | Invoke-SimilarityTraining @trainArgs -HiddenLayerSizes $config.HiddenLayers -Activation $config.ImprovedActivation -Normalization $config.ImprovedNormalization -Name 'DeepSim (improved)'
+            $paperPairs | Invoke-SimilarityTraining @trainArgs -Pretrained $sdae -HiddenLayerSizes $config.HiddenLayers -Name 'SDAE (paper)'
+            $paperPairs | Invoke-SimilarityTraining @trainArgs -HiddenLayerSizes $config.HiddenLayers -Name 'no pre-training'
+            $paperPairs | Invoke-SimilarityTraining @trainArgs -HiddenLayerSizes $config.ShallowHiddenLayers -Name 'shallow 578-578-2'
+            $hardPairs | Invoke-SimilarityTraining @trainArgs -HiddenLayerSizes $config.HiddenLayers -Activation $config.ImprovedActivation -Normalization $config.ImprovedNormalization -Name 'DeepSim improved'
         )
         if ($foldIndex -eq 1) { $models | ForEach-Object { $curves.Add($_) }; $sdaeForFigure = $sdae }
         foreach ($m in $models) {
@@ -183,6 +186,9 @@ try {
     $summary = $results | Export-PredictionErrorReport -Path $staging -Resamples $config.BootstrapResamples -Seed $Seed -Title "Prediction error, $split"
     $curves | Export-TrainingHistoryPlot -Path "$staging/figures/training-curves.png" -Title 'Similarity networks, first fold'
     $sdaeForFigure | Export-TrainingHistoryPlot -Path "$staging/figures/sdae-reconstruction.png" -Title 'SDAE reconstruction error, first fold'
+    # Every patch's error, so the numbers can be re-analysed without re-running.
+    $results | ForEach-Object { $r = $_; $r.Errors | ForEach-Object { [pscustomobject]@{ Source = $r.Source; Metric = $r.Metric; X = $_.Center.X; Y = $_.Center.Y; Z = $_.Center.Z; Error = $_.Error; BestDx = $_.BestOffset.Dx; BestDy = $_.BestOffset.Dy } } } |
+        Export-Csv -Path "$staging/errors.csv" -NoTypeInformation
     if ($alignment) { $alignment | Export-Csv -Path "$staging/alignment.csv" -NoTypeInformation -UseCulture:$false }
     $config.RunSeconds = [Math]::Round($clock.Elapsed.TotalSeconds, 1)
     $config.DeepSimVersion = (Get-Module DeepSim).Version.ToString()
@@ -197,7 +203,7 @@ try {
     $pooled = @($summary | Where-Object Source -eq 'pooled')
     if ($pooled.Count -eq 0) { $pooled = $summary }
     $pooled | Format-Table Metric, Count, Mean, Median, HitRate -AutoSize | Out-String -Width 160 | Out-Host
-    Write-Host ("Report in {0} (table: prediction-error.md / .csv; figures: figures/, maps/); {1:N0} s." -f $target, $clock.Elapsed.TotalSeconds)
+    Write-Host ("Report in {0} (table: prediction-error.md / .csv; per-patch errors: errors.csv; figures: figures/, maps/); {1:N0} s." -f $target, $clock.Elapsed.TotalSeconds)
 } finally {
     # Interrupted or failed: leave nothing half-written.
     if ($staging -and (Test-Path $staging)) { Remove-Item $staging -Recurse -Force -ErrorAction SilentlyContinue }
