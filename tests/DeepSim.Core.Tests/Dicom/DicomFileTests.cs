@@ -72,6 +72,20 @@ public sealed class DicomFileTests
     }
 
     [SkippableFact]
+    public void TagValuesForACmdlet()
+    {
+        var file = DicomFile.Open(TestData.Require("dicom/pydicom/CT_small.dcm"));
+        var all = file.GetTagValues();
+        Assert.Contains(all, v => v.Tag == "(0002,0010)" && v.Value == "1.2.840.10008.1.2.1");
+        Assert.Contains(all, v => v.Keyword == "PixelSpacing" && v.Vr == "DS" && v.Value!.Contains('\\', StringComparison.Ordinal));
+        var some = file.GetTagValues(["Rows", "(0010,0020)", "0009,10FF", "TransferSyntaxUID"]);
+        Assert.Equal(["(0028,0010)", "(0010,0020)", "(0009,10FF)", "(0002,0010)"], some.Select(v => v.Tag));
+        Assert.Equal("128", some[0].Value);
+        Assert.Null(some[2].Value);
+        Assert.Throws<ArgumentException>(() => file.GetTagValues(["NotAKeyword"]));
+    }
+
+    [SkippableFact]
     public void AllReadableMrSmallEncodingsGiveTheSameImage()
     {
         var reader = new DicomImageReader();

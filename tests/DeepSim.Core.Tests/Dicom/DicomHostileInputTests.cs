@@ -303,6 +303,45 @@ public sealed class DicomHostileInputTests(ITestOutputHelper output) : IDisposab
         Assert.True(ok > 0 && failed > 0);
     }
 
+    /// <summary>The series path: header-only open from disk, then pixel reads from the file; mutants of real files, unguarded.</summary>
+    [SkippableFact]
+    public void MutatedFilesOnTheSeriesPathReadOrFailCleanly()
+    {
+        var sources = new[] { "dicom/pydicom/CT_small.dcm", "dicom/pydicom/MR_small_RLE.dcm", "dicom/pydicom/image_dfl.dcm", "dicom/pydicom/MR_small_expb.dcm" };
+        var rng = new Random(424242);
+        var path = Path.Combine(_dir, "mutant.dcm");
+        int ok = 0, failed = 0;
+        foreach (var relative in sources)
+        {
+            var original = File.ReadAllBytes(TestData.Require(relative));
+            for (var m = 0; m < 250; m++)
+            {
+                var mutant = Mutate(original, rng);
+                File.WriteAllBytes(path, mutant);
+                try
+                {
+                    var slice = DicomSlice.Open(path);
+                    var pixels = new DicomPixelData(slice.File);
+                    var dest = new float[pixels.Rows * pixels.Columns];
+                    byte[]? scratch = null;
+                    pixels.DecodeFrame(0, dest, ref scratch);
+                    ok++;
+                }
+                catch (ImageReadException)
+                {
+                    failed++;
+                }
+                catch (Exception e)
+                {
+                    Assert.Fail($"mutation {m} of {relative} threw {e.GetType().Name}: {e.Message}\n{e.StackTrace}");
+                }
+            }
+        }
+
+        output.WriteLine($"{ok} mutants read, {failed} refused");
+        Assert.True(ok > 0 && failed > 0);
+    }
+
     private static byte[] Mutate(byte[] original, Random rng)
     {
         var b = new List<byte>(original);

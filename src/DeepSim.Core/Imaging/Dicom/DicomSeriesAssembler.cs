@@ -46,7 +46,26 @@ internal static class DicomSeriesAssembler
             var remaining = stack;
             while (remaining.Count > 0)
             {
-                var (image, failed) = BuildStack(series, remaining, onWarning, ref readBuffer, cancellationToken);
+                MedicalImage? image;
+                (DicomSlice Slice, ImageReadException Error)? failed;
+                try
+                {
+                    var current = remaining;
+                    var buffer = readBuffer;
+                    (image, failed, readBuffer) = DicomImageReader.Guard(current[0].Path, () =>
+                    {
+                        var b = buffer;
+                        var (i, f) = BuildStack(series, current, onWarning, ref b, cancellationToken);
+                        return (i, f, b);
+                    });
+                }
+                catch (ImageReadException e)
+                {
+                    // A problem of the whole stack (too large): report it on its first file and go on with the next stack.
+                    onFileError(e);
+                    break;
+                }
+
                 if (failed is null)
                 {
                     images.Add(image!);
