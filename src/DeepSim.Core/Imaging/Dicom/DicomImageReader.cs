@@ -149,6 +149,11 @@ public sealed class DicomImageReader : IMultiFileImageReader
         metadata["Columns"] = pixels.Columns.ToString(CultureInfo.InvariantCulture);
         metadata["RescaleSlope"] = pixels.Slope.ToString("R", CultureInfo.InvariantCulture);
         metadata["RescaleIntercept"] = pixels.Intercept.ToString("R", CultureInfo.InvariantCulture);
+        if (pixels.RescaleVariesByFrame)
+        {
+            metadata["RescaleVariesByFrame"] = "True";
+        }
+
         if (pixels.Inverted)
         {
             metadata["MonochromeInverted"] = "True";

@@ -21,6 +21,7 @@ internal sealed class DicomPixelData
     private readonly long _pixelOffset;
     private readonly ushort[][]? _palette;
     private readonly int _paletteFirst;
+    private readonly (double Slope, double Intercept)[]? _frameRescale;
 
     public DicomPixelData(DicomFile file, byte[]? reuse = null)
     {
@@ -43,6 +44,15 @@ internal sealed class DicomPixelData
         var intercept = ds.GetDoubles(new DicomTag(0x0028, 0x1052));
         Slope = slope.Length > 0 && slope[0] != 0 ? slope[0] : 1.0;
         Intercept = intercept.Length > 0 ? intercept[0] : 0.0;
+        if (slope.Length == 0 && intercept.Length == 0)
+        {
+            // Enhanced multi-frame objects keep the rescale in Pixel Value Transformation (shared or per-frame functional groups).
+            _frameRescale = FunctionalGroupRescale(ds, Frames);
+            if (_frameRescale is not null)
+            {
+                (Slope, Intercept) = _frameRescale[0];
+            }
+        }
 
         var pixel = ds.Find(DicomTag.PixelData);
         var floatPixel = ds.Find(DicomTag.FloatPixelData) ?? ds.Find(DicomTag.DoubleFloatPixelData);
@@ -237,7 +247,8 @@ internal sealed class DicomPixelData
         }
 
         var native = NativeFrame(frame, scratch ?? []);
-        ConvertFrame(native, dest);
+        var (slope, intercept) = _frameRescale is not null && frame < _frameRescale.Length ? _frameRescale[frame] : (Slope, Intercept);
+        ConvertFrame(native, dest, slope, intercept);
     }
 
     private void CheckNativeSize(string path, long offset)
@@ -309,6 +320,40 @@ internal sealed class DicomPixelData
         }
     }
 
+    /// <summary>True when the rescale differs between frames (enhanced multi-frame objects).</summary>
+    public bool RescaleVariesByFrame => _frameRescale is not null && _frameRescale.Distinct().Count() > 1;
+
+    /// <summary>Per-frame (slope, intercept) from Pixel Value Transformation Sequences of the functional groups, or null.</summary>
+    private static (double Slope, double Intercept)[]? FunctionalGroupRescale(DicomDataset ds, int frames)
+    {
+        var transform = new DicomTag(0x0028, 0x9145);
+        var shared = ds.GetSequence(new DicomTag(0x5200, 0x9229));
+        var perFrame = ds.GetSequence(new DicomTag(0x5200, 0x9230));
+        (double, double)? Of(DicomDataset? group)
+        {
+            if (group?.GetSequence(transform) is not { Count: > 0 } t)
+            {
+                return null;
+            }
+
+            var s = t[0].GetDoubles(new DicomTag(0x0028, 0x1053));
+            var i = t[0].GetDoubles(new DicomTag(0x0028, 0x1052));
+            return s.Length == 0 && i.Length == 0 ? null : (s.Length > 0 && s[0] != 0 ? s[0] : 1.0, i.Length > 0 ? i[0] : 0.0);
+        }
+
+        var common = Of(shared.Count > 0 ? shared[0] : null);
+        var result = new (double, double)[frames];
+        var any = common is not null;
+        for (var f = 0; f < frames; f++)
+        {
+            var own = Of(f < perFrame.Count ? perFrame[f] : null);
+            any |= own is not null;
+            result[f] = own ?? common ?? (1.0, 0.0);
+        }
+
+        return any ? result : null;
+    }
+
     /// <summary>A little-endian copy of big-endian data made of <paramref name="unit"/>-byte units (a trailing partial unit is kept as is).</summary>
     private static byte[] SwapWhole(ReadOnlySpan<byte> src, int unit)
     {
@@ -328,11 +373,11 @@ internal sealed class DicomPixelData
     }
 
     /// <summary>Native samples to float values with masking, sign extension, inversion, colour handling and rescale.</summary>
-    private void ConvertFrame(ReadOnlySpan<byte> native, Span<float> dest)
+    private void ConvertFrame(ReadOnlySpan<byte> native, Span<float> dest, double rescaleSlope, double rescaleIntercept)
     {
         var pixels = Rows * Columns;
-        var slope = (float)Slope;
-        var intercept = (float)Intercept;
+        var slope = (float)rescaleSlope;
+        var intercept = (float)rescaleIntercept;
         var monochrome = Samples == 1 && _palette is null;
 
         // Fast paths: whole 16-bit words.
@@ -388,7 +433,7 @@ internal sealed class DicomPixelData
                     v = min + max - v;
                 }
 
-                dest[i] = (float)((v * Slope) + Intercept);
+                dest[i] = (float)((v * rescaleSlope) + rescaleIntercept);
             }
 
             return;
