@@ -247,7 +247,7 @@ internal sealed class DicomPixelData
         }
 
         var native = NativeFrame(frame, scratch ?? []);
-        var (slope, intercept) = _frameRescale is not null && frame < _frameRescale.Length ? _frameRescale[frame] : (Slope, Intercept);
+        var (slope, intercept) = _frameRescale is null ? (Slope, Intercept) : _frameRescale[Math.Min(frame, _frameRescale.Length - 1)];
         ConvertFrame(native, dest, slope, intercept);
     }
 
@@ -341,10 +341,12 @@ internal sealed class DicomPixelData
             return s.Length == 0 && i.Length == 0 ? null : (s.Length > 0 && s[0] != 0 ? s[0] : 1.0, i.Length > 0 ? i[0] : 0.0);
         }
 
+        // Sized by the items present in the file, never by the declared frame count (hostile files); later frames take the last value.
         var common = Of(shared.Count > 0 ? shared[0] : null);
-        var result = new (double, double)[frames];
+        var n = Math.Max(1, Math.Min(frames, perFrame.Count));
+        var result = new (double, double)[n];
         var any = common is not null;
-        for (var f = 0; f < frames; f++)
+        for (var f = 0; f < n; f++)
         {
             var own = Of(f < perFrame.Count ? perFrame[f] : null);
             any |= own is not null;
