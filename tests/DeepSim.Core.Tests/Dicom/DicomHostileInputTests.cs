@@ -233,6 +233,20 @@ public sealed class DicomHostileInputTests(ITestOutputHelper output) : IDisposab
     }
 
     [Fact]
+    public void RawPixelFilesWithSmallValuesAreNotClaimed()
+    {
+        // int16 raw data whose first values read as (0008,0005) with length 10, then (0009,0000) with a length of 131072.
+        short[] values = [8, 5, 10, 0, 3, 4, 3, 4, 3, 9, 0, 0, 2, 5, 6, 5, 6, 5];
+        var raw = new byte[1024];
+        for (var i = 0; i < raw.Length / 2; i++)
+        {
+            BinaryPrimitives.WriteInt16LittleEndian(raw.AsSpan(i * 2), i < values.Length ? values[i] : (short)(i % 9));
+        }
+
+        Assert.False(new DicomImageReader().CanRead("volume.raw", raw));
+    }
+
+    [Fact]
     public void HeaderlessImplicitFileIsRecognisedAndRead()
     {
         var px = new short[] { -5, 7, 300, -1000 };
