@@ -72,6 +72,20 @@ public sealed class DicomFileTests
     }
 
     [SkippableFact]
+    public void TagValuesForACmdlet()
+    {
+        var file = DicomFile.Open(TestData.Require("dicom/pydicom/CT_small.dcm"));
+        var all = file.GetTagValues();
+        Assert.Contains(all, v => v.Tag == "(0002,0010)" && v.Value == "1.2.840.10008.1.2.1");
+        Assert.Contains(all, v => v.Keyword == "PixelSpacing" && v.Vr == "DS" && v.Value!.Contains('\\', StringComparison.Ordinal));
+        var some = file.GetTagValues(["Rows", "(0010,0020)", "0009,10FF", "TransferSyntaxUID"]);
+        Assert.Equal(["(0028,0010)", "(0010,0020)", "(0009,10FF)", "(0002,0010)"], some.Select(v => v.Tag));
+        Assert.Equal("128", some[0].Value);
+        Assert.Null(some[2].Value);
+        Assert.Throws<ArgumentException>(() => file.GetTagValues(["NotAKeyword"]));
+    }
+
+    [SkippableFact]
     public void AllReadableMrSmallEncodingsGiveTheSameImage()
     {
         var reader = new DicomImageReader();
@@ -145,6 +159,52 @@ public sealed class DicomFileTests
         {
             Assert.False(reader.CanRead(path, Head(path)), path);
         }
+    }
+
+    [SkippableTheory]
+    [InlineData("dicom/pydicom-data/OT-PAL-8-face.dcm")]
+    [InlineData("dicom/pydicom-data/gdcm-US-ALOKA-16.dcm")]
+    [InlineData("dicom/pydicom/examples_palette.dcm")]
+    public void PaletteColourLuminanceMatchesGdcmAppliedLut(string relative)
+    {
+        var path = TestData.Require(relative);
+        var work = Directory.CreateTempSubdirectory("deepsim-dicom-lut-").FullName;
+        try
+        {
+            var rgbFile = Path.Combine(work, "rgb.dcm");
+            var raw = Path.Combine(work, "rgb.raw");
+            Assert.Equal(0, DicomOracle.Run("gdcmconv", "--raw", "--apply-lut", "-i", path, "-o", rgbFile).Code);
+            Assert.Equal(0, DicomOracle.Run("gdcmraw", "-i", rgbFile, "-o", raw, "-t", "7fe0,0010").Code);
+            var bits = int.Parse(DicomFile.Open(rgbFile).Get(0x0028, 0x0100)!, System.Globalization.CultureInfo.InvariantCulture);
+            var rgb = File.ReadAllBytes(raw);
+            var image = new DicomImageReader().Read(path).Single();
+
+            // DeepSim keeps luminance in the LUT's units (descriptor bits); gdcm writes 8-bit RGB for 8-bit images,
+            // truncating 16-bit entries (>> 8).
+            var lutBits = int.Parse(DicomFile.Open(path).Get(0x0028, 0x1101)!.Split('\\')[2], System.Globalization.CultureInfo.InvariantCulture);
+            var scale = bits < lutBits ? Math.Pow(2, lutBits - bits) : 1;
+            var n = image.SizeX * image.SizeY;
+            for (var i = 0; i < n; i += 13)
+            {
+                double Channel(int c) => bits == 16 ? BitConverter.ToUInt16(rgb, ((i * 3) + c) * 2) : rgb[(i * 3) + c];
+                var expected = (0.299 * Channel(0)) + (0.587 * Channel(1)) + (0.114 * Channel(2));
+                var mine = image.VoxelSpan[i] / scale;
+                Assert.True(Math.Abs(expected - mine) <= (scale > 1 ? 1 : 1e-3 * Math.Max(1, expected)), $"pixel {i}: {mine} vs gdcm {expected}");
+            }
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void SegmentedLookupTableExpandsDiscreteLinearAndIndirectSegments()
+    {
+        ushort[] words = [0, 3, 10, 20, 30, 1, 4, 70, 2, 1, 0, 0];
+        var lut = DicomPixelData.ExpandSegmentedLut(words, 10, "x");
+        Assert.Equal(new ushort[] { 10, 20, 30, 40, 50, 60, 70, 10, 20, 30 }, lut);
+        Assert.Throws<ImageReadException>(() => DicomPixelData.ExpandSegmentedLut([7, 1, 0], 4, "x"));
     }
 
     private static byte[] Head(string path)

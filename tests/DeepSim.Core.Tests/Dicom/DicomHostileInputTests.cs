@@ -140,10 +140,12 @@ public sealed class DicomHostileInputTests(ITestOutputHelper output) : IDisposab
             .UShort(0x0028, 0x0010, 65535).UShort(0x0028, 0x0011, 65535).UShort(0x0028, 0x0100, 16).UShort(0x0028, 0x0101, 16)
             .Text(0x0028, 0x0008, "IS", "2000000")
             .Bytes(0x7FE0, 0x0010, "OW", new byte[64]);
+        var bytes = w.ToBytes();
         var before = GC.GetAllocatedBytesForCurrentThread();
-        var e = ReadFails(w.ToBytes());
+        var e = ReadFails(bytes);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.Equal(ImageReadError.AbsurdDimensions, e.Error);
-        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 16 << 20);
+        Assert.True(allocated < 16 << 20, $"allocated {allocated} bytes");
     }
 
     [Fact]
@@ -231,6 +233,20 @@ public sealed class DicomHostileInputTests(ITestOutputHelper output) : IDisposab
     }
 
     [Fact]
+    public void RawPixelFilesWithSmallValuesAreNotClaimed()
+    {
+        // int16 raw data whose first values read as (0008,0005) with length 10, then (0009,0000) with a length of 131072.
+        short[] values = [8, 5, 10, 0, 3, 4, 3, 4, 3, 9, 0, 0, 2, 5, 6, 5, 6, 5];
+        var raw = new byte[1024];
+        for (var i = 0; i < raw.Length / 2; i++)
+        {
+            BinaryPrimitives.WriteInt16LittleEndian(raw.AsSpan(i * 2), i < values.Length ? values[i] : (short)(i % 9));
+        }
+
+        Assert.False(new DicomImageReader().CanRead("volume.raw", raw));
+    }
+
+    [Fact]
     public void HeaderlessImplicitFileIsRecognisedAndRead()
     {
         var px = new short[] { -5, 7, 300, -1000 };
@@ -300,6 +316,45 @@ public sealed class DicomHostileInputTests(ITestOutputHelper output) : IDisposab
         }
 
         output.WriteLine($"{ok} mutants read, {failed} refused with ImageReadException, {stopwatch.ElapsedMilliseconds} ms");
+        Assert.True(ok > 0 && failed > 0);
+    }
+
+    /// <summary>The series path: header-only open from disk, then pixel reads from the file; mutants of real files, unguarded.</summary>
+    [SkippableFact]
+    public void MutatedFilesOnTheSeriesPathReadOrFailCleanly()
+    {
+        var sources = new[] { "dicom/pydicom/CT_small.dcm", "dicom/pydicom/MR_small_RLE.dcm", "dicom/pydicom/image_dfl.dcm", "dicom/pydicom/MR_small_expb.dcm" };
+        var rng = new Random(424242);
+        var path = Path.Combine(_dir, "mutant.dcm");
+        int ok = 0, failed = 0;
+        foreach (var relative in sources)
+        {
+            var original = File.ReadAllBytes(TestData.Require(relative));
+            for (var m = 0; m < 250; m++)
+            {
+                var mutant = Mutate(original, rng);
+                File.WriteAllBytes(path, mutant);
+                try
+                {
+                    var slice = DicomSlice.Open(path);
+                    var pixels = new DicomPixelData(slice.File);
+                    var dest = new float[pixels.Rows * pixels.Columns];
+                    byte[]? scratch = null;
+                    pixels.DecodeFrame(0, dest, ref scratch);
+                    ok++;
+                }
+                catch (ImageReadException)
+                {
+                    failed++;
+                }
+                catch (Exception e)
+                {
+                    Assert.Fail($"mutation {m} of {relative} threw {e.GetType().Name}: {e.Message}\n{e.StackTrace}");
+                }
+            }
+        }
+
+        output.WriteLine($"{ok} mutants read, {failed} refused");
         Assert.True(ok > 0 && failed > 0);
     }
 

@@ -15,13 +15,13 @@ public sealed partial class DicomSeriesTests : IDisposable
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     /// <summary>Writes slices at the given positions along z with shuffled file names and instance numbers; pixel = 100*k + x.</summary>
-    private List<string> WriteSeries(string seriesUid, double[] zPositions, double[]? orientation = null, int seed = 7, string prefix = "f")
+    private List<string> WriteSeries(string seriesUid, double[] zPositions, double[]? orientation = null, int seed = 7, string prefix = "f", int instanceBase = 0)
     {
         const int rows = 12;
         const int cols = 16;
         var rng = new Random(seed);
         var names = Enumerable.Range(0, zPositions.Length).OrderBy(_ => rng.Next()).ToArray();
-        var instances = Enumerable.Range(1, zPositions.Length).OrderBy(_ => rng.Next()).ToArray();
+        var instances = Enumerable.Range(instanceBase + 1, zPositions.Length).OrderBy(_ => rng.Next()).ToArray();
         var paths = new List<string>();
         for (var k = 0; k < zPositions.Length; k++)
         {
@@ -95,7 +95,7 @@ public sealed partial class DicomSeriesTests : IDisposable
     public void MixedOrientationsInOneSeriesAreWarnedAndSplit()
     {
         var paths = WriteSeries("1.2.826.0.1.3680043.9.7.5", [0, 3, 6]);
-        paths.AddRange(WriteSeries("1.2.826.0.1.3680043.9.7.5", [10, 13, 16, 19], orientation: [1, 0, 0, 0, 0, -1], prefix: "c"));
+        paths.AddRange(WriteSeries("1.2.826.0.1.3680043.9.7.5", [10, 13, 16, 19], orientation: [1, 0, 0, 0, 0, -1], prefix: "c", instanceBase: 100));
         var warnings = new List<string>();
         var images = new DicomImageReader().ReadMany(paths, e => Assert.Fail(e.Message), warnings.Add);
 
@@ -111,7 +111,7 @@ public sealed partial class DicomSeriesTests : IDisposable
         var paths = WriteSeries("1.2.826.0.1.3680043.9.7.6", [0, 1, 2]);
         paths.AddRange(WriteSeries("1.2.826.0.1.3680043.9.7.7", [5, 6, 7, 8], prefix: "b"));
         var truncated = Path.Combine(_dir, "truncated.dcm");
-        var bytes = File.ReadAllBytes(paths[0]);
+        var bytes = DicomTestWriter.CtSlice("1.2.826.0.1.3680043.9.7.6", 999, [0, 0, 3], Axial, 0.7, 2.5).Pixels16(12, 16, new short[12 * 16]).ToBytes();
         File.WriteAllBytes(truncated, bytes[..(bytes.Length - 100)]);
         var report = Path.Combine(_dir, "report.dcm");
         new DicomTestWriter().Text(0x0008, 0x0016, "UI", "1.2.840.10008.5.1.4.1.1.88.11").Text(0x0008, 0x0060, "CS", "SR").Save(report);
@@ -129,6 +129,19 @@ public sealed partial class DicomSeriesTests : IDisposable
     }
 
     [Fact]
+    public void TheSameInstanceInTwoFilesIsUsedOnceWithAWarning()
+    {
+        var paths = WriteSeries("1.2.826.0.1.3680043.9.7.10", [0, 1, 2]);
+        var copy = Path.Combine(_dir, "copy.dcm");
+        File.Copy(paths[1], copy);
+        paths.Add(copy);
+        var warnings = new List<string>();
+        var image = Assert.Single(new DicomImageReader().ReadMany(paths, e => Assert.Fail(e.Message), warnings.Add));
+        Assert.Equal(3, image.SizeZ);
+        Assert.Contains(warnings, w => w.Contains("copy.dcm", StringComparison.Ordinal) && w.Contains("same instance", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void ImageLoaderRoutesDicomFilesToTheSeriesReader()
     {
         var paths = WriteSeries("1.2.826.0.1.3680043.9.7.8", [0, 1.25, 2.5, 3.75]);
@@ -138,6 +151,27 @@ public sealed partial class DicomSeriesTests : IDisposable
         Assert.Equal("DICOM", image.Format);
         Assert.Equal(4, image.SizeZ);
         Assert.Equal(1.25, image.Spacing[2], 6);
+    }
+
+    [SkippableFact]
+    public void WholeSharedFolderLoadsThroughImageLoaderWithoutUnhandledErrors()
+    {
+        var folder = TestData.Require("dicom/pydicom");
+        var files = Directory.GetFiles(folder).Order(StringComparer.Ordinal).ToList();
+        var warnings = new List<string>();
+        var results = ImageLoader.CreateDefault().Load(files, warnings.Add).ToList();
+        var images = results.Where(r => r.Image is not null).ToList();
+        var errors = results.Where(r => r.Error is not null).ToList();
+        Assert.All(results, r => Assert.True((r.Image is null) != (r.Error is null)));
+        Assert.True(images.Count >= 12, $"{images.Count} images");
+
+        // The MR_small* files are one instance in several encodings: one image, the copies warned about.
+        Assert.Single(images, r => r.Image!.Metadata.GetValueOrDefault("SeriesInstanceUID") == DicomFile.Open(Path.Combine(folder, "MR_small.dcm")).Get(0x0020, 0x000E));
+        Assert.Contains(warnings, w => w.Contains("same instance", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Error!.Error == ImageReadError.UnsupportedEncoding);
+        Assert.Contains(errors, e => e.Error!.Error == ImageReadError.NotAnImage);
+        Assert.Contains(errors, e => e.Error!.Error == ImageReadError.Truncated);
+        Assert.Contains(images, r => r.Image!.Name == "CT_small.dcm" || r.Image.Metadata.GetValueOrDefault("Modality") == "CT");
     }
 
     [SkippableFact]

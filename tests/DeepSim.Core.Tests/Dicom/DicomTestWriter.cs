@@ -85,14 +85,14 @@ internal sealed class DicomTestWriter
     }
 
     /// <summary>The file: 128-byte preamble, "DICM", meta group, then the data set in the given encoding.</summary>
-    public byte[] ToBytes(bool explicitVr = true, bool withMeta = true)
+    public byte[] ToBytes(bool explicitVr = true, bool withMeta = true, string? transferSyntaxUid = null)
     {
         using var ms = new MemoryStream();
         if (withMeta)
         {
             ms.Write(new byte[128]);
             ms.Write("DICM"u8);
-            var tsUid = explicitVr ? "1.2.840.10008.1.2.1" : "1.2.840.10008.1.2";
+            var tsUid = transferSyntaxUid ?? (explicitVr ? "1.2.840.10008.1.2.1" : "1.2.840.10008.1.2");
             var meta = new DicomTestWriter()
                 .Bytes(0x0002, 0x0001, "OB", [0, 1])
                 .Text(0x0002, 0x0002, "UI", _elements.TryGetValue(0x00080016, out var c) ? Encoding.Latin1.GetString(c.Value).TrimEnd('\0') : "1.2.840.10008.5.1.4.1.1.7")

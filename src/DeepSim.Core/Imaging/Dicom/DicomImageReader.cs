@@ -55,26 +55,76 @@ public sealed class DicomImageReader : IMultiFileImageReader
             return true;
         }
 
-        // No preamble/meta header: a plausible first element (group 0002/0008/... with a small element number and a
-        // sane length or a real VR) in either encoding.
+        // No preamble/meta header: the head must parse as a run of known, increasing data elements (at least three, or up
+        // to the end of the head) in the detected encoding, so that raw pixel files with small values are not claimed.
         if (head.Length < 8 || !DicomFile.TryGuessSyntax(head, out var syntax))
         {
             return false;
         }
 
-        var element = syntax.BigEndian ? BinaryPrimitives.ReadUInt16BigEndian(head[2..]) : BinaryPrimitives.ReadUInt16LittleEndian(head[2..]);
-        if (element > 0x0100)
+        var pos = 0;
+        uint previous = 0;
+        for (var count = 0; count < 3; count++)
         {
-            return false;
+            if (pos + 8 > head.Length)
+            {
+                return count > 0;
+            }
+
+            var group = syntax.BigEndian ? BinaryPrimitives.ReadUInt16BigEndian(head[pos..]) : BinaryPrimitives.ReadUInt16LittleEndian(head[pos..]);
+            var element = syntax.BigEndian ? BinaryPrimitives.ReadUInt16BigEndian(head[(pos + 2)..]) : BinaryPrimitives.ReadUInt16LittleEndian(head[(pos + 2)..]);
+            var tag = new DicomTag(group, element);
+            if (tag.Value <= previous || group > 0x7FE0 || (count == 0 && DicomDictionary.Find(tag) is null))
+            {
+                return false;
+            }
+
+            previous = tag.Value;
+            long length;
+            if (syntax.ExplicitVr)
+            {
+                if (!DicomParser.IsKnownVr(head[pos + 4], head[pos + 5]))
+                {
+                    return false;
+                }
+
+                var vr = $"{(char)head[pos + 4]}{(char)head[pos + 5]}";
+                if (vr is "OB" or "OD" or "OF" or "OL" or "OV" or "OW" or "SQ" or "UC" or "UN" or "UR" or "UT" or "SV" or "UV")
+                {
+                    if (pos + 12 > head.Length)
+                    {
+                        return true;
+                    }
+
+                    length = syntax.BigEndian ? BinaryPrimitives.ReadUInt32BigEndian(head[(pos + 8)..]) : BinaryPrimitives.ReadUInt32LittleEndian(head[(pos + 8)..]);
+                    pos += 12;
+                }
+                else
+                {
+                    length = syntax.BigEndian ? BinaryPrimitives.ReadUInt16BigEndian(head[(pos + 6)..]) : BinaryPrimitives.ReadUInt16LittleEndian(head[(pos + 6)..]);
+                    pos += 8;
+                }
+            }
+            else
+            {
+                length = BinaryPrimitives.ReadUInt32LittleEndian(head[(pos + 4)..]);
+                pos += 8;
+            }
+
+            if (length == 0xFFFFFFFF)
+            {
+                return true; // a sequence: good enough evidence after a known, ordered start
+            }
+
+            if (length > 0x10000)
+            {
+                return false;
+            }
+
+            pos += (int)length;
         }
 
-        if (syntax.ExplicitVr)
-        {
-            return true;
-        }
-
-        var length = BinaryPrimitives.ReadUInt32LittleEndian(head[4..]);
-        return length < 0x10000 && (head.Length < 8 + length + 4 || IsPlausibleNextTag(head, 8 + (int)length));
+        return true;
     }
 
     /// <inheritdoc />
@@ -149,6 +199,11 @@ public sealed class DicomImageReader : IMultiFileImageReader
         metadata["Columns"] = pixels.Columns.ToString(CultureInfo.InvariantCulture);
         metadata["RescaleSlope"] = pixels.Slope.ToString("R", CultureInfo.InvariantCulture);
         metadata["RescaleIntercept"] = pixels.Intercept.ToString("R", CultureInfo.InvariantCulture);
+        if (pixels.RescaleVariesByFrame)
+        {
+            metadata["RescaleVariesByFrame"] = "True";
+        }
+
         if (pixels.Inverted)
         {
             metadata["MonochromeInverted"] = "True";
@@ -185,13 +240,6 @@ public sealed class DicomImageReader : IMultiFileImageReader
         {
             throw new ImageReadException(ImageReadError.CorruptHeader, path, "malformed DICOM data: " + e.Message, inner: e);
         }
-    }
-
-    private static bool IsPlausibleNextTag(ReadOnlySpan<byte> head, int at)
-    {
-        var group = BinaryPrimitives.ReadUInt16LittleEndian(head[at..]);
-        var first = BinaryPrimitives.ReadUInt16LittleEndian(head);
-        return group >= first && group < 0x8000;
     }
 
     /// <summary>Geometry of a single (possibly multi-frame) file: per-frame positions when present, else slice spacing attributes.</summary>

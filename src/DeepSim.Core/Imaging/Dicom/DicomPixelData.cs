@@ -21,6 +21,7 @@ internal sealed class DicomPixelData
     private readonly long _pixelOffset;
     private readonly ushort[][]? _palette;
     private readonly int _paletteFirst;
+    private readonly (double Slope, double Intercept)[]? _frameRescale;
 
     public DicomPixelData(DicomFile file, byte[]? reuse = null)
     {
@@ -43,6 +44,15 @@ internal sealed class DicomPixelData
         var intercept = ds.GetDoubles(new DicomTag(0x0028, 0x1052));
         Slope = slope.Length > 0 && slope[0] != 0 ? slope[0] : 1.0;
         Intercept = intercept.Length > 0 ? intercept[0] : 0.0;
+        if (slope.Length == 0 && intercept.Length == 0)
+        {
+            // Enhanced multi-frame objects keep the rescale in Pixel Value Transformation (shared or per-frame functional groups).
+            _frameRescale = FunctionalGroupRescale(ds, Frames);
+            if (_frameRescale is not null)
+            {
+                (Slope, Intercept) = _frameRescale[0];
+            }
+        }
 
         var pixel = ds.Find(DicomTag.PixelData);
         var floatPixel = ds.Find(DicomTag.FloatPixelData) ?? ds.Find(DicomTag.DoubleFloatPixelData);
@@ -106,9 +116,9 @@ internal sealed class DicomPixelData
                 throw new ImageReadException(ImageReadError.CorruptHeader, path, $"pixel data is encapsulated but the transfer syntax {syntax} is not a compressed one.", pixel.FileOffset);
             }
 
-            if (BitsAllocated == 1)
+            if (BitsAllocated == 1 && syntax.PixelEncoding != DicomPixelEncoding.Rle)
             {
-                throw new ImageReadException(ImageReadError.UnsupportedEncoding, path, "compressed 1-bit pixel data is not supported.");
+                throw new ImageReadException(ImageReadError.UnsupportedEncoding, path, $"1-bit pixel data compressed with {syntax} is not supported.");
             }
 
             Kind = syntax.PixelEncoding == DicomPixelEncoding.Rle ? PixelKind.Rle : PixelKind.JpegLossless;
@@ -237,7 +247,8 @@ internal sealed class DicomPixelData
         }
 
         var native = NativeFrame(frame, scratch ?? []);
-        ConvertFrame(native, dest);
+        var (slope, intercept) = _frameRescale is null ? (Slope, Intercept) : _frameRescale[Math.Min(frame, _frameRescale.Length - 1)];
+        ConvertFrame(native, dest, slope, intercept);
     }
 
     private void CheckNativeSize(string path, long offset)
@@ -264,6 +275,20 @@ internal sealed class DicomPixelData
             case PixelKind.Rle:
             {
                 var dest = scratch[..frameBytes];
+                if (BitsAllocated == 1)
+                {
+                    // One segment of packed bits (least significant bit first), unpacked to a byte per pixel.
+                    var n = Rows * Columns;
+                    var packed = new byte[(n + 7) / 8];
+                    RleDecoder.DecodeFrame(_frameFragments![frame].Span, packed, packed.Length, 1, 1, _file.Path, _pixelOffset);
+                    for (var i = 0; i < n; i++)
+                    {
+                        dest[i] = (byte)((packed[i >> 3] >> (i & 7)) & 1);
+                    }
+
+                    return dest;
+                }
+
                 RleDecoder.DecodeFrame(_frameFragments![frame].Span, dest, Rows * Columns, Samples, BytesPerSample, _file.Path, _pixelOffset);
                 return dest;
             }
@@ -295,6 +320,42 @@ internal sealed class DicomPixelData
         }
     }
 
+    /// <summary>True when the rescale differs between frames (enhanced multi-frame objects).</summary>
+    public bool RescaleVariesByFrame => _frameRescale is not null && _frameRescale.Distinct().Count() > 1;
+
+    /// <summary>Per-frame (slope, intercept) from Pixel Value Transformation Sequences of the functional groups, or null.</summary>
+    private static (double Slope, double Intercept)[]? FunctionalGroupRescale(DicomDataset ds, int frames)
+    {
+        var transform = new DicomTag(0x0028, 0x9145);
+        var shared = ds.GetSequence(new DicomTag(0x5200, 0x9229));
+        var perFrame = ds.GetSequence(new DicomTag(0x5200, 0x9230));
+        (double, double)? Of(DicomDataset? group)
+        {
+            if (group?.GetSequence(transform) is not { Count: > 0 } t)
+            {
+                return null;
+            }
+
+            var s = t[0].GetDoubles(new DicomTag(0x0028, 0x1053));
+            var i = t[0].GetDoubles(new DicomTag(0x0028, 0x1052));
+            return s.Length == 0 && i.Length == 0 ? null : (s.Length > 0 && s[0] != 0 ? s[0] : 1.0, i.Length > 0 ? i[0] : 0.0);
+        }
+
+        // Sized by the items present in the file, never by the declared frame count (hostile files); later frames take the last value.
+        var common = Of(shared.Count > 0 ? shared[0] : null);
+        var n = Math.Max(1, Math.Min(frames, perFrame.Count));
+        var result = new (double, double)[n];
+        var any = common is not null;
+        for (var f = 0; f < n; f++)
+        {
+            var own = Of(f < perFrame.Count ? perFrame[f] : null);
+            any |= own is not null;
+            result[f] = own ?? common ?? (1.0, 0.0);
+        }
+
+        return any ? result : null;
+    }
+
     /// <summary>A little-endian copy of big-endian data made of <paramref name="unit"/>-byte units (a trailing partial unit is kept as is).</summary>
     private static byte[] SwapWhole(ReadOnlySpan<byte> src, int unit)
     {
@@ -314,11 +375,11 @@ internal sealed class DicomPixelData
     }
 
     /// <summary>Native samples to float values with masking, sign extension, inversion, colour handling and rescale.</summary>
-    private void ConvertFrame(ReadOnlySpan<byte> native, Span<float> dest)
+    private void ConvertFrame(ReadOnlySpan<byte> native, Span<float> dest, double rescaleSlope, double rescaleIntercept)
     {
         var pixels = Rows * Columns;
-        var slope = (float)Slope;
-        var intercept = (float)Intercept;
+        var slope = (float)rescaleSlope;
+        var intercept = (float)rescaleIntercept;
         var monochrome = Samples == 1 && _palette is null;
 
         // Fast paths: whole 16-bit words.
@@ -374,7 +435,7 @@ internal sealed class DicomPixelData
                     v = min + max - v;
                 }
 
-                dest[i] = (float)((v * Slope) + Intercept);
+                dest[i] = (float)((v * rescaleSlope) + rescaleIntercept);
             }
 
             return;
@@ -514,21 +575,77 @@ internal sealed class DicomPixelData
         return result;
     }
 
+    /// <summary>
+    /// Expands segmented palette LUT data (PS3.3 C.7.9.2): discrete (0), linear (1) and indirect (2) segments.
+    /// Output is capped at <paramref name="entries"/>; indirect segments may not nest, so expansion is bounded.
+    /// </summary>
+    internal static ushort[] ExpandSegmentedLut(ushort[] words, int entries, string path)
+    {
+        var lut = new List<ushort>(entries);
+
+        void Run(int start, int maxSegments, bool allowIndirect)
+        {
+            var p = start;
+            for (var segment = 0; segment < maxSegments && p + 1 < words.Length && lut.Count < entries; segment++)
+            {
+                var opcode = words[p];
+                var n = words[p + 1];
+                switch (opcode)
+                {
+                    case 0:
+                        for (var i = 0; i < n && p + 2 + i < words.Length && lut.Count < entries; i++)
+                        {
+                            lut.Add(words[p + 2 + i]);
+                        }
+
+                        p += 2 + n;
+                        break;
+                    case 1 when p + 2 < words.Length:
+                        double y0 = lut.Count > 0 ? lut[^1] : 0;
+                        var y1 = words[p + 2];
+                        for (var i = 1; i <= n && lut.Count < entries; i++)
+                        {
+                            lut.Add((ushort)Math.Round(y0 + ((y1 - y0) * i / n)));
+                        }
+
+                        p += 3;
+                        break;
+                    case 2 when allowIndirect && p + 3 < words.Length:
+                        var offset = (words[p + 2] | (words[p + 3] << 16)) / 2;
+                        if (offset < 0 || offset >= words.Length)
+                        {
+                            throw new ImageReadException(ImageReadError.CorruptHeader, path, "segmented palette lookup table refers outside its data.");
+                        }
+
+                        Run(offset, n, allowIndirect: false);
+                        p += 4;
+                        break;
+                    default:
+                        throw new ImageReadException(ImageReadError.CorruptHeader, path, $"segmented palette lookup table has a bad segment (opcode {opcode}).");
+                }
+            }
+        }
+
+        Run(0, int.MaxValue, allowIndirect: true);
+        while (lut.Count < entries)
+        {
+            lut.Add(lut.Count > 0 ? lut[^1] : (ushort)0);
+        }
+
+        return [.. lut];
+    }
+
     private static (ushort[][] Lut, int First) ReadPalette(DicomFile file)
     {
         var ds = file.Dataset;
         var path = file.Path;
-        if (ds.Contains(new DicomTag(0x0028, 0x1221)))
-        {
-            throw new ImageReadException(ImageReadError.UnsupportedEncoding, path, "segmented palette colour lookup tables are not supported.");
-        }
-
         var luts = new ushort[3][];
         var first = 0;
         for (var c = 0; c < 3; c++)
         {
             var desc = ds.Find(new DicomTag(0x0028, (ushort)(0x1101 + c)));
-            var data = ds.Find(new DicomTag(0x0028, (ushort)(0x1201 + c)));
+            var segmented = ds.Find(new DicomTag(0x0028, (ushort)(0x1221 + c)));
+            var data = ds.Find(new DicomTag(0x0028, (ushort)(0x1201 + c))) ?? segmented;
             if (desc is null || data is null)
             {
                 throw new ImageReadException(ImageReadError.CorruptHeader, path, "PALETTE COLOR image without its lookup tables.");
@@ -551,7 +668,17 @@ internal sealed class DicomPixelData
             var bits = w[2];
             var bytes = ds.GetValueBytes(data);
             var lut = new ushort[entries];
-            if (bytes.Length >= entries * 2)
+            if (ReferenceEquals(data, segmented))
+            {
+                var words = new ushort[bytes.Length / 2];
+                for (var i = 0; i < words.Length; i++)
+                {
+                    words[i] = ds.BigEndian ? BinaryPrimitives.ReadUInt16BigEndian(bytes[(2 * i)..]) : BinaryPrimitives.ReadUInt16LittleEndian(bytes[(2 * i)..]);
+                }
+
+                lut = ExpandSegmentedLut(words, entries, path);
+            }
+            else if (bytes.Length >= entries * 2)
             {
                 for (var i = 0; i < entries; i++)
                 {

@@ -16,12 +16,31 @@ internal static class DicomSeriesAssembler
     {
         var images = new List<MedicalImage>();
         var stacks = new List<(string Series, List<DicomSlice> Slices)>();
-        foreach (var series in slices.GroupBy(s => s.SeriesUid ?? "(no series UID) " + s.Path, StringComparer.Ordinal))
+        foreach (var group in slices.GroupBy(s => s.SeriesUid ?? "(no series UID) " + s.Path, StringComparer.Ordinal))
         {
+            // The same instance (SOP Instance UID) in several files, e.g. in different transfer syntaxes: keep the first.
+            var series = new List<DicomSlice>();
+            var seen = new Dictionary<string, DicomSlice>(StringComparer.Ordinal);
+            foreach (var s in group)
+            {
+                if (s.SopInstanceUid is { } uid && seen.TryGetValue(uid, out var kept))
+                {
+                    onWarning($"DICOM series {group.Key}: {System.IO.Path.GetFileName(s.Path)} holds the same instance (SOP Instance UID {uid}) as {System.IO.Path.GetFileName(kept.Path)}; only the latter is used.");
+                    continue;
+                }
+
+                if (s.SopInstanceUid is { } u)
+                {
+                    seen[u] = s;
+                }
+
+                series.Add(s);
+            }
+
             var singles = series.Where(s => s.Frames > 1).ToList();
             foreach (var s in singles)
             {
-                stacks.Add((series.Key, [s]));
+                stacks.Add((group.Key, [s]));
             }
 
             var groups = series.Where(s => s.Frames == 1)
@@ -30,12 +49,12 @@ internal static class DicomSeriesAssembler
             if (groups.Count > 1)
             {
                 var orientations = groups.Select(g => OrientationKey(g.First().Plane)).Distinct().Count();
-                onWarning($"DICOM series {series.Key}: {(orientations > 1 ? "mixed orientations" : "mixed image sizes")} ({string.Join("; ", groups.Select(g => $"{g.Count()} file(s) {g.Key.Replace("|", " orientation ", StringComparison.Ordinal)}"))}); each becomes a separate image.");
+                onWarning($"DICOM series {group.Key}: {(orientations > 1 ? "mixed orientations" : "mixed image sizes")} ({string.Join("; ", groups.Select(g => $"{g.Count()} file(s) {g.Key.Replace("|", " orientation ", StringComparison.Ordinal)}"))}); each becomes a separate image.");
             }
 
             foreach (var g in groups)
             {
-                stacks.Add((series.Key, g.ToList()));
+                stacks.Add((group.Key, g.ToList()));
             }
         }
 
@@ -46,7 +65,26 @@ internal static class DicomSeriesAssembler
             var remaining = stack;
             while (remaining.Count > 0)
             {
-                var (image, failed) = BuildStack(series, remaining, onWarning, ref readBuffer, cancellationToken);
+                MedicalImage? image;
+                (DicomSlice Slice, ImageReadException Error)? failed;
+                try
+                {
+                    var current = remaining;
+                    var buffer = readBuffer;
+                    (image, failed, readBuffer) = DicomImageReader.Guard(current[0].Path, () =>
+                    {
+                        var b = buffer;
+                        var (i, f) = BuildStack(series, current, onWarning, ref b, cancellationToken);
+                        return (i, f, b);
+                    });
+                }
+                catch (ImageReadException e)
+                {
+                    // A problem of the whole stack (too large): report it on its first file and go on with the next stack.
+                    onFileError(e);
+                    break;
+                }
+
                 if (failed is null)
                 {
                     images.Add(image!);

@@ -8,6 +8,7 @@ internal sealed class DicomSlice
         File = file;
         var ds = file.Dataset;
         SeriesUid = ds.GetText(new DicomTag(0x0020, 0x000E));
+        SopInstanceUid = ds.GetText(new DicomTag(0x0008, 0x0018));
         Rows = ds.GetInt(new DicomTag(0x0028, 0x0010), 0);
         Columns = ds.GetInt(new DicomTag(0x0028, 0x0011), 0);
         var frames = ds.GetDoubles(new DicomTag(0x0028, 0x0008));
@@ -22,6 +23,8 @@ internal sealed class DicomSlice
     public string Path => File.Path;
 
     public string? SeriesUid { get; }
+
+    public string? SopInstanceUid { get; }
 
     public int Rows { get; }
 

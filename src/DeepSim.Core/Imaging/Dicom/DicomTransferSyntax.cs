@@ -57,6 +57,9 @@ public sealed record DicomTransferSyntax(string Uid, string Name, bool ExplicitV
         new("1.2.840.10008.1.2.4.100", "MPEG2 Main Profile", true, false, false, DicomPixelEncoding.Unsupported),
         new("1.2.840.10008.1.2.4.102", "MPEG-4 AVC/H.264", true, false, false, DicomPixelEncoding.Unsupported),
         new("1.2.840.10008.1.2.4.110", "JPEG XL Lossless", true, false, false, DicomPixelEncoding.Unsupported),
+        new("1.2.840.10008.1.2.4.111", "JPEG XL JPEG Recompression", true, false, false, DicomPixelEncoding.Unsupported),
+        new("1.2.840.10008.1.2.4.112", "JPEG XL", true, false, false, DicomPixelEncoding.Unsupported),
+        new("1.2.840.10008.1.2.8.1", "Deflated Image Frame Compression", true, false, false, DicomPixelEncoding.Unsupported),
     ];
 
     /// <summary>The syntax for a UID; an unknown UID is taken as an encapsulated explicit VR little endian syntax DeepSim cannot decode.</summary>
@@ -78,6 +81,7 @@ public sealed record DicomTransferSyntax(string Uid, string Name, bool ExplicitV
     {
         "1.2.840.10008.1.2.4.50" or "1.2.840.10008.1.2.4.51" => "decompress it first, e.g. `dcmdjpeg in.dcm out.dcm` (dcmtk) or `gdcmconv --raw in.dcm out.dcm` (gdcm)",
         "1.2.840.10008.1.2.4.80" or "1.2.840.10008.1.2.4.81" => "decompress it first, e.g. `dcmdjpls in.dcm out.dcm` (dcmtk) or `gdcmconv --raw in.dcm out.dcm` (gdcm)",
+        "1.2.840.10008.1.2.8.1" => "decompress it first with a tool that knows this recent syntax (pydicom 3, or a current dcmtk/gdcm), e.g. `gdcmconv --raw in.dcm out.dcm`",
         _ => "decompress it first, e.g. `gdcmconv --raw in.dcm out.dcm` (gdcm)",
     };
 
