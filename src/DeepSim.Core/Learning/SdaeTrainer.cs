@@ -40,7 +40,7 @@ public static class SdaeTrainer
 
         using (var scope = NewDisposeScope())
         {
-            var data = tensor(inputs, [pairs.Count, 2 * n], dtype: ScalarType.Float32);
+            var data = TorchTraining.FromArray(inputs, [pairs.Count, 2 * n]);
             var fixedData = data.narrow(1, 0, n);
             var movingData = data.narrow(1, n, n);
             var linearFirst = options.Normalization == InputNormalization.PatchZScore;
@@ -72,8 +72,8 @@ public static class SdaeTrainer
 
     private static Tensor Encode(Tensor x, DenseLayer layer)
     {
-        var w = tensor(layer.Weights, [layer.Outputs, layer.Inputs], dtype: ScalarType.Float32);
-        var b = tensor(layer.Bias, [layer.Outputs], dtype: ScalarType.Float32);
+        var w = TorchTraining.FromArray(layer.Weights, [layer.Outputs, layer.Inputs]);
+        var b = TorchTraining.FromArray(layer.Bias, [layer.Outputs]);
         return sigmoid(nn.functional.linear(x, w, b));
     }
 

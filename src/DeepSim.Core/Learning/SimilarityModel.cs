@@ -153,7 +153,7 @@ public sealed class SimilarityModel : ISimilarityMetric
                 sub[i] = pairs[start + i];
             }
 
-            var x = tensor(PatchInputs.Build(sub, Normalization), [len, 2 * PatchSize * PatchSize], dtype: ScalarType.Float32);
+            var x = TorchTraining.FromArray(PatchInputs.Build(sub, Normalization), [len, 2 * PatchSize * PatchSize]);
             var logits = net.Forward(x, Activation);
             var diff = (logits.select(1, 1) - logits.select(1, 0)).contiguous();
             var values = diff.data<float>().ToArray();
@@ -205,8 +205,8 @@ public sealed class SimilarityModel : ISimilarityMetric
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var first = _layers[0];
-        var w1 = tensor(first.Weights, [h1, 2 * n], dtype: ScalarType.Float32);
-        var b1 = tensor(first.Bias, [h1], dtype: ScalarType.Float32);
+        var w1 = TorchTraining.FromArray(first.Weights, [h1, 2 * n]);
+        var b1 = TorchTraining.FromArray(first.Bias, [h1]);
         var wFixed = w1.narrow(1, 0, n).contiguous();
         var wMoving = w1.narrow(1, n, n).contiguous().view(h1, 1, PatchSize, PatchSize);
         var movingSums = wMoving.sum([1, 2, 3]).view(1, h1, 1, 1);
@@ -220,8 +220,8 @@ public sealed class SimilarityModel : ISimilarityMetric
         for (var l = 1; l < _layers.Length - 1; l++)
         {
             var layer = _layers[l];
-            var w = tensor(layer.Weights, [layer.Outputs, layer.Inputs], dtype: ScalarType.Float32);
-            var b = tensor(layer.Bias, [1, layer.Outputs, 1], dtype: ScalarType.Float32);
+            var w = TorchTraining.FromArray(layer.Weights, [layer.Outputs, layer.Inputs]);
+            var b = TorchTraining.FromArray(layer.Bias, [1, layer.Outputs, 1]);
             middle.Add((bf16 ? w.to_type(ScalarType.BFloat16) : w, b));
         }
 
@@ -232,7 +232,7 @@ public sealed class SimilarityModel : ISimilarityMetric
             diffWeights[j] = last.Weights[last.Inputs + j] - last.Weights[j];
         }
 
-        var wDiff = tensor(diffWeights, [1, last.Inputs], dtype: ScalarType.Float32);
+        var wDiff = TorchTraining.FromArray(diffWeights, [1, last.Inputs]);
         var bDiff = last.Bias[1] - last.Bias[0];
 
         var fixedBuffer = new float[perBatch * n];
@@ -270,9 +270,9 @@ public sealed class SimilarityModel : ISimilarityMetric
                 }
             }
 
-            var xFixed = tensor(fixedBuffer.AsSpan(0, qb * n).ToArray(), [qb, n], dtype: ScalarType.Float32);
+            var xFixed = TorchTraining.FromArray(fixedBuffer.AsSpan(0, qb * n).ToArray(), [qb, n]);
             var fixedPart = nn.functional.linear(xFixed, wFixed, b1).view(qb, h1, 1, 1);
-            var win = tensor(windowBuffer.AsSpan(0, qb * side * side).ToArray(), [qb, 1, side, side], dtype: ScalarType.Float32);
+            var win = TorchTraining.FromArray(windowBuffer.AsSpan(0, qb * side * side).ToArray(), [qb, 1, side, side]);
             // Layer 1's moving half for every candidate: a P x P correlation of the window with each of the h1 filters,
             // computed as im2col (unfold) + one GEMM; measured faster than conv2d for 1 input channel and 17x17 filters.
             var columns = nn.functional.unfold(bf16 ? win.to_type(ScalarType.BFloat16) : win, PatchSize);
@@ -352,7 +352,7 @@ public sealed class SimilarityModel : ISimilarityMetric
                 }
             }
 
-            var logits = net.Forward(tensor(rows, [positions, 2 * n], dtype: ScalarType.Float32), Activation);
+            var logits = net.Forward(TorchTraining.FromArray(rows, [positions, 2 * n]), Activation);
             var diff = (logits.select(1, 1) - logits.select(1, 0)).contiguous();
             diff.data<float>().CopyTo(scores.Slice(q * positions, positions));
         }

@@ -51,7 +51,7 @@ public static class SimilarityTrainer
         var bestEpoch = 0;
         using (var scope = NewDisposeScope())
         {
-            var data = tensor(inputs, [pairs.Count, inputWidth], dtype: ScalarType.Float32);
+            var data = TorchTraining.FromArray(inputs, [pairs.Count, inputWidth]);
             var target = tensor(labels, dtype: ScalarType.Int64);
             var parameters = initial.Select(l => (W: TorchTraining.NewParameter(l.Weights, l.Outputs, l.Inputs), B: TorchTraining.NewParameter(l.Bias, l.Outputs))).ToArray();
             var asTensors = parameters.Select(p => ((Tensor)p.W, (Tensor)p.B)).ToArray();
