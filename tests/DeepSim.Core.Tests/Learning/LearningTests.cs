@@ -71,7 +71,7 @@ public sealed class LearningTests : IDisposable
         var reports = new List<TrainingProgress>();
         var sink = new SyncProgress<TrainingProgress>(reports.Add);
         var sdae = SdaeTrainer.Train(pairs, new SdaeOptions { EpochsPerLayer = 2, Seed = 1 }, sink);
-        var model = SimilarityTrainer.Train(pairs, new SimilarityTrainingOptions { Epochs = 10, Seed = 1 }, sdae, sink);
+        var model = SimilarityTrainer.Train(pairs, new SimilarityTrainingOptions { Epochs = 12, Seed = 1 }, sdae, sink);
 
         foreach (var e in model.History)
         {
