@@ -12,7 +12,7 @@ internal sealed class NetworkTensors
 
     /// <summary>Copies plain layers into new tensors.</summary>
     public static NetworkTensors Create(IReadOnlyList<DenseLayer> layers) =>
-        new([.. layers.Select(l => (tensor(l.Weights, [l.Outputs, l.Inputs], dtype: ScalarType.Float32), tensor(l.Bias, [l.Outputs], dtype: ScalarType.Float32)))]);
+        new([.. layers.Select(l => (TorchTraining.FromArray(l.Weights, [l.Outputs, l.Inputs]), TorchTraining.FromArray(l.Bias, [l.Outputs])))]);
 
     /// <summary>Logits [N, outputs] of inputs [N, in]: hidden layers use <paramref name="activation"/>, the last is linear.</summary>
     public Tensor Forward(Tensor x, ActivationKind activation) => Forward(x, Layers, activation);

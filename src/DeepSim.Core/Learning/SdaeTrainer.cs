@@ -33,14 +33,14 @@ public static class SdaeTrainer
         TorchRuntime.EnsureInitialized();
 
         var rng = new Random(options.Seed);
-        var generator = new Generator(TorchTraining.DeriveSeed(options.Seed, 1), CPU);
+        using var generator = new Generator(TorchTraining.DeriveSeed(options.Seed, 1), CPU);
         var levels = options.LayerSizes.Length;
         var half = options.LayerSizes[0] / 2;
         var result = new List<SdaeAutoencoder>();
 
         using (var scope = NewDisposeScope())
         {
-            var data = tensor(inputs, [pairs.Count, 2 * n], dtype: ScalarType.Float32);
+            var data = TorchTraining.FromArray(inputs, [pairs.Count, 2 * n]);
             var fixedData = data.narrow(1, 0, n);
             var movingData = data.narrow(1, n, n);
             var linearFirst = options.Normalization == InputNormalization.PatchZScore;
@@ -72,8 +72,8 @@ public static class SdaeTrainer
 
     private static Tensor Encode(Tensor x, DenseLayer layer)
     {
-        var w = tensor(layer.Weights, [layer.Outputs, layer.Inputs], dtype: ScalarType.Float32);
-        var b = tensor(layer.Bias, [layer.Outputs], dtype: ScalarType.Float32);
+        var w = TorchTraining.FromArray(layer.Weights, [layer.Outputs, layer.Inputs]);
+        var b = TorchTraining.FromArray(layer.Bias, [layer.Outputs]);
         return sigmoid(nn.functional.linear(x, w, b));
     }
 
@@ -99,7 +99,7 @@ public static class SdaeTrainer
         var be = TorchTraining.NewParameter(enc.Bias, hidden);
         var wd = TorchTraining.NewParameter(dec.Weights, width, hidden);
         var bd = TorchTraining.NewParameter(dec.Bias, width);
-        var optimizer = TorchTraining.CreateOptimizer(o.Optimizer, [we, be, wd, bd], o.LearningRate, o.Momentum);
+        using var optimizer = TorchTraining.CreateOptimizer(o.Optimizer, [we, be, wd, bd], o.LearningRate, o.Momentum);
         var rho = o.SparsityTarget;
 
         var order = new long[count];
@@ -173,7 +173,6 @@ public static class SdaeTrainer
 
         var encoder = new DenseLayer(hidden, width, TorchTraining.ToArray(we), TorchTraining.ToArray(be));
         var decoder = new DenseLayer(width, hidden, TorchTraining.ToArray(wd), TorchTraining.ToArray(bd));
-        (optimizer as IDisposable)?.Dispose();
         return new SdaeAutoencoder(level, name, encoder, decoder, linearDecoder, epochErrors, epochErrors[^1], meanActivation);
     }
 }

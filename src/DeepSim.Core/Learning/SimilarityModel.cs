@@ -153,7 +153,7 @@ public sealed class SimilarityModel : ISimilarityMetric
                 sub[i] = pairs[start + i];
             }
 
-            var x = tensor(PatchInputs.Build(sub, Normalization), [len, 2 * PatchSize * PatchSize], dtype: ScalarType.Float32);
+            var x = TorchTraining.FromArray(PatchInputs.Build(sub, Normalization), [len, 2 * PatchSize * PatchSize]);
             var logits = net.Forward(x, Activation);
             var diff = (logits.select(1, 1) - logits.select(1, 0)).contiguous();
             var values = diff.data<float>().ToArray();
@@ -167,8 +167,10 @@ public sealed class SimilarityModel : ISimilarityMetric
     /// <summary>
     /// Scores every candidate of every query's search window (see <see cref="ISimilarityMetric.ScoreSearchWindows"/>).
     /// Fast path: the fixed half of layer 1 (W_fixed x_fixed + b) is one matrix product per query batch; the moving
-    /// half over all (2R+1)^2 candidates is one convolution of the (2R+P)^2 moving window with layer 1's moving
-    /// weights as P x P filters; later layers are batched matrix products over the candidate positions.
+    /// half over all (2R+1)^2 candidates is a correlation of the (2R+P)^2 moving window with layer 1's moving
+    /// weights as P x P filters (computed as unfold + one matrix product, which measured faster than conv2d here);
+    /// later layers are batched matrix products over the candidate positions. Per-patch z-scores are applied
+    /// algebraically from window box sums, so the result equals normalising every candidate patch.
     /// Queries are processed in batches bounded by <see cref="ScoringMemoryBudgetBytes"/>; cancellation is checked and
     /// progress reported after every batch. Patches may lie in a slice z = centre.Z of a 3D image (2D patches).
     /// </summary>
@@ -191,6 +193,7 @@ public sealed class SimilarityModel : ISimilarityMetric
         TorchRuntime.EnsureInitialized();
         var side = geometry.WindowSide;
         var positions = geometry.Positions;
+        var width = (2 * radius) + 1;
         var n = PatchSize * PatchSize;
         var h1 = _layers[0].Outputs;
         var perBatch = QueriesPerBatch(radius);
@@ -202,22 +205,23 @@ public sealed class SimilarityModel : ISimilarityMetric
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var first = _layers[0];
-        var w1 = tensor(first.Weights, [h1, 2 * n], dtype: ScalarType.Float32);
-        var b1 = tensor(first.Bias, [h1], dtype: ScalarType.Float32);
+        var w1 = TorchTraining.FromArray(first.Weights, [h1, 2 * n]);
+        var b1 = TorchTraining.FromArray(first.Bias, [h1]);
         var wFixed = w1.narrow(1, 0, n).contiguous();
         var wMoving = w1.narrow(1, n, n).contiguous().view(h1, 1, PatchSize, PatchSize);
         var movingSums = wMoving.sum([1, 2, 3]).view(1, h1, 1, 1);
+        var wMovingFlat = wMoving.view(h1, n);
         if (bf16)
         {
-            wMoving = wMoving.to_type(ScalarType.BFloat16);
+            wMovingFlat = wMovingFlat.to_type(ScalarType.BFloat16);
         }
 
         var middle = new List<(Tensor W, Tensor B)>();
         for (var l = 1; l < _layers.Length - 1; l++)
         {
             var layer = _layers[l];
-            var w = tensor(layer.Weights, [layer.Outputs, layer.Inputs], dtype: ScalarType.Float32);
-            var b = tensor(layer.Bias, [1, layer.Outputs, 1], dtype: ScalarType.Float32);
+            var w = TorchTraining.FromArray(layer.Weights, [layer.Outputs, layer.Inputs]);
+            var b = TorchTraining.FromArray(layer.Bias, [1, layer.Outputs, 1]);
             middle.Add((bf16 ? w.to_type(ScalarType.BFloat16) : w, b));
         }
 
@@ -228,7 +232,7 @@ public sealed class SimilarityModel : ISimilarityMetric
             diffWeights[j] = last.Weights[last.Inputs + j] - last.Weights[j];
         }
 
-        var wDiff = tensor(diffWeights, [1, last.Inputs], dtype: ScalarType.Float32);
+        var wDiff = TorchTraining.FromArray(diffWeights, [1, last.Inputs]);
         var bDiff = last.Bias[1] - last.Bias[0];
 
         var fixedBuffer = new float[perBatch * n];
@@ -266,10 +270,13 @@ public sealed class SimilarityModel : ISimilarityMetric
                 }
             }
 
-            var xFixed = tensor(fixedBuffer.AsSpan(0, qb * n).ToArray(), [qb, n], dtype: ScalarType.Float32);
+            var xFixed = TorchTraining.FromArray(fixedBuffer.AsSpan(0, qb * n).ToArray(), [qb, n]);
             var fixedPart = nn.functional.linear(xFixed, wFixed, b1).view(qb, h1, 1, 1);
-            var win = tensor(windowBuffer.AsSpan(0, qb * side * side).ToArray(), [qb, 1, side, side], dtype: ScalarType.Float32);
-            var conv = nn.functional.conv2d(bf16 ? win.to_type(ScalarType.BFloat16) : win, wMoving);
+            var win = TorchTraining.FromArray(windowBuffer.AsSpan(0, qb * side * side).ToArray(), [qb, 1, side, side]);
+            // Layer 1's moving half for every candidate: a P x P correlation of the window with each of the h1 filters,
+            // computed as im2col (unfold) + one GEMM; measured faster than conv2d for 1 input channel and 17x17 filters.
+            var columns = nn.functional.unfold(bf16 ? win.to_type(ScalarType.BFloat16) : win, PatchSize);
+            var conv = wMovingFlat.matmul(columns).view(qb, h1, width, width);
             if (bf16)
             {
                 conv = conv.to_type(ScalarType.Float32);
@@ -345,7 +352,7 @@ public sealed class SimilarityModel : ISimilarityMetric
                 }
             }
 
-            var logits = net.Forward(tensor(rows, [positions, 2 * n], dtype: ScalarType.Float32), Activation);
+            var logits = net.Forward(TorchTraining.FromArray(rows, [positions, 2 * n]), Activation);
             var diff = (logits.select(1, 1) - logits.select(1, 0)).contiguous();
             diff.data<float>().CopyTo(scores.Slice(q * positions, positions));
         }
@@ -391,7 +398,7 @@ public sealed class SimilarityModel : ISimilarityMetric
     public int QueriesPerBatch(int radius)
     {
         long positions = ((2L * radius) + 1) * ((2L * radius) + 1);
-        long floatsPerQuery = positions * (_layers[0].Outputs + 2 + _layers.Skip(1).Sum(l => (long)l.Outputs) * 2);
+        long floatsPerQuery = positions * ((long)PatchSize * PatchSize + _layers[0].Outputs + 2 + (_layers.Skip(1).Sum(l => (long)l.Outputs) * 2));
         var perQueryBytes = Math.Max(1, floatsPerQuery * 4);
         return (int)Math.Clamp(ScoringMemoryBudgetBytes / perQueryBytes, 1, 256);
     }

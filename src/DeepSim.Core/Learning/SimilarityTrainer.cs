@@ -51,11 +51,11 @@ public static class SimilarityTrainer
         var bestEpoch = 0;
         using (var scope = NewDisposeScope())
         {
-            var data = tensor(inputs, [pairs.Count, inputWidth], dtype: ScalarType.Float32);
+            var data = TorchTraining.FromArray(inputs, [pairs.Count, inputWidth]);
             var target = tensor(labels, dtype: ScalarType.Int64);
             var parameters = initial.Select(l => (W: TorchTraining.NewParameter(l.Weights, l.Outputs, l.Inputs), B: TorchTraining.NewParameter(l.Bias, l.Outputs))).ToArray();
             var asTensors = parameters.Select(p => ((Tensor)p.W, (Tensor)p.B)).ToArray();
-            var optimizer = TorchTraining.CreateOptimizer(options.Optimizer, parameters.SelectMany(p => new Parameter[] { p.W, p.B }), options.LearningRate, options.Momentum);
+            using var optimizer = TorchTraining.CreateOptimizer(options.Optimizer, parameters.SelectMany(p => new Parameter[] { p.W, p.B }), options.LearningRate, options.Momentum);
             var validX = validIdx.Length > 0 ? data.index_select(0, tensor(validIdx, dtype: ScalarType.Int64)) : null;
             var validY = validIdx.Length > 0 ? target.index_select(0, tensor(validIdx, dtype: ScalarType.Int64)) : null;
 
@@ -141,8 +141,7 @@ public static class SimilarityTrainer
                 }
             }
 
-            (optimizer as IDisposable)?.Dispose();
-        }
+            }
 
         best[0] = standard.ToRawSpace(best[0]);
         return new SimilarityModel(

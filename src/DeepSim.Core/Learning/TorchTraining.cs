@@ -7,10 +7,18 @@ namespace DeepSim.Learning;
 internal static class TorchTraining
 {
     /// <summary>A trainable parameter holding a copy of <paramref name="values"/>.</summary>
-    public static Parameter NewParameter(float[] values, params long[] shape)
+    public static Parameter NewParameter(float[] values, params long[] shape) => new(FromArray(values, shape), requires_grad: true);
+
+    /// <summary>
+    /// A float32 tensor holding a copy of <paramref name="values"/> in memory allocated by libtorch.
+    /// torch.tensor(array) keeps the data in a pinned .NET array whose address alignment varies from run to run, and
+    /// the CPU kernels' results depend on alignment (differences of ~3e-7 were seen), so every tensor is copied into
+    /// libtorch's own aligned allocation to keep results bit-reproducible.
+    /// </summary>
+    public static Tensor FromArray(float[] values, params long[] shape)
     {
-        var t = tensor(values, shape, dtype: ScalarType.Float32);
-        return new Parameter(t, requires_grad: true);
+        using var pinned = tensor(values, shape, dtype: ScalarType.Float32);
+        return pinned.clone();
     }
 
     /// <summary>The values of a tensor as a new array.</summary>
