@@ -72,7 +72,7 @@ public sealed class GetDicomTagCommand : DeepSimCmdlet
                 StopToken.ThrowIfCancellationRequested();
                 try
                 {
-                    WriteObject(DicomTagValue.Read(DicomFile.Open(file), Name), enumerateCollection: true);
+                    WriteObject(DicomFile.Open(file).GetTagValues(Name), enumerateCollection: true);
                 }
                 catch (ImageReadException e)
                 {
