@@ -79,7 +79,9 @@ foreach ($c in (Get-Command -Module $module.Name -CommandType Cmdlet | Sort-Obje
         $w.WriteAttributeString('position', $(if ($pm.Position -ge 0) { "$($pm.Position)" } else { 'named' }))
         $w.WriteAttributeString('aliases', $(if ($p.Aliases.Count) { $p.Aliases -join ', ' } else { 'none' }))
         $w.WriteElementString('maml', 'name', $maml, $p.Name)
-        $pdoc = $members["P:$($type.FullName).$($p.Name)"]
+        # Inherited parameters (e.g. the metric settings) are documented on the class that declares them.
+        $declaring = $type.GetProperty($p.Name).DeclaringType
+        $pdoc = $members["P:$($declaring.FullName).$($p.Name)"]
         if (-not $pdoc) { throw "$($c.Name) -$($p.Name) has no XML documentation." }
         $w.WriteStartElement('maml', 'description', $maml); Para (Get-Text $pdoc.summary); $w.WriteEndElement()
         $typeName = if ($p.SwitchParameter) { 'SwitchParameter' } else { $p.ParameterType.Name }

@@ -56,18 +56,7 @@ public sealed class GetDicomTagCommand : DeepSimCmdlet
     {
         foreach (var input in Path)
         {
-            IEnumerable<string> files;
-            try
-            {
-                files = GetResolvedProviderPathFromPSPath(input, out _);
-            }
-            catch (ItemNotFoundException e)
-            {
-                WriteError("DicomFileNotFound", ErrorCategory.ObjectNotFound, input, $"Cannot find '{input}'.", e);
-                continue;
-            }
-
-            foreach (var file in files)
+            foreach (var file in ResolveExistingPaths(input, "DicomFileNotFound"))
             {
                 StopToken.ThrowIfCancellationRequested();
                 try

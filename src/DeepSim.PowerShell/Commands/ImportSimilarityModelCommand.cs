@@ -39,18 +39,7 @@ public sealed class ImportSimilarityModelCommand : DeepSimCmdlet
     {
         foreach (var input in Path)
         {
-            IEnumerable<string> files;
-            try
-            {
-                files = GetResolvedProviderPathFromPSPath(input, out _);
-            }
-            catch (ItemNotFoundException e)
-            {
-                WriteError("ModelFileNotFound", ErrorCategory.ObjectNotFound, input, $"Cannot find model file '{input}'.", e);
-                continue;
-            }
-
-            foreach (var file in files)
+            foreach (var file in ResolveExistingPaths(input, "ModelFileNotFound"))
             {
                 try
                 {

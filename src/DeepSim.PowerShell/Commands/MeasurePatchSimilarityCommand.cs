@@ -23,7 +23,7 @@ namespace DeepSim.PowerShell.Commands;
 /// </example>
 [Cmdlet(VerbsDiagnostic.Measure, "PatchSimilarity", DefaultParameterSetName = PairsSet)]
 [OutputType(typeof(PatchPair), ParameterSetName = [PairsSet])]
-public sealed partial class MeasurePatchSimilarityCommand : DeepSimCmdlet
+public sealed partial class MeasurePatchSimilarityCommand : MetricCmdlet
 {
     private const string PairsSet = "Pairs";
     private const string MapSet = "Map";
@@ -48,20 +48,6 @@ public sealed partial class MeasurePatchSimilarityCommand : DeepSimCmdlet
     [ValidateRange(1, 1_000_000)]
     public int BatchSize { get; set; } = 4096;
 
-    /// <summary>Histogram bins for NMI, MI and the correlation ratio. Default 32.</summary>
-    [Parameter]
-    [ValidateRange(2, 256)]
-    public int Bins { get; set; } = HistogramBinning.DefaultBins;
-
-    /// <summary>Range the histogram bins cover: Image (each whole image's range, default) or PerPatch (each patch's own min/max).</summary>
-    [Parameter]
-    public HistogramRange HistogramRange { get; set; } = HistogramRange.Image;
-
-    /// <summary>Half side of LCC's local windows (2 gives 5x5 windows). Default 2.</summary>
-    [Parameter]
-    [ValidateRange(1, 16)]
-    public int LccWindowRadius { get; set; } = 2;
-
     #endregion
 
     #region Overrides
@@ -69,7 +55,7 @@ public sealed partial class MeasurePatchSimilarityCommand : DeepSimCmdlet
     /// <summary>Resolves the metric.</summary>
     protected override void BeginProcessing()
     {
-        var metrics = MetricResolver.Resolve(Metric, MetricResolver.Options(Bins, HistogramRange, LccWindowRadius), Fail);
+        var metrics = ResolveMetrics(Metric);
         if (ParameterSetName == PairsSet)
         {
             if (metrics.Count != 1)
@@ -138,7 +124,4 @@ public sealed partial class MeasurePatchSimilarityCommand : DeepSimCmdlet
 
         _buffer.Clear();
     }
-
-    private void Fail(string id, object? target, string message, Exception? inner) =>
-        ThrowTerminating(id, ErrorCategory.InvalidArgument, target, message, inner);
 }

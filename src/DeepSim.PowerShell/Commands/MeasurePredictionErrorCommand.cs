@@ -26,7 +26,7 @@ namespace DeepSim.PowerShell.Commands;
 /// </example>
 [Cmdlet(VerbsDiagnostic.Measure, "PredictionError")]
 [OutputType(typeof(PredictionErrorResult))]
-public sealed class MeasurePredictionErrorCommand : DeepSimCmdlet
+public sealed class MeasurePredictionErrorCommand : MetricCmdlet
 {
     private readonly List<(MedicalImage Fixed, MedicalImage Moving)> _pooled = [];
     private List<ISimilarityMetric> _metrics = [];
@@ -100,20 +100,6 @@ public sealed class MeasurePredictionErrorCommand : DeepSimCmdlet
     [Parameter]
     public SwitchParameter Pool { get; set; }
 
-    /// <summary>Histogram bins for NMI, MI and the correlation ratio. Default 32.</summary>
-    [Parameter]
-    [ValidateRange(2, 256)]
-    public int Bins { get; set; } = HistogramBinning.DefaultBins;
-
-    /// <summary>Range the histogram bins cover: Image (default) or PerPatch.</summary>
-    [Parameter]
-    public HistogramRange HistogramRange { get; set; } = HistogramRange.Image;
-
-    /// <summary>Half side of LCC's local windows. Default 2 (5x5).</summary>
-    [Parameter]
-    [ValidateRange(1, 16)]
-    public int LccWindowRadius { get; set; } = 2;
-
     #endregion
 
     #region Overrides
@@ -121,7 +107,7 @@ public sealed class MeasurePredictionErrorCommand : DeepSimCmdlet
     /// <summary>Resolves metrics and the seed.</summary>
     protected override void BeginProcessing()
     {
-        _metrics = MetricResolver.Resolve(Metric, MetricResolver.Options(Bins, HistogramRange, LccWindowRadius), (id, target, message, inner) => ThrowTerminating(id, ErrorCategory.InvalidArgument, target, message, inner));
+        _metrics = ResolveMetrics(Metric);
         var required = _metrics.Select(m => m.RequiredPatchSize).OfType<int>().Distinct().ToList();
         if (required.Count > 1)
         {

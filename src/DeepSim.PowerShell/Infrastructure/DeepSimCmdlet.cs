@@ -84,6 +84,23 @@ public abstract class DeepSimCmdlet : PSCmdlet, IDisposable
         WriteProgress(new ProgressRecord(ProgressActivityId, activity, "Done") { RecordType = ProgressRecordType.Completed });
     }
 
+    /// <summary>
+    /// Expands a user path (wildcards allowed) to existing provider paths; when nothing matches, writes a
+    /// non-terminating ObjectNotFound error with <paramref name="notFoundErrorId"/> and returns nothing.
+    /// </summary>
+    protected IReadOnlyList<string> ResolveExistingPaths(string input, string notFoundErrorId)
+    {
+        try
+        {
+            return [.. GetResolvedProviderPathFromPSPath(input, out _)];
+        }
+        catch (ItemNotFoundException e)
+        {
+            WriteError(notFoundErrorId, ErrorCategory.ObjectNotFound, input, $"Cannot find '{input}'.", e);
+            return [];
+        }
+    }
+
     /// <summary>Resolves a user path (relative to the current location, provider-qualified or not) to a file-system path.</summary>
     protected string ResolveOutputPath(string path) => GetUnresolvedProviderPathFromPSPath(path);
 
