@@ -9,7 +9,8 @@ BeforeAll {
 Describe 'DICOM as a user reads it' -Skip:(-not $HasData) {
     It 'reads every encoding of MR_small to one and the same image' {
         $files = Get-ChildItem $dicom -Filter 'MR_small*.dcm' | Where-Object Name -notmatch 'jp2k|jpeg'
-        $images = $files | Import-MedicalImage -WarningAction SilentlyContinue
+        $images = $files | ForEach-Object { Import-MedicalImage -LiteralPath $_.FullName }
+        @($images).Count | Should -Be @($files).Count
         @($images).Count | Should -BeGreaterOrEqual 5
         $first = $images[0].GetVoxels()
         foreach ($img in $images) {
@@ -17,6 +18,13 @@ Describe 'DICOM as a user reads it' -Skip:(-not $HasData) {
             $img.Size | Should -Be @(64, 64, 1)
             [System.Linq.Enumerable]::SequenceEqual([float[]]$img.GetVoxels(), [float[]]$first) | Should -BeTrue -Because $img.SourcePath
         }
+    }
+
+    It 'reads the encodings piped together as one instance, with a warning about the repeats' {
+        $files = Get-ChildItem $dicom -Filter 'MR_small*.dcm' | Where-Object Name -notmatch 'jp2k|jpeg'
+        $images = $files | Import-MedicalImage -WarningVariable warnings -WarningAction SilentlyContinue
+        @($images).Count | Should -Be 1
+        ($warnings -join ' ') | Should -Match 'SOP Instance|same instance|repeated'
     }
 
     It 'applies the CT rescale and knows the modality' {
