@@ -31,11 +31,11 @@ New-Item -ItemType Directory -Force -Path $download | Out-Null
 Write-Host "Fetching ITK's example brain slices (Debian package insighttoolkit5-examples, Apache-2.0) ..."
 Push-Location $download
 try {
-    & apt-get download insighttoolkit5-examples 2>&1 | Out-Host
+    & apt-get -o APT::Sandbox::User=root download insighttoolkit5-examples 2>&1 | Out-Host
     if ($LASTEXITCODE -ne 0) {
         Write-Host 'apt-get download failed; refreshing the package lists (apt-get update) and trying again ...'
         & apt-get update -qq 2>&1 | Out-Host
-        & apt-get download insighttoolkit5-examples 2>&1 | Out-Host
+        & apt-get -o APT::Sandbox::User=root download insighttoolkit5-examples 2>&1 | Out-Host
     }
 } finally { Pop-Location }
 $deb = Get-ChildItem $download -Filter 'insighttoolkit5-examples_*.deb' | Select-Object -First 1

@@ -118,7 +118,7 @@ try {
     foreach ($fold in $folds) {
         $foldIndex++
         $test = @($fold.Group)
-        $train = if ($trainMask) { $pairs } else { @($pairs | Where-Object { $_.Group -ne $fold.Name }) }
+        $train = @(if ($trainMask) { $pairs } else { $pairs | Where-Object { $_.Group -ne $fold.Name } })
         $activity = "Reproduce-Paper: fold $foldIndex of $($folds.Count), held out: $($fold.Name)"
         Write-Progress -Id 1 -Activity $activity -Status 'sampling patch pairs' -PercentComplete (100 * ($foldIndex - 1) / $folds.Count)
         Write-Host "`n== Fold $foldIndex/$($folds.Count): held out $($fold.Name) ($($test.Count) pair(s)); training on $($train.Count) pair(s)"
@@ -202,7 +202,7 @@ try {
     Write-Host "`nPooled results ($split):"
     $pooled = @($summary | Where-Object Source -eq 'pooled')
     if ($pooled.Count -eq 0) { $pooled = $summary }
-    $pooled | Format-Table Metric, Count, Mean, Median, HitRate -AutoSize | Out-String -Width 160 | Out-Host
+    $pooled | Format-Table -AutoSize | Out-String -Width 160 | Out-Host
     Write-Host ("Report in {0} (table: prediction-error.md / .csv; per-patch errors: errors.csv; figures: figures/, maps/); {1:N0} s." -f $target, $clock.Elapsed.TotalSeconds)
 } finally {
     # Interrupted or failed: leave nothing half-written.
