@@ -113,6 +113,28 @@ Describe 'The paper''s pipeline on T1 against PD, as a user writes it' -Skip:(-n
     }
 }
 
+Describe 'Stopping long work (Ctrl+C)' -Skip:(-not $HasData) {
+    It 'stops Invoke-SdaePretrain between batches and returns nothing' {
+        $ps = [powershell]::Create()
+        $null = $ps.AddScript({
+                param($Manifest, $Png1, $Png2)
+                Import-Module $Manifest
+                $a = Import-MedicalImage $Png1; $b = Import-MedicalImage $Png2
+                Get-PatchPair $a $b -Region Foreground -Count 2000 -Seed 1 | Invoke-SdaePretrain -EpochsPerLayer 500
+            }).AddArgument($ModuleManifest).AddArgument((Join-Path $slices 'BrainT1Slice.png')).AddArgument((Join-Path $slices 'BrainProtonDensitySlice.png'))
+        $async = $ps.BeginInvoke()
+        # Wait until training reports progress, then stop it as Ctrl+C does.
+        $deadline = [DateTime]::UtcNow.AddSeconds(60)
+        while ($ps.Streams.Progress.Count -eq 0 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+        $ps.Streams.Progress.Count | Should -BeGreaterThan 0
+        $ps.Stop()
+        $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+        { $ps.EndInvoke($async) } | Should -Throw '*pipeline has been stopped*'
+        $ps.Streams.Error.Count | Should -Be 0
+        $ps.Dispose()
+    }
+}
+
 Describe 'Metric arguments' {
     It 'completes built-in metric names' {
         $line = 'Measure-PredictionError -Metric N'
