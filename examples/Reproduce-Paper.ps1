@@ -175,7 +175,7 @@ try {
             Where-Object { $_.X -ge $margin -and $_.Y -ge $margin -and $_.X -lt $src.Fixed.SizeX - $margin -and $_.Y -lt $src.Fixed.SizeY - $margin } |
             Select-Object -First $(if ($Smoke) { 1 } else { 3 }))
         foreach ($c in $centres) {
-            $file = Join-Path "$staging/maps" ("{0}-{1}-{2}.png" -f ($src.Name -replace '[^\w.-]', '_'), $c.X, $c.Y)
+            $file = Join-Path "$staging/maps" ("{0}-{1}-{2}.png" -f ([System.IO.Path]::GetFileNameWithoutExtension($src.Name) -replace '[^\w.-]', '_'), $c.X, $c.Y)
             Measure-PatchSimilarity -Metric $models[0], $models[3], 'NMI', 'LCC' -Fixed $src.Fixed -Moving $src.Moving -Center $c.X, $c.Y -SearchRadius $config.SearchRadius |
                 Export-SimilarityMap -Path $file -Columns 4
         }
@@ -189,7 +189,7 @@ try {
     # Every patch's error, so the numbers can be re-analysed without re-running.
     $results | ForEach-Object { $r = $_; $r.Errors | ForEach-Object { [pscustomobject]@{ Source = $r.Source; Metric = $r.Metric; X = $_.Center.X; Y = $_.Center.Y; Z = $_.Center.Z; Error = $_.Error; BestDx = $_.BestOffset.Dx; BestDy = $_.BestOffset.Dy } } } |
         Export-Csv -Path "$staging/errors.csv" -NoTypeInformation
-    if ($alignment) { $alignment | Export-Csv -Path "$staging/alignment.csv" -NoTypeInformation -UseCulture:$false }
+    if ($alignment) { $alignment | Export-Csv -Path "$staging/alignment.csv" -NoTypeInformation }
     $config.RunSeconds = [Math]::Round($clock.Elapsed.TotalSeconds, 1)
     $config.DeepSimVersion = (Get-Module DeepSim).Version.ToString()
     $config | ConvertTo-Json -Depth 4 | Set-Content -LiteralPath "$staging/config.json"
