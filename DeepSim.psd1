@@ -6,7 +6,7 @@
     CompanyName          = 'DeepSim'
     Copyright            = '(c) DeepSim contributors. MIT licence.'
     Description          = 'Learns and applies similarity metrics for multimodal medical images (CT against MR, T1 against PD) with TorchSharp: multimodal stacked denoising autoencoder pre-training, a patch-pair similarity network, the prediction-error protocol, and classical measures (NMI, MI, NCC, LCC, correlation ratio) behind one metric interface.'
-    PowerShellVersion    = '7.4'
+    PowerShellVersion    = '7.6'
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('DeepSim.Format.ps1xml')
     CmdletsToExport      = @(
