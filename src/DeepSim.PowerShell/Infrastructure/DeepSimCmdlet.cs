@@ -14,8 +14,24 @@ public abstract class DeepSimCmdlet : PSCmdlet, IDisposable
     /// <summary>Cancelled when the user presses Ctrl+C.</summary>
     protected CancellationToken StopToken => _stop.Token;
 
-    /// <summary>The activity id of this cmdlet's progress records.</summary>
-    protected virtual int ProgressActivityId => Math.Abs(GetType().Name.GetHashCode(StringComparison.Ordinal) % 10000) + 1;
+    /// <summary>
+    /// The activity id of this cmdlet's progress records: fixed per cmdlet and the same in every process (an FNV-1a
+    /// hash of the class name; string.GetHashCode is randomised per process), so nested bars of different cmdlets
+    /// and a script's own bars (small ids) do not collide.
+    /// </summary>
+    protected int ProgressActivityId
+    {
+        get
+        {
+            var hash = 2166136261u;
+            foreach (var c in GetType().Name)
+            {
+                hash = unchecked((hash ^ c) * 16777619u);
+            }
+
+            return 100 + (int)(hash % 100000u);
+        }
+    }
 
     /// <inheritdoc />
     public void Dispose()
