@@ -171,7 +171,7 @@ public sealed class SimilarityModel : ISimilarityMetric
     /// queries' windows, with layer 1's moving weights as P x P filters (queries are grouped so that one feature map
     /// stays within <see cref="ScoringMemoryBudgetBytes"/>). Per query, the fixed half (W_fixed x_fixed + b, one
     /// matrix product per batch) is added to the query's (2R+1)^2 crop of that map; layers 2.. are then single matrix
-    /// products over all candidates of a query batch. Per-patch z-scores are applied algebraically from box sums, so
+    /// products over all candidates of a query batch (float32: 1x1 convolutions on the channels-last map). Per-patch z-scores are applied algebraically from box sums, so
     /// the result equals normalising every candidate patch (compare <see cref="ScoreSearchWindowsReference"/>).
     /// Cancellation is checked and progress (queries done) reported after every batch. Patches may lie in a slice
     /// z = centre.Z of a 3D image (2D patches).
@@ -296,14 +296,26 @@ public sealed class SimilarityModel : ISimilarityMetric
 
                 var xFixed = TorchTraining.FromArray(fixedBuffer.AsSpan(0, qb * n).ToArray(), [qb, n]);
                 var fixedPart = nn.functional.linear(xFixed, wFixed, b1).view(qb, 1, 1, h1);
-                var h = ActivateInPlace(stack(crops, 0).add_(fixedPart)).view(qb * positions, h1);
+                var h = ActivateInPlace(stack(crops, 0).add_(fixedPart)); // [qb, width, width, h1], channels last
                 foreach (var (w, b) in middle)
                 {
-                    var z = bf16 ? nn.functional.linear(h.to_type(ScalarType.BFloat16), w).to_type(ScalarType.Float32).add_(b) : nn.functional.linear(h, w, b);
-                    h = ActivateInPlace(z);
+                    if (bf16)
+                    {
+                        var rows = h.reshape(qb * positions, w.shape[1]).to_type(ScalarType.BFloat16);
+                        h = nn.functional.linear(rows, w).to_type(ScalarType.Float32).add_(b).view(qb, width, width, w.shape[0]);
+                    }
+                    else
+                    {
+                        // A 1x1 convolution over the channels-last [qb, h, width, width] view: oneDNN (AVX-512) kernels,
+                        // measured ~1.6x faster here than the same product as a GEMM (MKL without AVX-512 on AMD).
+                        var nchw = h.permute(0, 3, 1, 2);
+                        h = nn.functional.conv2d(nchw, w.view(w.shape[0], w.shape[1], 1, 1), b).permute(0, 2, 3, 1);
+                    }
+
+                    h = ActivateInPlace(h);
                 }
 
-                var s = h.matmul(wDiff).add_(bDiff).contiguous();
+                var s = h.reshape(qb * positions, last.Inputs).matmul(wDiff).add_(bDiff).contiguous();
                 var values = s.data<float>();
                 for (var q = 0; q < qb; q++)
                 {
