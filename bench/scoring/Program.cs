@@ -32,7 +32,7 @@ using var scope = NewDisposeScope();
 using var ng = no_grad();
 var qb = model.QueriesPerBatch(40);
 var rows = (long)qb * 6561;
-Time("conv2d 1x240x240 with 578 17x17 filters", 1, () => nn.functional.conv2d(rand(1, 1, 240, 240), rand(578, 1, 17, 17)));
+Time("conv2d 1x240x240 with 578 17x17 filters", 2.0 * 578 * 289 * 224 * 224, () => nn.functional.conv2d(rand(1, 1, 240, 240), rand(578, 1, 17, 17)));
 var features = rand(224, 224, 578);
 Time($"stack {qb} crops + add + sigmoid", 1, () => stack(Enumerable.Range(0, qb).Select(q => features.narrow(0, q, 81).narrow(1, q, 81)).ToArray(), 0).add_(rand(qb, 1, 1, 578)).sigmoid_());
 var h = rand(rows, 578);
