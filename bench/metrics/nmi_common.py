@@ -33,4 +33,14 @@ def report(peer, pairs, seconds, cpu_seconds, scores, args):
         "cpuSeconds": cpu_seconds,
         "cpuUsPerPair": cpu_seconds * 1e6 / pairs,
         "numpy": np.__version__,
+        "peakMiB": _peak_mib(),
     }))
+
+
+def _peak_mib():
+    """VmHWM (peak resident set) of this process in MiB."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    return None
