@@ -476,36 +476,14 @@ public sealed class SimilarityModel : ISimilarityMetric
         int radius,
         Span<float> scores)
     {
-        ArgumentNullException.ThrowIfNull(fixedImage);
-        ArgumentNullException.ThrowIfNull(movingImage);
-        ArgumentNullException.ThrowIfNull(centres);
         if (patchSize != PatchSize)
         {
             throw new PatchSizeMismatchException(Name, PatchSize, patchSize);
         }
 
-        ArgumentOutOfRangeException.ThrowIfNegative(radius);
-        var width = (2 * radius) + 1;
-        var positions = width * width;
-        if ((long)scores.Length < (long)centres.Count * positions)
-        {
-            throw new ArgumentException($"The score span holds {scores.Length} values but {centres.Count} queries x {positions} candidates are needed.", nameof(scores));
-        }
-
-        var half = PatchSize / 2;
-        foreach (var c in centres)
-        {
-            var fits = c.X - half >= 0 && c.Y - half >= 0 && c.X + half < fixedImage.SizeX && c.Y + half < fixedImage.SizeY
-                && c.Z >= 0 && c.Z < fixedImage.SizeZ && c.Z < movingImage.SizeZ
-                && c.X - radius - half >= 0 && c.Y - radius - half >= 0
-                && c.X + radius + half < movingImage.SizeX && c.Y + radius + half < movingImage.SizeY;
-            if (!fits)
-            {
-                throw new ArgumentOutOfRangeException(nameof(centres), c, $"The search window of radius {radius} with {PatchSize}x{PatchSize} patches around {c} does not fit inside the images ({fixedImage.SizeX}x{fixedImage.SizeY}, {movingImage.SizeX}x{movingImage.SizeY}).");
-            }
-        }
-
-        return ((2 * radius) + PatchSize, positions);
+        // The same contract checks as every other metric's search (images, centres, window fit, buffer size).
+        var job = new SearchWindowJob(fixedImage, movingImage, centres, patchSize, radius, scores.Length);
+        return (job.Width + PatchSize - 1, job.Candidates);
     }
 
     private List<SearchGroup> PlanSearchGroups(IReadOnlyList<PatchCenter> centres, int radius)
