@@ -184,7 +184,7 @@ public sealed class ImageAlignmentTests(ITestOutputHelper output)
     [SkippableFact]
     public void Mutual_information_and_the_peak_equal_a_NumPy_reference_on_real_pairs()
     {
-        Similarity.PythonOracle.Require("numpy", "skimage");
+        PythonOracle.Require("numpy", "skimage");
         string[] names = ["16007.png", "20018.png", "2020.png", "21006.png", "37016.png"];
         var script = """
             import sys, numpy as np
@@ -221,7 +221,7 @@ public sealed class ImageAlignmentTests(ITestOutputHelper output)
                 print(' '.join(out + [repr(mi(F, M, b))]))
             """;
         var arguments = names.SelectMany(n => new[] { TestData.Require($"{PairFolder}/CT/{n}"), TestData.Require($"{PairFolder}/MR/{n}") }).ToArray();
-        var lines = Similarity.PythonOracle.Run(script, arguments).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var lines = PythonOracle.Run(script, arguments).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(names.Length, lines.Length);
         for (var i = 0; i < names.Length; i++)
         {

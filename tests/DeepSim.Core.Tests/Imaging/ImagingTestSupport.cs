@@ -1,79 +1,7 @@
-using System.Diagnostics;
 using DeepSim.Imaging;
 using Xunit;
 
 namespace DeepSim.Tests.Imaging;
-
-/// <summary>Runs Debian's /usr/bin/python3 with reference modules (nibabel, PIL, numpy) as a test oracle.</summary>
-internal static class PythonOracle
-{
-    public const string Interpreter = "/usr/bin/python3";
-
-    /// <summary>Runs a script with arguments and returns its standard output; skips (fails under CI) when the interpreter or a module is absent.</summary>
-    public static string Run(string script, IReadOnlyList<string> modules, params string[] args)
-    {
-        Require(modules);
-        var scriptFile = Path.Combine(Path.GetTempPath(), $"deepsim-oracle-{Guid.NewGuid():N}.py");
-        File.WriteAllText(scriptFile, script);
-        try
-        {
-            var (code, stdout, stderr) = Execute([scriptFile, .. args]);
-            Assert.True(code == 0, $"oracle script failed ({code}): {stderr}");
-            return stdout;
-        }
-        finally
-        {
-            File.Delete(scriptFile);
-        }
-    }
-
-    private static void Require(IReadOnlyList<string> modules)
-    {
-        string? missing = null;
-        if (!File.Exists(Interpreter))
-        {
-            missing = $"{Interpreter} not found";
-        }
-        else
-        {
-            var (code, _, stderr) = Execute(["-c", string.Join(";", modules.Select(m => "import " + m))]);
-            if (code != 0)
-            {
-                missing = $"python modules {string.Join(", ", modules)} not importable: {stderr.Trim()}";
-            }
-        }
-
-        if (missing is not null)
-        {
-            if (TestData.InCi)
-            {
-                Assert.Fail("CI must have the reference tools: " + missing);
-            }
-
-            Skip.If(true, missing + " (install python3-nibabel python3-pil python3-numpy).");
-        }
-    }
-
-    private static (int Code, string Stdout, string Stderr) Execute(IReadOnlyList<string> args)
-    {
-        var psi = new ProcessStartInfo(Interpreter)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var p = Process.Start(psi)!;
-        var stderrTask = p.StandardError.ReadToEndAsync();
-        var stdout = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, stdout, stderrTask.Result);
-    }
-}
 
 /// <summary>A temporary folder deleted at dispose.</summary>
 internal sealed class TempFolder : IDisposable

@@ -96,7 +96,7 @@ public class NiftiReaderTests
         using var temp = new TempFolder();
         var image = Assert.Single(new NiftiReader().Read(path));
         var dump = temp.File("nibabel.f32");
-        var reference = CompareWithNibabel(image, PythonOracle.Run(NibabelDumpMain, Nibabel, path, dump), dump);
+        var reference = CompareWithNibabel(image, PythonOracle.RunWith(Nibabel, NibabelDumpMain, path, dump), dump);
 
         // The documented conversion for these templates: RAS diag(-2,2,2) + (90,-126,-72) is LPS diag(2,-2,2)... as spacing 2, direction diag(1,-1,1).
         Assert.Equal([91, 109, 91], image.Size);
@@ -139,7 +139,7 @@ public class NiftiReaderTests
         using var temp = new TempFolder();
         var path = temp.File("crafted" + extension);
         var dump = temp.File("nibabel.f32");
-        var json = PythonOracle.Run(NibabelWrite, Nibabel, path, dtype, endian, slope, inter, mode, dims, dump);
+        var json = PythonOracle.RunWith(Nibabel, NibabelWrite, path, dtype, endian, slope, inter, mode, dims, dump);
         var image = Assert.Single(new NiftiReader().Read(path));
         var reference = CompareWithNibabel(image, json, dump);
         Assert.Equal("NIfTI", ImageLoader.CreateDefault().SelectReader(path).FormatName);
@@ -161,7 +161,7 @@ public class NiftiReaderTests
     {
         using var temp = new TempFolder();
         var path = temp.File("pixdim.nii");
-        PythonOracle.Run(NibabelWrite, Nibabel, path, "i2", "<", "0", "0", "none", "6,5,4", temp.File("nibabel.f32"));
+        PythonOracle.RunWith(Nibabel, NibabelWrite, path, "i2", "<", "0", "0", "none", "6,5,4", temp.File("nibabel.f32"));
         var image = Assert.Single(new NiftiReader().Read(path));
         Assert.Equal("pixdim", image.Metadata["NIfTI.GeometrySource"]);
         Assert.Equal(0.8, image.Spacing[0], 6);

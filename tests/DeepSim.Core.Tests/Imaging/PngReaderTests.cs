@@ -103,7 +103,7 @@ public class PngReaderTests
             cases.Add((colorType, bitDepth, encoder, path));
         }
 
-        var results = JsonDocument.Parse(PythonOracle.Run(PilDecode, Pil, [.. cases.Select(c => c.Path)])).RootElement;
+        var results = JsonDocument.Parse(PythonOracle.RunWith(Pil, PilDecode, [.. cases.Select(c => c.Path)])).RootElement;
         Assert.Equal(cases.Count, results.GetArrayLength());
         for (var n = 0; n < cases.Count; n++)
         {
@@ -158,7 +158,7 @@ public class PngReaderTests
     public void PilWrittenFilesDecodeExactly()
     {
         using var temp = new TempFolder();
-        var expected = JsonDocument.Parse(PythonOracle.Run(PilWrite, Pil, temp.Path)).RootElement;
+        var expected = JsonDocument.Parse(PythonOracle.RunWith(Pil, PilWrite, temp.Path)).RootElement;
         foreach (var name in new[] { "g16", "pal", "rgb" })
         {
             var image = Assert.Single(new PngReader().Read(temp.File(name + ".png")));
@@ -183,7 +183,7 @@ public class PngReaderTests
     {
         var path = TestData.Require("mr-t1-pd-slice/" + name);
         var image = Assert.Single(new PngReader().Read(path));
-        var pil = JsonDocument.Parse(PythonOracle.Run(PilDecode.Replace("a = np.array(im)", "a = np.array(im.convert('RGB'))[..., 0] if im.mode == 'P' else np.array(im)[..., 0] if im.mode == 'RGB' else np.array(im)", StringComparison.Ordinal), Pil, path)).RootElement[0];
+        var pil = JsonDocument.Parse(PythonOracle.RunWith(Pil, PilDecode.Replace("a = np.array(im)", "a = np.array(im.convert('RGB'))[..., 0] if im.mode == 'P' else np.array(im)[..., 0] if im.mode == 'RGB' else np.array(im)", StringComparison.Ordinal), path)).RootElement[0];
 
         // These grey slices store R = G = B, so the luminance is the red sample exactly.
         var values = pil.GetProperty("values").EnumerateArray().Select(v => (float)v.GetInt64()).ToArray();

@@ -1,11 +1,11 @@
 using System.Diagnostics;
 using Xunit;
 
-namespace DeepSim.Tests.Similarity;
+namespace DeepSim.Tests;
 
 /// <summary>
-/// Runs Debian's /usr/bin/python3 with reference modules (scikit-image, scikit-learn). Skips with a reason when they
-/// are missing; fails under CI=true, where they are installed.
+/// Runs Debian's /usr/bin/python3 with reference modules (nibabel, PIL, NumPy, scikit-image, scikit-learn) as a test
+/// oracle. Skips with a reason when they are missing; fails under CI=true, where they are installed.
 /// </summary>
 public static class PythonOracle
 {
@@ -25,6 +25,13 @@ public static class PythonOracle
         }
 
         Skip.If(true, reason);
+    }
+
+    /// <summary>Checks the modules (see <see cref="Require"/>), then runs the script.</summary>
+    public static string RunWith(IReadOnlyList<string> modules, string script, params string[] arguments)
+    {
+        Require([.. modules]);
+        return Run(script, arguments);
     }
 
     public static string Run(string script, params string[] arguments)
