@@ -95,7 +95,9 @@ function Install-Pester {
 function Read-TrxCounts([string] $Path) {
     [xml] $trx = Get-Content -LiteralPath $Path -Raw
     $c = $trx.TestRun.ResultSummary.Counters
-    [pscustomobject]@{ Passed = [int]$c.passed; Failed = [int]$c.failed + [int]$c.error + [int]$c.timeout + [int]$c.aborted; Skipped = [int]$c.notExecuted }
+    # VSTest counts skipped tests as total - executed (its notExecuted counter stays 0 for xunit skips).
+    $skipped = [Math]::Max([int]$c.notExecuted, [int]$c.total - [int]$c.executed)
+    [pscustomobject]@{ Passed = [int]$c.passed; Failed = [int]$c.failed + [int]$c.error + [int]$c.timeout + [int]$c.aborted; Skipped = $skipped }
 }
 
 function Invoke-Test {
