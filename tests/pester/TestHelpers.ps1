@@ -5,3 +5,8 @@ $script:HasData = Test-Path (Join-Path $script:DataRoot 'README.md')
 $script:InCi = $env:CI -eq 'true'
 if ($script:InCi -and -not $script:HasData) { throw "CI must have the shared data at $script:DataRoot." }
 $script:NoDataReason = "shared data not found at $script:DataRoot (set DEEPSIM_DATA)"
+if (-not $script:HasData -and -not $script:DataReasonShown) {
+    # Pester's -Skip takes no reason: say it once per file, where the skipped blocks are discovered.
+    Write-Host "Skipping the tests of $(Split-Path -Leaf $MyInvocation.PSCommandPath) that need real data: $script:NoDataReason." -ForegroundColor Yellow
+    $script:DataReasonShown = $true
+}
