@@ -7,6 +7,7 @@ if ($script:InCi -and -not $script:HasData) { throw "CI must have the shared dat
 $script:NoDataReason = "shared data not found at $script:DataRoot (set DEEPSIM_DATA)"
 if (-not $script:HasData -and -not $script:DataReasonShown) {
     # Pester's -Skip takes no reason: say it once per file, where the skipped blocks are discovered.
-    Write-Host "Skipping the tests of $(Split-Path -Leaf $MyInvocation.PSCommandPath) that need real data: $script:NoDataReason." -ForegroundColor Yellow
+    $file = if ($MyInvocation.PSCommandPath) { Split-Path -Leaf $MyInvocation.PSCommandPath } else { 'this file' }
+    Write-Host "Skipping the tests of $file that need real data: $script:NoDataReason." -ForegroundColor Yellow
     $script:DataReasonShown = $true
 }
