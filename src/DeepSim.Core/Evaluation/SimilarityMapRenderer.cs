@@ -99,23 +99,7 @@ public static class SimilarityMapRenderer
         using var image = surface.Snapshot();
         using var data = image.Encode(SKEncodedImageFormat.Png, 100)
             ?? throw new InvalidOperationException("SkiaSharp could not encode the PNG.");
-        var temp = System.IO.Path.Combine(folder, $".{System.IO.Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
-            {
-                data.SaveTo(stream);
-            }
-
-            File.Move(temp, fullPath, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp))
-            {
-                File.Delete(temp);
-            }
-        }
+        DeepSim.IO.AtomicFile.Write(fullPath, data.SaveTo);
 
         return new RenderedPng(fullPath, width, height, typeface is not null);
     }

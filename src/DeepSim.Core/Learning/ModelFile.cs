@@ -139,22 +139,7 @@ public static class ModelFile
 
         var folder = System.IO.Path.GetDirectoryName(full) ?? ".";
         Directory.CreateDirectory(folder);
-        var temp = System.IO.Path.Combine(folder, $".{System.IO.Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                file.Write(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
-                file.Flush(flushToDisk: true);
-            }
-
-            File.Move(temp, full, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temp);
-            throw;
-        }
+        DeepSim.IO.AtomicFile.WriteAllBytes(full, buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
     }
 
     private static void WriteUInt32(Stream s, uint value)

@@ -39,39 +39,11 @@ public static class MetaImageWriter
         }
 
         var full = Path.GetFullPath(path);
-        var folder = Path.GetDirectoryName(full) ?? ".";
-        var temp = Path.Combine(folder, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
+        DeepSim.IO.AtomicFile.Write(full, stream =>
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
-            {
-                var headerBytes = Encoding.ASCII.GetBytes(BuildHeader(image));
-                stream.Write(headerBytes);
-                WriteVoxels(stream, image.VoxelSpan, cancellationToken);
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(temp, full, overwrite: true);
-        }
-        catch
-        {
-            TryDelete(temp);
-            throw;
-        }
-    }
-
-    private static void TryDelete(string file)
-    {
-        try
-        {
-            File.Delete(file);
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
+            stream.Write(Encoding.ASCII.GetBytes(BuildHeader(image)));
+            WriteVoxels(stream, image.VoxelSpan, cancellationToken);
+        });
     }
 
     private static void WriteVoxels(Stream stream, ReadOnlySpan<float> voxels, CancellationToken cancellationToken)
