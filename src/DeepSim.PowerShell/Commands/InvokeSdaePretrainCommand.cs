@@ -20,7 +20,7 @@ namespace DeepSim.PowerShell.Commands;
 /// </example>
 [Cmdlet(VerbsLifecycle.Invoke, "SdaePretrain")]
 [OutputType(typeof(SdaeModel))]
-public sealed class InvokeSdaePretrainCommand : DeepSimCmdlet
+public sealed class InvokeSdaePretrainCommand : TrainingCmdlet
 {
     private readonly List<PatchPair> _pairs = [];
 
@@ -57,37 +57,14 @@ public sealed class InvokeSdaePretrainCommand : DeepSimCmdlet
     [ValidateRange(0.0, 1000.0)]
     public double SparsityWeight { get; set; } = 0.1;
 
-    /// <summary>Weight decay lambda on the weights. Default 1e-4.</summary>
-    [Parameter]
-    [ValidateRange(0.0, 10.0)]
-    public double WeightDecay { get; set; } = 1e-4;
-
     /// <summary>Epochs per autoencoder. Default 20.</summary>
     [Parameter]
     [ValidateRange(1, 100_000)]
     public int EpochsPerLayer { get; set; } = 20;
 
-    /// <summary>Mini-batch size. Default 64.</summary>
-    [Parameter]
-    [ValidateRange(1, 1_000_000)]
-    public int BatchSize { get; set; } = 64;
-
-    /// <summary>Learning rate. Default 0.001.</summary>
-    [Parameter]
-    [ValidateRange(1e-9, 100.0)]
-    public double LearningRate { get; set; } = 1e-3;
-
-    /// <summary>Optimiser: Adam (default) or Sgd (with momentum 0.9).</summary>
-    [Parameter]
-    public OptimizerKind Optimizer { get; set; } = OptimizerKind.Adam;
-
     /// <summary>How patches become inputs: ImageRange (each image's range to [0,1], default, the paper's) or PatchZScore.</summary>
     [Parameter]
     public InputNormalization Normalization { get; set; } = InputNormalization.ImageRange;
-
-    /// <summary>Seed of every random choice; the same seed gives the same model on the same machine. Default 1.</summary>
-    [Parameter]
-    public int Seed { get; set; } = 1;
 
     #endregion
 
@@ -129,32 +106,15 @@ public sealed class InvokeSdaePretrainCommand : DeepSimCmdlet
         }
 
         WriteVerbose($"Pre-training an SDAE {string.Join("-", LayerSizes)} on {_pairs.Count} pairs, {EpochsPerLayer} epochs per layer, seed {Seed}.");
-        const string activity = "Invoke-SdaePretrain";
         var levels = LayerSizes.Length;
-        SdaeModel model;
-        try
-        {
-            model = RunWithProgress<TrainingProgress, SdaeModel>(
-                (progress, token) => SdaeTrainer.Train(_pairs, options, progress, token),
-                p =>
-                {
-                    // Level 1 trains two autoencoders (fixed, moving): levels + 1 stages in all.
-                    var stage = p.Layer <= 1 ? (p.Stage.Contains("moving", StringComparison.OrdinalIgnoreCase) ? 1 : 0) : p.Layer;
-                    var (status, percent, op) = TrainingProgressFormatter.Format(p, stage, levels + 1);
-                    return new ProgressUpdate(activity, status, percent, op);
-                });
-        }
-        catch (OperationCanceledException) when (StopToken.IsCancellationRequested)
-        {
-            throw new PipelineStoppedException();
-        }
-        catch (ArgumentException e)
-        {
-            ThrowTerminating("InvalidTrainingData", ErrorCategory.InvalidData, _pairs.Count, e.Message, e);
-            return;
-        }
-
-        CompleteProgress(activity);
+        // Level 1 trains two autoencoders (fixed, moving): levels + 1 stages in all.
+        var model = Train(
+            "Invoke-SdaePretrain",
+            (progress, token) => SdaeTrainer.Train(_pairs, options, progress, token),
+            p => p.Layer <= 1 ? (p.Stage.Contains("moving", StringComparison.OrdinalIgnoreCase) ? 1 : 0) : p.Layer,
+            levels + 1,
+            "InvalidTrainingData",
+            _pairs.Count);
         model.TrainingPairs = _pairs;
         foreach (var ae in model.Autoencoders)
         {

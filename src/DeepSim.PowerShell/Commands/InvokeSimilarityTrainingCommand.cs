@@ -23,7 +23,7 @@ namespace DeepSim.PowerShell.Commands;
 /// </example>
 [Cmdlet(VerbsLifecycle.Invoke, "SimilarityTraining")]
 [OutputType(typeof(SimilarityModel))]
-public sealed class InvokeSimilarityTrainingCommand : DeepSimCmdlet
+public sealed class InvokeSimilarityTrainingCommand : TrainingCmdlet
 {
     private readonly List<PatchPair> _pairs = [];
     private SdaeModel? _pipedSdae;
@@ -53,29 +53,10 @@ public sealed class InvokeSimilarityTrainingCommand : DeepSimCmdlet
     [ValidateRange(1, 100_000)]
     public int Epochs { get; set; } = 20;
 
-    /// <summary>Mini-batch size. Default 64.</summary>
-    [Parameter]
-    [ValidateRange(1, 1_000_000)]
-    public int BatchSize { get; set; } = 64;
-
-    /// <summary>Learning rate. Default 0.001.</summary>
-    [Parameter]
-    [ValidateRange(1e-9, 100.0)]
-    public double LearningRate { get; set; } = 1e-3;
-
-    /// <summary>Optimiser: Adam (default) or Sgd.</summary>
-    [Parameter]
-    public OptimizerKind Optimizer { get; set; } = OptimizerKind.Adam;
-
     /// <summary>Momentum for Sgd. Default 0.9.</summary>
     [Parameter]
     [ValidateRange(0.0, 0.999999)]
     public double Momentum { get; set; } = 0.9;
-
-    /// <summary>L2 weight decay. Default 1e-4.</summary>
-    [Parameter]
-    [ValidateRange(0.0, 10.0)]
-    public double WeightDecay { get; set; } = 1e-4;
 
     /// <summary>Fraction of pairs held out for validation (stratified, seeded); 0 disables validation. Default 0.2.</summary>
     [Parameter]
@@ -90,10 +71,6 @@ public sealed class InvokeSimilarityTrainingCommand : DeepSimCmdlet
     /// <summary>How patches become inputs: ImageRange (default) or PatchZScore; must match a pre-trained SDAE's.</summary>
     [Parameter]
     public InputNormalization? Normalization { get; set; }
-
-    /// <summary>Seed of every random choice; the same seed gives the same model and the same scores on the same machine. Default 1.</summary>
-    [Parameter]
-    public int Seed { get; set; } = 1;
 
     /// <summary>The model's name, shown in comparison tables. Default "DeepSim" (with SDAE) or "DeepSim-random-init".</summary>
     [Parameter]
@@ -144,29 +121,13 @@ public sealed class InvokeSimilarityTrainingCommand : DeepSimCmdlet
         };
         var name = Name ?? (sdae is null ? "DeepSim-random-init" : "DeepSim");
         WriteVerbose($"Training {name}: {2 * pairs[0].PatchSize * pairs[0].PatchSize}-{string.Join("-", HiddenLayerSizes)}-2 on {pairs.Count} pairs, {(sdae is null ? "random initialisation" : "SDAE initialisation")}, seed {Seed}.");
-        const string activity = "Invoke-SimilarityTraining";
-        SimilarityModel model;
-        try
-        {
-            model = RunWithProgress<TrainingProgress, SimilarityModel>(
-                (progress, token) => SimilarityTrainer.Train(pairs, options, sdae, progress, token, name),
-                p =>
-                {
-                    var (status, percent, op) = TrainingProgressFormatter.Format(p, 0, 1);
-                    return new ProgressUpdate(activity, status, percent, op);
-                });
-        }
-        catch (OperationCanceledException) when (StopToken.IsCancellationRequested)
-        {
-            throw new PipelineStoppedException();
-        }
-        catch (ArgumentException e)
-        {
-            ThrowTerminating("InvalidTrainingSetup", ErrorCategory.InvalidArgument, sdae ?? (object)options, e.Message, e);
-            return;
-        }
-
-        CompleteProgress(activity);
+        var model = Train(
+            "Invoke-SimilarityTraining",
+            (progress, token) => SimilarityTrainer.Train(pairs, options, sdae, progress, token, name),
+            _ => 0,
+            1,
+            "InvalidTrainingSetup",
+            sdae ?? (object)options);
         foreach (var epoch in model.History)
         {
             WriteVerbose(epoch.ToString());
