@@ -83,8 +83,7 @@ public sealed class CorrelationRatioMetric : ClassicalSimilarityMetric
         var bins = Binning.Bins;
         var fixedVoxels = job.Fixed.GetVoxels();
         var moving = NormalizedCrossCorrelationMetric.ToDouble(job.Moving.VoxelSpan);
-        var (fMin, fMax) = job.Fixed.GetRange();
-        var imageQuantizer = Binning.QuantizerFor(fMin, fMax);
+        var fixedRange = IntensityRange.Of(job.Fixed);
 
         job.ForEachQuery(
             MaxDegreeOfParallelism,
@@ -93,12 +92,7 @@ public sealed class CorrelationRatioMetric : ClassicalSimilarityMetric
             {
                 var c = job.Centres[q];
                 job.CopyPatch(fixedVoxels, job.PatchOrigin(c.X, c.Y, c.Z), st.Patch);
-                var qf = imageQuantizer;
-                if (Binning.Mode == IntensityRangeMode.PerPatch)
-                {
-                    var (min, max) = Quantizer.RangeOf(st.Patch);
-                    qf = new Quantizer(min, max, bins);
-                }
+                var qf = Binning.QuantizerFor(st.Patch, fixedRange);
 
                 Array.Clear(st.Counts);
                 for (var i = 0; i < n; i++)

@@ -73,8 +73,7 @@ public abstract class InformationTheoreticMetric : ClassicalSimilarityMetric
         var r = job.Radius;
         var table = Entropy.NLogNTable(n);
         var fixedVoxels = job.Fixed.GetVoxels();
-        var (fMin, fMax) = job.Fixed.GetRange();
-        var fixedImageQuantizer = Binning.QuantizerFor(fMin, fMax);
+        var fixedRange = IntensityRange.Of(job.Fixed);
         var moving = MovingPatchBins.Build(job, Binning, MaxDegreeOfParallelism, PerPatchTableLimitBytes, cancellationToken);
 
         job.ForEachQuery(
@@ -84,12 +83,7 @@ public abstract class InformationTheoreticMetric : ClassicalSimilarityMetric
             {
                 var c = job.Centres[q];
                 job.CopyPatch(fixedVoxels, job.PatchOrigin(c.X, c.Y, c.Z), s.Patch);
-                var qf = fixedImageQuantizer;
-                if (Binning.Mode == IntensityRangeMode.PerPatch)
-                {
-                    var (pMin, pMax) = Quantizer.RangeOf(s.Patch);
-                    qf = new Quantizer(pMin, pMax, bins);
-                }
+                var qf = Binning.QuantizerFor(s.Patch, fixedRange);
 
                 Array.Clear(s.MarginalCounts);
                 for (var i = 0; i < n; i++)
