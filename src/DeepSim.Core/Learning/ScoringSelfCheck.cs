@@ -9,23 +9,49 @@ namespace DeepSim.Learning;
 /// Proves, once per process, that the fast search-window scoring plans give the reference scores on this machine, and
 /// chooses the fastest plan that does (<see cref="ScoringKernels.Convolution"/>, then <see cref="ScoringKernels.Gemm"/>,
 /// else <see cref="ScoringKernels.Reference"/>). A spot check during scoring that finds a mismatch later moves the process
-/// to the next plan too (<see cref="Downgrade"/>). The first fallback leaves one warning for the cmdlets to show
-/// (<see cref="TakeWarning"/>). Machine facts, not module state: the result is shared by every runspace of the process.
+/// to the next plan too. The first fallback leaves one warning for the cmdlets to show (<see cref="TakeWarning"/>).
+/// Machine facts, not module state: the result is shared by every runspace of the process.
 /// </summary>
 public static class ScoringSelfCheck
 {
+    /// <summary>The check's result, running the check first if this process has not yet run it (about a second).</summary>
+    public static ScoringCheckResult Current => ScoringGuard.Process.Current;
+
+    /// <summary>The result if the check has run in this process, else null (does not run it).</summary>
+    public static ScoringCheckResult? IfChecked => ScoringGuard.Process.IfChecked;
+
+    /// <summary>Returns the fallback warning once (null when there is none or it was taken already).</summary>
+    public static string? TakeWarning() => ScoringGuard.Process.TakeWarning();
+
+    /// <summary>
+    /// Compares one fast plan with the reference on a synthetic pair of images with a seeded network of the paper's shape
+    /// (578-578-300-100-2, patch 17), six queries in one batch, radius 4, for both input normalisations; returns the
+    /// largest difference relative to the scores' scale (at least 1).
+    /// </summary>
+    public static double MeasureDeviation(ScoringKernels plan) => ScoringGuard.MeasureDeviation(plan);
+}
+
+/// <summary>The plan state behind <see cref="ScoringSelfCheck"/>; instances other than <see cref="Process"/> exist for tests.</summary>
+internal sealed class ScoringGuard(Func<ScoringKernels, double> measure)
+{
     private const int Patch = 17;
     private const int Radius = 4;
-    private static readonly Lock Gate = new();
-    private static ScoringCheckResult? _result;
-    private static string? _pendingWarning;
 
-    /// <summary>The check's result, running the check first if this process has not yet run it (about a second).</summary>
-    public static ScoringCheckResult Current
+    /// <summary>Largest relative deviation from the reference that the check accepts (float32 rounding is ~1e-6).</summary>
+    internal const double Tolerance = 1e-4;
+
+    private readonly Lock _gate = new();
+    private ScoringCheckResult? _result;
+    private string? _pendingWarning;
+
+    /// <summary>The process's guard, measuring on the real kernels.</summary>
+    public static ScoringGuard Process { get; } = new(MeasureDeviation);
+
+    public ScoringCheckResult Current
     {
         get
         {
-            lock (Gate)
+            lock (_gate)
             {
                 _result ??= Run();
                 return _result;
@@ -33,22 +59,20 @@ public static class ScoringSelfCheck
         }
     }
 
-    /// <summary>The result if the check has run in this process, else null (does not run it).</summary>
-    public static ScoringCheckResult? IfChecked
+    public ScoringCheckResult? IfChecked
     {
         get
         {
-            lock (Gate)
+            lock (_gate)
             {
                 return _result;
             }
         }
     }
 
-    /// <summary>Returns the fallback warning once (null when there is none or it was taken already).</summary>
-    public static string? TakeWarning()
+    public string? TakeWarning()
     {
-        lock (Gate)
+        lock (_gate)
         {
             var w = _pendingWarning;
             _pendingWarning = null;
@@ -56,11 +80,6 @@ public static class ScoringSelfCheck
         }
     }
 
-    /// <summary>
-    /// Compares one plan with the reference on a synthetic pair of images with a seeded network of the paper's shape
-    /// (578-578-300-100-2, patch 17), six queries in one batch, radius 4, for both input normalisations; returns the
-    /// largest difference relative to the scores' scale (at least 1).
-    /// </summary>
     public static double MeasureDeviation(ScoringKernels plan)
     {
         if (plan is ScoringKernels.Auto or ScoringKernels.Reference)
@@ -92,76 +111,10 @@ public static class ScoringSelfCheck
         return worst;
     }
 
-    /// <summary>Moves the process from <paramref name="failed"/> to the next plan after a spot-check mismatch; returns the new plan.</summary>
-    internal static ScoringKernels Downgrade(ScoringKernels failed, string reason)
+    /// <summary>A seeded network of the paper's shape (578-578-300-100-2, patch 17) with random weights and biases.</summary>
+    internal static SimilarityModel SyntheticModel(InputNormalization normalization, ActivationKind activation, int seed = 20261202)
     {
-        lock (Gate)
-        {
-            var current = _result ??= Run();
-            if (current.Plan != failed)
-            {
-                return current.Plan; // another thread moved on already
-            }
-
-            var next = failed == ScoringKernels.Convolution ? ScoringKernels.Gemm : ScoringKernels.Reference;
-            var findings = current.Findings.Append($"spot check: {reason}; using {next}").ToArray();
-            _result = current with { Plan = next, FastPathVerified = false, Findings = findings };
-            _pendingWarning ??= FallbackWarning(failed, next, reason);
-            return next;
-        }
-    }
-
-    private static ScoringCheckResult Run()
-    {
-        const double tolerance = 1e-4;
-        TorchRuntime.EnsureInitialized();
-        var findings = new List<string>();
-        var chosen = ScoringKernels.Reference;
-        string? firstFailure = null;
-        ScoringKernels? failedPlan = null;
-        foreach (var plan in new[] { ScoringKernels.Convolution, ScoringKernels.Gemm })
-        {
-            double deviation;
-            try
-            {
-                deviation = MeasureDeviation(plan);
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                deviation = double.PositiveInfinity;
-                findings.Add($"{plan}: failed ({e.GetType().Name}: {e.Message})");
-                firstFailure ??= $"the {plan} plan failed: {e.Message}";
-                failedPlan ??= plan;
-                continue;
-            }
-
-            var ok = deviation <= tolerance;
-            findings.Add($"{plan}: max relative difference from the reference {deviation:G3} ({(ok ? "equal" : "WRONG")})");
-            if (ok)
-            {
-                chosen = plan;
-                break;
-            }
-
-            firstFailure ??= $"the {plan} plan's scores differed from the reference by up to {deviation:G3} of their scale at {get_num_threads()} thread(s)";
-            failedPlan ??= plan;
-        }
-
-        if (failedPlan is { } failed)
-        {
-            _pendingWarning = FallbackWarning(failed, chosen, firstFailure!);
-        }
-
-        return new ScoringCheckResult(chosen, chosen != ScoringKernels.Reference, get_num_threads(), TorchRuntime.GetNativeEnvironment("ONEDNN_MAX_CPU_ISA"), findings);
-    }
-
-    private static string FallbackWarning(ScoringKernels failed, ScoringKernels next, string reason) =>
-        $"Learned-metric scoring: on this machine {reason}, so DeepSim scores with the {next} plan instead of {failed} " +
-        $"(correct, {(next == ScoringKernels.Reference ? "much " : string.Empty)}slower). Get-DeepSimRuntime shows the check.";
-
-    private static SimilarityModel SyntheticModel(InputNormalization normalization, ActivationKind activation)
-    {
-        var rng = new Random(20261202);
+        var rng = new Random(seed);
         int[] sizes = [2 * Patch * Patch, 578, 300, 100, 2];
         var layers = new DenseLayer[sizes.Length - 1];
         for (var i = 0; i < layers.Length; i++)
@@ -180,10 +133,10 @@ public static class ScoringSelfCheck
         return new SimilarityModel("self-check", Patch, normalization, activation, layers, options, [], 0, false, 0, DateTimeOffset.UnixEpoch);
     }
 
-    /// <summary>Two smooth, structured images (a sum of seeded sinusoids and blobs), the second a non-linear remap of the first.</summary>
-    private static (MedicalImage Fixed, MedicalImage Moving) SyntheticPair(int width, int height)
+    /// <summary>Two smooth, structured images (a sum of seeded sinusoids plus noise), the second a non-linear remap of the first with one constant square.</summary>
+    internal static (MedicalImage Fixed, MedicalImage Moving) SyntheticPair(int width, int height, int seed = 7)
     {
-        var rng = new Random(7);
+        var rng = new Random(seed);
         var a = new float[width * height];
         var b = new float[a.Length];
         var waves = Enumerable.Range(0, 6).Select(_ => (Fx: rng.NextDouble() * 0.3, Fy: rng.NextDouble() * 0.3, Phase: rng.NextDouble() * 6.28, Amp: 20 + (rng.NextDouble() * 40))).ToArray();
@@ -204,9 +157,9 @@ public static class ScoringSelfCheck
         }
 
         // One constant square, as in a saturated region, exercises the z-score's constant-patch rule.
-        for (var y = 5; y < 25; y++)
+        for (var y = 5; y < Math.Min(25, height); y++)
         {
-            for (var x = 60; x < 85; x++)
+            for (var x = width / 2; x < Math.Min((width / 2) + 25, width); x++)
             {
                 b[(y * width) + x] = 250;
             }
@@ -214,5 +167,70 @@ public static class ScoringSelfCheck
 
         return (new MedicalImage(a, width, height, 1, ImageGeometry.Identity, "OT", null, "memory"),
                 new MedicalImage(b, width, height, 1, ImageGeometry.Identity, "OT", null, "memory"));
+    }
+
+    /// <summary>Moves from <paramref name="failed"/> to the next plan after a spot-check mismatch; returns the plan to use.</summary>
+    public ScoringKernels Downgrade(ScoringKernels failed, string reason)
+    {
+        lock (_gate)
+        {
+            var current = _result ??= Run();
+            if (current.Plan != failed)
+            {
+                return current.Plan; // another thread moved on already
+            }
+
+            var next = failed == ScoringKernels.Convolution ? ScoringKernels.Gemm : ScoringKernels.Reference;
+            var findings = current.Findings.Append($"spot check: {reason}; using {next}").ToArray();
+            _result = current with { Plan = next, FastPathVerified = next != ScoringKernels.Reference, Findings = findings };
+            _pendingWarning ??= FallbackWarning(failed, next, reason);
+            return next;
+        }
+    }
+
+    private static string FallbackWarning(ScoringKernels failed, ScoringKernels next, string reason) =>
+        $"Learned-metric scoring: on this machine {reason}, so DeepSim scores with the {next} plan instead of {failed} " +
+        $"(correct, {(next == ScoringKernels.Reference ? "much " : string.Empty)}slower). Get-DeepSimRuntime shows the check.";
+
+    private ScoringCheckResult Run()
+    {
+        TorchRuntime.EnsureInitialized();
+        var findings = new List<string>();
+        var chosen = ScoringKernels.Reference;
+        string? firstFailure = null;
+        ScoringKernels? failedPlan = null;
+        foreach (var plan in new[] { ScoringKernels.Convolution, ScoringKernels.Gemm })
+        {
+            double deviation;
+            try
+            {
+                deviation = measure(plan);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                findings.Add($"{plan}: failed ({e.GetType().Name}: {e.Message})");
+                firstFailure ??= $"the {plan} plan failed ({e.Message})";
+                failedPlan ??= plan;
+                continue;
+            }
+
+            var ok = deviation <= Tolerance;
+            findings.Add($"{plan}: max relative difference from the reference {deviation:G3} ({(ok ? "equal" : "WRONG")})");
+            if (ok)
+            {
+                chosen = plan;
+                break;
+            }
+
+            firstFailure ??= $"the {plan} plan's scores differed from the reference by up to {deviation:G3} of their scale at {get_num_threads()} thread(s)";
+            failedPlan ??= plan;
+        }
+
+        if (failedPlan is { } failed)
+        {
+            _pendingWarning = FallbackWarning(failed, chosen, firstFailure!);
+        }
+
+        return new ScoringCheckResult(chosen, chosen != ScoringKernels.Reference, get_num_threads(), TorchRuntime.GetNativeEnvironment("ONEDNN_MAX_CPU_ISA"), findings);
     }
 }

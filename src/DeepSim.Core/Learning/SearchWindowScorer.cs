@@ -37,13 +37,19 @@ internal sealed class SearchWindowScorer
     private readonly SimilarityModel _model;
     private readonly ScoringOptions _options;
     private readonly IReadOnlyList<DenseLayer> _layers;
+    private readonly ScoringGuard _guard;
 
-    public SearchWindowScorer(SimilarityModel model, ScoringOptions options)
+    /// <summary>Creates a scorer; <paramref name="guard"/> (default: the process's) holds the verified plan.</summary>
+    public SearchWindowScorer(SimilarityModel model, ScoringOptions options, ScoringGuard? guard = null)
     {
         _model = model;
         _options = options;
         _layers = model.Layers;
+        _guard = guard ?? ScoringGuard.Process;
     }
+
+    /// <summary>Test hook: changes a fast plan's batch scores before the spot check (simulates a faulty native kernel).</summary>
+    internal Action<ScoringKernels, float[]>? CorruptBatch { get; init; }
 
     /// <summary>Scores with the plan the options ask for (Auto: the verified plan); returns the plan that produced the scores.</summary>
     public ScoringKernels Score(
@@ -68,7 +74,7 @@ internal sealed class SearchWindowScorer
             return ScoreWith(_options.Kernels, spotCheck: false, fixedImage, movingImage, centres, radius, scores, progress, cancellationToken);
         }
 
-        var plan = ScoringSelfCheck.Current.Plan;
+        var plan = _guard.Current.Plan;
         while (true)
         {
             try
@@ -77,7 +83,7 @@ internal sealed class SearchWindowScorer
             }
             catch (SpotCheckMismatchException mismatch)
             {
-                plan = ScoringSelfCheck.Downgrade(plan, mismatch.Message);
+                plan = _guard.Downgrade(plan, mismatch.Message);
             }
         }
     }
@@ -344,6 +350,7 @@ internal sealed class SearchWindowScorer
                 }
 
                 var values = h.matmul(wDiff).add_(bDiff).contiguous().data<float>().ToArray();
+                CorruptBatch?.Invoke(plan, values);
                 if (reference is not null)
                 {
                     SpotCheck(plan, reference, fixedImage, movingImage, movingRange, centres, queries, g0, qb, radius, fixedBuffer, values);
