@@ -9,6 +9,7 @@ using System.Globalization;
 using System.Text.Json;
 using DeepSim.Evaluation;
 using DeepSim.Imaging;
+using DeepSim.Reporting;
 using DeepSim.Similarity;
 using SkiaSharp;
 
