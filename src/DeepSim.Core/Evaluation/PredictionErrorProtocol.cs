@@ -203,7 +203,7 @@ public static class PredictionErrorProtocol
             cancellationToken.ThrowIfCancellationRequested();
             var metric = metrics[m];
             var index = m;
-            var queryProgress = progress is null ? null : new ForwardingProgress(done => progress.Report(new PredictionErrorProgress(metric.Name, index, metrics.Count, done, centres.Count)));
+            var queryProgress = progress is null ? null : new ForwardingProgress<int>(done => progress.Report(new PredictionErrorProgress(metric.Name, index, metrics.Count, done, centres.Count)));
             metric.ScoreSearchWindows(fixedImage, movingImage, centres, options.PatchSize, options.SearchRadius, scores, queryProgress, cancellationToken);
             var errors = new PatchPredictionError[centres.Count];
             for (var q = 0; q < centres.Count; q++)
@@ -218,9 +218,123 @@ public static class PredictionErrorProtocol
         return results;
     }
 
-    /// <summary>Reports synchronously (no synchronisation-context hop), so counts arrive as they happen.</summary>
-    private sealed class ForwardingProgress(Action<int> report) : IProgress<int>
+    /// <summary>
+    /// Runs the protocol for each metric over several image pairs and pools the errors: the options' count is spread
+    /// over the pairs (<see cref="PredictionErrorRunOptions.SplitCount"/>), each pair's centres are drawn from its
+    /// region (<see cref="PredictionErrorRunOptions.Region"/>) with its own seed
+    /// (<see cref="PredictionErrorRunOptions.PairSeed"/>), and each metric gets one result over all measured pairs.
+    /// A pair that cannot be measured (mask or geometry mismatch, empty region, too few centres, settings it refuses)
+    /// is left out and listed in <see cref="PredictionErrorRun.Skipped"/>; the others are still measured.
+    /// </summary>
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    public static PredictionErrorRun Run(
+        IReadOnlyList<ISimilarityMetric> metrics,
+        IReadOnlyList<ImagePair> pairs,
+        PredictionErrorRunOptions options,
+        IProgress<PredictionErrorRunProgress>? progress = null,
+        CancellationToken cancellationToken = default)
     {
-        public void Report(int value) => report(value);
+        ArgumentNullException.ThrowIfNull(metrics);
+        ArgumentNullException.ThrowIfNull(pairs);
+        ArgumentNullException.ThrowIfNull(options);
+        if (metrics.Count == 0)
+        {
+            throw new ArgumentException("At least one metric is needed.", nameof(metrics));
+        }
+
+        var protocol = options.Protocol;
+        var skipped = new List<SkippedImagePair>();
+        var perMetric = metrics.Select(_ => new List<PatchPredictionError>()).ToList();
+        if (pairs.Count == 0)
+        {
+            return new PredictionErrorRun([], skipped);
+        }
+
+        var counts = PredictionErrorRunOptions.SplitCount(protocol.Count, pairs.Count);
+        var totalQueries = counts.Sum();
+        var done = 0;
+        for (var i = 0; i < pairs.Count; i++)
+        {
+            if (counts[i] == 0)
+            {
+                continue;
+            }
+
+            var pair = pairs[i];
+            var (f, m) = (pair.Fixed, pair.Moving);
+            RegionOfInterest region;
+            try
+            {
+                PatchSampler.Validate(f, m, protocol.PatchSize);
+                region = options.Region.For(f);
+            }
+            catch (PatchSamplingException e)
+            {
+                skipped.Add(new SkippedImagePair(pair, SkipReason(e.Error), e.Message, e));
+                continue;
+            }
+
+            var candidates = region.Centres(protocol.Margin);
+            if (candidates.Count == 0)
+            {
+                skipped.Add(new SkippedImagePair(pair, PredictionErrorSkipReason.EmptyRegion, $"No voxel of the region ({region.Description}) in {f.Name} is at least {protocol.Margin} voxels (search radius + half patch) from the border; use a smaller -SearchRadius or another -Region."));
+                continue;
+            }
+
+            IReadOnlyList<PatchCenter> centers;
+            try
+            {
+                centers = SelectCentres(candidates, f.SizeX, f.SizeY, counts[i], PredictionErrorRunOptions.PairSeed(protocol.Seed, i), protocol.Margin);
+            }
+            catch (ArgumentException e)
+            {
+                skipped.Add(new SkippedImagePair(pair, PredictionErrorSkipReason.TooFewCenters, $"{f.Name}: {e.Message}", e));
+                continue;
+            }
+
+            var before = done;
+            var index = i;
+            var pairProgress = progress is null ? null : new ForwardingProgress<PredictionErrorProgress>(p => progress.Report(new PredictionErrorRunProgress(pair.Name, index, pairs.Count, before, centers.Count, totalQueries, p)));
+            IReadOnlyList<PredictionErrorResult> results;
+            try
+            {
+                results = Run(metrics, f, m, centers, protocol with { Count = centers.Count }, pairProgress, cancellationToken);
+            }
+            catch (ArgumentException e)
+            {
+                skipped.Add(new SkippedImagePair(pair, PredictionErrorSkipReason.InvalidSetup, e.Message, e));
+                continue;
+            }
+
+            done += centers.Count;
+            for (var k = 0; k < results.Count; k++)
+            {
+                perMetric[k].AddRange(results[k].Errors);
+            }
+        }
+
+        if (perMetric[0].Count == 0)
+        {
+            return new PredictionErrorRun([], skipped);
+        }
+
+        var source = options.SourceName ?? (pairs.Count == 1 ? pairs[0].Name : $"{pairs.Count} image pairs");
+        return new PredictionErrorRun(
+            [.. metrics.Select((metric, k) => PredictionErrorResult.FromErrors(metric.Name, perMetric[k], protocol with { Count = perMetric[k].Count }) with { Source = source })],
+            skipped);
+    }
+
+    private static PredictionErrorSkipReason SkipReason(PatchSamplingError error) => error switch
+    {
+        PatchSamplingError.ImageGeometryMismatch => PredictionErrorSkipReason.ImageGeometryMismatch,
+        PatchSamplingError.MaskMismatch => PredictionErrorSkipReason.MaskMismatch,
+        PatchSamplingError.EmptyRegion => PredictionErrorSkipReason.EmptyRegion,
+        _ => PredictionErrorSkipReason.InvalidPatchSize,
+    };
+
+    /// <summary>Reports synchronously (no synchronisation-context hop), so counts arrive as they happen.</summary>
+    private sealed class ForwardingProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
     }
 }

@@ -87,13 +87,8 @@ public static class PatchSampler
     {
         ArgumentNullException.ThrowIfNull(options);
         Validate(fixedImage, movingImage, options.PatchSize);
-        if (mask is not null && (mask.SizeX != fixedImage.SizeX || mask.SizeY != fixedImage.SizeY || mask.SizeZ != fixedImage.SizeZ))
-        {
-            throw new PatchSamplingException(PatchSamplingError.MaskMismatch, $"Mask {mask.Name} is {mask.SizeX}x{mask.SizeY}x{mask.SizeZ} but the images are {fixedImage.SizeX}x{fixedImage.SizeY}x{fixedImage.SizeZ}.");
-        }
-
         var half = options.PatchSize / 2;
-        var region = mask is not null ? RegionOfInterest.FromMask(mask) : RegionOfInterest.Create(fixedImage, options.Region, options.Threshold, options.DilationRadius);
+        var region = new RegionOptions { Kind = options.Region, Threshold = options.Threshold, DilationRadius = options.DilationRadius, Mask = mask }.For(fixedImage);
         var candidates = region.Centres(half);
         if (candidates.Count == 0)
         {
