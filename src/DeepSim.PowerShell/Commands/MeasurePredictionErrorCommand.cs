@@ -195,7 +195,7 @@ public sealed class MeasurePredictionErrorCommand : MetricCmdlet
             {
                 PredictionErrorSkipReason.MaskMismatch => ("MaskMismatch", ErrorCategory.InvalidArgument, (object?)Mask),
                 PredictionErrorSkipReason.EmptyRegion => ("EmptyRegion", ErrorCategory.InvalidData, skip.Pair),
-                PredictionErrorSkipReason.TooFewCenters => ("TooFewCentres", ErrorCategory.InvalidData, skip.Pair),
+                PredictionErrorSkipReason.TooFewCenters => ("TooFewCenters", ErrorCategory.InvalidData, skip.Pair),
                 PredictionErrorSkipReason.ImageGeometryMismatch => ("ImageGeometryMismatch", ErrorCategory.InvalidArgument, skip.Pair),
                 PredictionErrorSkipReason.InvalidPatchSize => ("InvalidPatchSize", ErrorCategory.InvalidArgument, skip.Pair),
                 _ => ("PredictionErrorSetup", ErrorCategory.InvalidArgument, skip.Pair),

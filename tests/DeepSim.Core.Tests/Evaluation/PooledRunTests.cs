@@ -66,8 +66,8 @@ public class PooledRunTests
         var expected = Metrics().Select(_ => new List<PatchPredictionError>()).ToArray();
         for (var i = 0; i < pairs.Length; i++)
         {
-            var candidates = RegionOfInterest.All(pairs[i].Fixed).Centres(protocol.Margin);
-            var centres = PredictionErrorProtocol.SelectCentres(candidates, Size, Size, counts[i], 42 + (7919 * i), protocol.Margin);
+            var candidates = RegionOfInterest.All(pairs[i].Fixed).Centers(protocol.Margin);
+            var centres = PredictionErrorProtocol.SelectCenters(candidates, Size, Size, counts[i], 42 + (7919 * i), protocol.Margin);
             var one = PredictionErrorProtocol.Run(Metrics(), pairs[i].Fixed, pairs[i].Moving, centres, protocol with { Count = centres.Count });
             for (var k = 0; k < one.Count; k++)
             {
