@@ -87,21 +87,16 @@ public static class PatchSampler
     {
         ArgumentNullException.ThrowIfNull(options);
         Validate(fixedImage, movingImage, options.PatchSize);
-        if (mask is not null && (mask.SizeX != fixedImage.SizeX || mask.SizeY != fixedImage.SizeY || mask.SizeZ != fixedImage.SizeZ))
-        {
-            throw new PatchSamplingException(PatchSamplingError.MaskMismatch, $"Mask {mask.Name} is {mask.SizeX}x{mask.SizeY}x{mask.SizeZ} but the images are {fixedImage.SizeX}x{fixedImage.SizeY}x{fixedImage.SizeZ}.");
-        }
-
         var half = options.PatchSize / 2;
-        var region = mask is not null ? RegionOfInterest.FromMask(mask) : RegionOfInterest.Create(fixedImage, options.Region, options.Threshold, options.DilationRadius);
-        var candidates = region.Centres(half);
+        var region = new RegionOptions { Kind = options.Region, Threshold = options.Threshold, DilationRadius = options.DilationRadius, Mask = mask }.For(fixedImage);
+        var candidates = region.Centers(half);
         if (candidates.Count == 0)
         {
             throw new PatchSamplingException(PatchSamplingError.EmptyRegion, $"No voxel of the region ({region.Description}) in {fixedImage.Name} lies at least {half} voxels from the border; choose another -Region, -Threshold or -Mask.");
         }
 
         var random = new Random(options.Seed);
-        var positives = ChooseCentres(candidates, options.Count, random);
+        var positives = ChooseCenters(candidates, options.Count, random);
         var fixedRange = IntensityRange.Of(fixedImage);
         var movingRange = IntensityRange.Of(movingImage);
         var fixedSource = fixedImage.SourcePath ?? fixedImage.Name;
@@ -112,7 +107,7 @@ public static class PatchSampler
             cancellationToken.ThrowIfCancellationRequested();
             var fixedPatch = Extract(fixedImage, c, options.PatchSize);
             result.Add(new PatchPair(fixedPatch, Extract(movingImage, c, options.PatchSize), options.PatchSize, PatchLabel.Match, c, c, fixedSource, movingSource, fixedRange, movingRange));
-            var n = NegativeCentre(c, fixedImage, half, options, random);
+            var n = NegativeCenter(c, fixedImage, half, options, random);
             result.Add(new PatchPair((float[])fixedPatch.Clone(), Extract(movingImage, n, options.PatchSize), options.PatchSize, PatchLabel.NonMatch, c, n, fixedSource, movingSource, fixedRange, movingRange));
         }
 
@@ -141,7 +136,7 @@ public static class PatchSampler
     }
 
     /// <summary>Chooses <paramref name="count"/> centres: without replacement when there are enough, otherwise every centre then random repeats.</summary>
-    private static List<PatchCenter> ChooseCentres(List<PatchCenter> candidates, int count, Random random)
+    private static List<PatchCenter> ChooseCenters(List<PatchCenter> candidates, int count, Random random)
     {
         var chosen = new List<PatchCenter>(count);
         var pool = candidates.ToArray();
@@ -160,7 +155,7 @@ public static class PatchSampler
         return chosen;
     }
 
-    private static PatchCenter NegativeCentre(PatchCenter c, MedicalImage image, int half, PatchSamplingOptions options, Random random)
+    private static PatchCenter NegativeCenter(PatchCenter c, MedicalImage image, int half, PatchSamplingOptions options, Random random)
     {
         int minX = half, maxX = image.SizeX - half - 1, minY = half, maxY = image.SizeY - half - 1;
         if (options.Negatives == NegativeSampling.Neighbourhood)

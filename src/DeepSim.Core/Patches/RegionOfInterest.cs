@@ -53,7 +53,7 @@ public sealed class RegionOfInterest
     public int Count => _mask.Count(b => b);
 
     /// <summary>The region's voxels whose centred patch of side <paramref name="margin"/> x 2 + 1 stays in the image.</summary>
-    public List<PatchCenter> Centres(int margin)
+    public List<PatchCenter> Centers(int margin)
     {
         var list = new List<PatchCenter>();
         for (var z = 0; z < SizeZ; z++)

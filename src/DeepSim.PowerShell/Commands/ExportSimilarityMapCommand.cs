@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using DeepSim.Evaluation;
 using DeepSim.PowerShell.Infrastructure;
+using DeepSim.Reporting;
 
 namespace DeepSim.PowerShell.Commands;
 

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using DeepSim.Imaging;
+using DeepSim.Registration;
 using DeepSim.PowerShell.Infrastructure;
 
 namespace DeepSim.PowerShell.Commands;
