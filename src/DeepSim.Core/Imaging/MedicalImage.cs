@@ -119,6 +119,36 @@ public sealed class MedicalImage
         return (min, max);
     }
 
+    /// <summary>
+    /// How many voxels are NaN and how many infinite. DeepSim keeps such voxels as read (import warns once per image with
+    /// these counts); patch sampling never uses a patch that contains one, and scoring gives a candidate patch that
+    /// contains one a NaN score, which ranks last.
+    /// </summary>
+    public (long NaN, long Infinite) CountNonFinite()
+    {
+        long nan = 0;
+        long inf = 0;
+        foreach (var v in _voxels)
+        {
+            if (!float.IsFinite(v))
+            {
+                if (float.IsNaN(v))
+                {
+                    nan++;
+                }
+                else
+                {
+                    inf++;
+                }
+            }
+        }
+
+        return (nan, inf);
+    }
+
+    /// <summary>True when every voxel is finite (no NaN, no infinity).</summary>
+    public bool IsAllFinite() => CountNonFinite() is (0, 0);
+
     /// <summary>True when both images have the same size and, within a tolerance, the same geometry.</summary>
     public bool SameGridAs(MedicalImage other, double tolerance = 1e-4) =>
         SizeX == other.SizeX && SizeY == other.SizeY && SizeZ == other.SizeZ && Geometry.ApproximatelyEquals(other.Geometry, tolerance);
