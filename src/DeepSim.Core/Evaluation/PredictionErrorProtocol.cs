@@ -204,7 +204,7 @@ public static class PredictionErrorProtocol
             var metric = metrics[m];
             var index = m;
             var queryProgress = progress is null ? null : new ForwardingProgress(done => progress.Report(new PredictionErrorProgress(metric.Name, index, metrics.Count, done, centres.Count)));
-            metric.ScoreSearchWindows(fixedImage, movingImage, centres, options.PatchSize, options.SearchRadius, scores, queryProgress, cancellationToken);
+            Patches.NonFinitePatches.ScoreSearchWindows(metric, fixedImage, movingImage, centres, options.PatchSize, options.SearchRadius, scores, queryProgress, cancellationToken);
             var errors = new PatchPredictionError[centres.Count];
             for (var q = 0; q < centres.Count; q++)
             {

@@ -98,13 +98,18 @@ public sealed class MedicalImage
     /// <summary>A short name for display: the file name, or "memory".</summary>
     public string Name => SourcePath is null ? "memory" : System.IO.Path.GetFileName(SourcePath.TrimEnd('/', '\\'));
 
-    /// <summary>Smallest and largest voxel value.</summary>
+    /// <summary>Smallest and largest finite voxel value (NaN and infinite voxels are left out; (+inf, -inf) when there is none).</summary>
     public (float Min, float Max) GetRange()
     {
         var min = float.PositiveInfinity;
         var max = float.NegativeInfinity;
         foreach (var v in _voxels)
         {
+            if (!float.IsFinite(v))
+            {
+                continue;
+            }
+
             if (v < min)
             {
                 min = v;

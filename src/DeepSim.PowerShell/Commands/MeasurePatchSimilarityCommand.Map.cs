@@ -88,7 +88,7 @@ public sealed partial class MeasurePatchSimilarityCommand
             var scores = new float[w * w];
             try
             {
-                metric.ScoreSearchWindows(Fixed, Moving, [centre], size, SearchRadius, scores, null, StopToken);
+                DeepSim.Patches.NonFinitePatches.ScoreSearchWindows(metric, Fixed, Moving, [centre], size, SearchRadius, scores, null, StopToken);
             }
             catch (OperationCanceledException) when (StopToken.IsCancellationRequested)
             {
