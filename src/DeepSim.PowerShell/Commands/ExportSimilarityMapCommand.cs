@@ -91,7 +91,7 @@ public sealed class ExportSimilarityMapCommand : DeepSimCmdlet
         }
         catch (DeepSim.IO.AtomicWriteRefusedException e)
         {
-            WriteRefusal("SimilarityMap", e, terminating: true);
+            WriteRefusal("SimilarityMapFile", e, terminating: true);
             return;
         }
         catch (DirectoryNotFoundException e)

@@ -105,7 +105,7 @@ public sealed class ExportTrainingHistoryPlotCommand : DeepSimCmdlet
         }
         catch (DeepSim.IO.AtomicWriteRefusedException e)
         {
-            WriteRefusal("Plot", e, terminating: true);
+            WriteRefusal("PlotFile", e, terminating: true);
         }
         catch (ArgumentException e)
         {

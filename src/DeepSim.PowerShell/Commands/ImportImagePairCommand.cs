@@ -123,11 +123,8 @@ public sealed class ImportImagePairCommand : DeepSimCmdlet
 
     private List<string> ResolveFixed()
     {
+        // Nothing found is reported (ImagePairFixedNotFound) by the shared path expansion, and then there is nothing to pair.
         var resolved = ResolveExistingPaths(FixedPath, "ImagePairFixedNotFound");
-        if (resolved.Count == 0)
-        {
-            ThrowTerminating("ImagePairFixedNotFound", ErrorCategory.ObjectNotFound, FixedPath, $"Cannot find '{FixedPath}': no file or folder matches it.");
-        }
 
         // The loader's file selection: a folder's files without the data files of headers (.raw/.zraw/.img).
         var files = new List<string>();

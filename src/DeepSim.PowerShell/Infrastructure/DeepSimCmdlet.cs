@@ -172,13 +172,13 @@ public abstract class DeepSimCmdlet : PSCmdlet, IDisposable
     }
 
     /// <summary>
-    /// Reports an export that refused to replace what is at its path: <paramref name="prefix"/>FileReadOnly
+    /// Reports an export that refused to replace what is at its path: <paramref name="prefix"/>ReadOnly
     /// (PermissionDenied; -Force replaces it) or <paramref name="prefix"/>NotARegularFile (InvalidArgument).
     /// </summary>
     protected void WriteRefusal(string prefix, DeepSim.IO.AtomicWriteRefusedException e, bool terminating = false)
     {
         var readOnly = e.Refusal == DeepSim.IO.AtomicWriteRefusal.ReadOnly;
-        var id = prefix + (readOnly ? "FileReadOnly" : "NotARegularFile");
+        var id = prefix + (readOnly ? "ReadOnly" : "NotARegularFile");
         var category = readOnly ? ErrorCategory.PermissionDenied : ErrorCategory.InvalidArgument;
         var hint = readOnly ? "Use -Force to replace a read-only file (its permissions are kept)." : null;
         if (terminating)
