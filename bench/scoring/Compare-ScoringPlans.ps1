@@ -59,7 +59,7 @@ Write-Host "Training the paper's network once ($WorkDir)"
         `$ct = Import-MedicalImage (Join-Path '$DataPath/CT' `$n); `$mr = Import-MedicalImage (Join-Path '$DataPath/MR' `$n)
         Get-PatchPair -Fixed `$ct -Moving `$mr -Count 200 -Seed 1
     }
-    `$pairs | Invoke-SimilarityTraining -Epochs 10 -Seed 1 -Name paper | Export-SimilarityModel -Path '$modelFile' -Force
+    `$pairs | Invoke-SimilarityTraining -Epochs 10 -Seed 1 -Name paper | Export-SimilarityModel -Path '$modelFile'
 "
 if ($LASTEXITCODE -ne 0) { throw 'training failed' }
 

@@ -90,6 +90,19 @@ public static class PatchSampler
         var half = options.PatchSize / 2;
         var region = new RegionOptions { Kind = options.Region, Threshold = options.Threshold, DilationRadius = options.DilationRadius, Mask = mask }.For(fixedImage);
         var candidates = region.Centers(half);
+        var badFixed = NonFinitePatches.Of(fixedImage);
+        var badMoving = NonFinitePatches.Of(movingImage);
+        if (badFixed is not null || badMoving is not null)
+        {
+            // DeepSim's non-finite policy: no patch with a NaN or infinite voxel is ever sampled.
+            var all = candidates.Count;
+            candidates = [.. candidates.Where(c => !(badFixed?.Touches(c, half) ?? false) && !(badMoving?.Touches(c, half) ?? false))];
+            if (candidates.Count == 0 && all > 0)
+            {
+                throw new PatchSamplingException(PatchSamplingError.EmptyRegion, $"Every patch centre of the region ({region.Description}) in {fixedImage.Name} touches a NaN or infinite voxel of {fixedImage.Name} or {movingImage.Name}; patches with non-finite voxels are never sampled.");
+            }
+        }
+
         if (candidates.Count == 0)
         {
             throw new PatchSamplingException(PatchSamplingError.EmptyRegion, $"No voxel of the region ({region.Description}) in {fixedImage.Name} lies at least {half} voxels from the border; choose another -Region, -Threshold or -Mask.");
@@ -107,7 +120,7 @@ public static class PatchSampler
             cancellationToken.ThrowIfCancellationRequested();
             var fixedPatch = Extract(fixedImage, c, options.PatchSize);
             result.Add(new PatchPair(fixedPatch, Extract(movingImage, c, options.PatchSize), options.PatchSize, PatchLabel.Match, c, c, fixedSource, movingSource, fixedRange, movingRange));
-            var n = NegativeCenter(c, fixedImage, half, options, random);
+            var n = NegativeCenter(c, fixedImage, half, options, random, badMoving);
             result.Add(new PatchPair((float[])fixedPatch.Clone(), Extract(movingImage, n, options.PatchSize), options.PatchSize, PatchLabel.NonMatch, c, n, fixedSource, movingSource, fixedRange, movingRange));
         }
 
@@ -155,7 +168,7 @@ public static class PatchSampler
         return chosen;
     }
 
-    private static PatchCenter NegativeCenter(PatchCenter c, MedicalImage image, int half, PatchSamplingOptions options, Random random)
+    private static PatchCenter NegativeCenter(PatchCenter c, MedicalImage image, int half, PatchSamplingOptions options, Random random, NonFinitePatches? badMoving)
     {
         int minX = half, maxX = image.SizeX - half - 1, minY = half, maxY = image.SizeY - half - 1;
         if (options.Negatives == NegativeSampling.Neighbourhood)
@@ -172,14 +185,18 @@ public static class PatchSampler
             throw new PatchSamplingException(PatchSamplingError.InvalidPatchSize, $"Image {image.Name} is too small for a {2 * half + 1}x{2 * half + 1} negative patch outside the {2 * ex + 1}x{2 * ex + 1} neighbourhood of {c}.");
         }
 
-        while (true)
+        // Draws are the same as before for images without non-finite voxels; with them, a negative whose moving patch
+        // touches one is drawn again, a bounded number of times.
+        for (var attempt = 0; attempt < 100_000; attempt++)
         {
             var x = random.Next(minX, maxX + 1);
             var y = random.Next(minY, maxY + 1);
-            if (Math.Abs(x - c.X) > ex || Math.Abs(y - c.Y) > ex)
+            if ((Math.Abs(x - c.X) > ex || Math.Abs(y - c.Y) > ex) && !(badMoving?.Touches(new PatchCenter(x, y, c.Z), half) ?? false))
             {
                 return new PatchCenter(x, y, c.Z);
             }
         }
+
+        throw new PatchSamplingException(PatchSamplingError.EmptyRegion, $"No negative patch around {c} in the moving image is free of NaN or infinite voxels.");
     }
 }
