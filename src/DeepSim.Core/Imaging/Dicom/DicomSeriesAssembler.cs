@@ -12,7 +12,12 @@ internal static class DicomSeriesAssembler
     /// <summary>Relative deviation from the median slice step that counts as uneven.</summary>
     internal const double SpacingTolerance = 0.01;
 
-    public static List<MedicalImage> Assemble(List<DicomSlice> slices, Action<ImageReadException> onFileError, Action<string> onWarning, CancellationToken cancellationToken)
+    /// <param name="slices">The slices to assemble.</param>
+    /// <param name="onFileError">Called for each slice that cannot be used.</param>
+    /// <param name="onWarning">Called with each warning about a series.</param>
+    /// <param name="cancellationToken">Cancels between slices.</param>
+    /// <param name="source">The SourcePath of assembled volumes (e.g. a series URL); by default their files' folder.</param>
+    public static List<MedicalImage> Assemble(List<DicomSlice> slices, Action<ImageReadException> onFileError, Action<string> onWarning, CancellationToken cancellationToken, string? source = null)
     {
         var images = new List<MedicalImage>();
         var stacks = new List<(string Series, List<DicomSlice> Slices)>();
@@ -74,7 +79,7 @@ internal static class DicomSeriesAssembler
                     (image, failed, readBuffer) = DicomImageReader.Guard(current[0].Path, () =>
                     {
                         var b = buffer;
-                        var (i, f) = BuildStack(series, current, onWarning, ref b, cancellationToken);
+                        var (i, f) = BuildStack(series, current, onWarning, ref b, source, cancellationToken);
                         return (i, f, b);
                     });
                 }
@@ -103,7 +108,7 @@ internal static class DicomSeriesAssembler
         p.Orientation is null ? "none" : string.Join(",", p.Orientation.Select(v => Math.Round(v, 3).ToString("0.###", CultureInfo.InvariantCulture)));
 
     private static (MedicalImage? Image, (DicomSlice Slice, ImageReadException Error)? Failed) BuildStack(
-        string series, List<DicomSlice> stack, Action<string> onWarning, ref byte[]? readBuffer, CancellationToken cancellationToken)
+        string series, List<DicomSlice> stack, Action<string> onWarning, ref byte[]? readBuffer, string? sourceOverride, CancellationToken cancellationToken)
     {
         if (stack.Count == 1)
         {
@@ -203,8 +208,8 @@ internal static class DicomSeriesAssembler
         var geometry = new ImageGeometry([sx, sy, spacingZ], origin, [row[0], col[0], nrm[0], row[1], col[1], nrm[1], row[2], col[2], nrm[2]]);
         var metadata = DicomImageReader.BuildMetadata(sorted[0].File, firstPixels!);
         metadata["NumberOfFiles"] = sorted.Count.ToString(CultureInfo.InvariantCulture);
-        var dirs = sorted.Select(s => System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(s.Path))).Distinct().ToList();
-        var source = dirs.Count == 1 && dirs[0] is not null ? dirs[0]! : sorted[0].Path;
+        var dirs = sourceOverride is null ? sorted.Select(s => System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(s.Path))).Distinct().ToList() : [];
+        var source = sourceOverride ?? (dirs.Count == 1 && dirs[0] is not null ? dirs[0]! : sorted[0].Path);
         var image = new MedicalImage(voxels, cols, rows, sorted.Count, geometry, metadata.GetValueOrDefault("Modality"), source, "DICOM", metadata);
         return (image, null);
     }
