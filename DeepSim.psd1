@@ -9,6 +9,8 @@
     PowerShellVersion    = '7.6'
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('DeepSim.Format.ps1xml')
+    # Pester 5 assertions (Should -HaveGeometry, -BeAlignedWith), registered by the script module itself.
+    NestedModules        = @('DeepSim.Assertions.psm1')
     CmdletsToExport      = @(
         'Get-DeepSimRuntime'
         'Import-MedicalImage'
@@ -24,8 +26,10 @@
         'Import-SimilarityModel'
         'Export-PredictionErrorReport'
         'Export-TrainingHistoryPlot'
+        'Find-DicomStudy'
+        'Find-DicomSeries'
     )
-    FunctionsToExport    = @()
+    FunctionsToExport    = @('Register-DeepSimAssertion')
     AliasesToExport      = @()
     VariablesToExport    = @()
     PrivateData          = @{
