@@ -11,6 +11,10 @@
     FormatsToProcess     = @('DeepSim.Format.ps1xml')
     CmdletsToExport      = @(
         'Get-DeepSimRuntime'
+        'Register-Image'
+        'Test-ImageAlignment'
+        'Export-ImageTransform'
+        'Import-ImageTransform'
         'Import-MedicalImage'
         'Import-ImagePair'
         'Get-DicomTag'

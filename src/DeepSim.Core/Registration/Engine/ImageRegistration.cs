@@ -188,12 +188,26 @@ public static class ImageRegistration
     private static double[] InitialTranslation(MedicalImage fixedImage, MedicalImage movingImage, RegistrationOptions o, double[] center)
     {
         var d = fixedImage.Dimension;
-        return o.Initialization switch
+        var t = o.Initialization switch
         {
             RegistrationInitialization.Geometry => Subtract(Center(movingImage), center),
             RegistrationInitialization.Moments => Subtract(CenterOfMass(movingImage), CenterOfMass(fixedImage)),
             _ => new double[d],
         };
+        if (o.InitialOffsetMm is { } offset)
+        {
+            if (offset.Count != d)
+            {
+                throw new ArgumentException($"InitialOffsetMm needs {d} values for {d}D images, got {offset.Count}.");
+            }
+
+            for (var i = 0; i < d; i++)
+            {
+                t[i] += offset[i];
+            }
+        }
+
+        return t;
     }
 
     private static double[] Subtract(double[] a, double[] b) => [.. a.Zip(b, (x, y) => x - y)];

@@ -93,7 +93,7 @@ internal sealed class HistogramRegistrationMetric(string name, HistogramMeasure 
             // eta^2 of the moving intensity given the fixed bin: Var(E[M|F]) / Var(M).
             var mu = RegistrationMetrics.WeightedMean(m, v);
             var centred = m - mu;
-            var nb = wf.sum(0).clamp_min(1e-6);
+            var nb = wf.sum(0, keepdim: false).clamp_min(1e-6);
             var meanB = wf.t().matmul(centred) / nb;
             var between = (nb * meanB * meanB).sum() / total;
             var var = (centred * centred * v).sum() / total;
@@ -101,8 +101,8 @@ internal sealed class HistogramRegistrationMetric(string name, HistogramMeasure 
         }
 
         var joint = wf.t().matmul(wm) / total;
-        var pf = joint.sum(1);
-        var pm = joint.sum(0);
+        var pf = joint.sum(1, keepdim: false);
+        var pm = joint.sum(0, keepdim: false);
         const double eps = 1e-10;
         var hJoint = -(joint * (joint + eps).log()).sum();
         var hf = -(pf * (pf + eps).log()).sum();

@@ -83,6 +83,9 @@ public sealed record RegistrationOptions
     /// <summary>How the transform starts. Default Geometry.</summary>
     public RegistrationInitialization Initialization { get; init; } = RegistrationInitialization.Geometry;
 
+    /// <summary>Optional extra starting translation in mm (added to the initialisation), e.g. to test that a registration converges from elsewhere.</summary>
+    public IReadOnlyList<double>? InitialOffsetMm { get; init; }
+
     /// <summary>B-spline control-point spacing in mm. Default 24.</summary>
     public double GridSpacingMm { get; init; } = 24;
 

@@ -213,7 +213,7 @@ internal sealed class BSplineModel : TransformModel
 
         var k = index.shape[1];
         var gathered = _coefficients.index_select(1, index.reshape(n * k)).view(d, n, k);
-        var displacement = (gathered * weights.unsqueeze(0)).sum(2).t();
+        var displacement = (gathered * weights.unsqueeze(0)).sum(2, keepdim: false).t();
         using var t0 = tensor(_t0.Select(v => (float)v).ToArray(), [d]);
         return points + displacement + t0;
     }
