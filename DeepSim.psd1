@@ -13,6 +13,10 @@
     NestedModules        = @('DeepSim.Assertions.psm1')
     CmdletsToExport      = @(
         'Get-DeepSimRuntime'
+        'Register-Image'
+        'Test-ImageAlignment'
+        'Export-ImageTransform'
+        'Import-ImageTransform'
         'Import-MedicalImage'
         'Import-ImagePair'
         'Get-DicomTag'
