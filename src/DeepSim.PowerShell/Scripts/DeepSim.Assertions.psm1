@@ -94,7 +94,7 @@ function Test-DeepSimAlignment {
 
     if ($null -eq $Reference) { throw 'Should -BeAlignedWith needs the image to compare with, e.g. $mr | Should -BeAlignedWith $ct -Within 1.' }
     $tolerance = if ($null -ne $Within) { [double] $Within } else { 1.0 }
-    $command = Get-Command -Name Test-ImageAlignment -CommandType Cmdlet, Function -ErrorAction Ignore | Select-Object -First 1
+    $command = Get-Command -Name Test-ImageAlignment -ErrorAction Ignore | Select-Object -First 1
     if ($null -eq $command) {
         throw 'Should -BeAlignedWith asks Test-ImageAlignment for the verdict, and no Test-ImageAlignment command is available in this session.'
     }
@@ -121,7 +121,9 @@ function Test-DeepSimAlignment {
     if (-not $succeeded) {
         $inv = [cultureinfo]::InvariantCulture
         $metricName = if ($verdict.PSObject.Properties['Metric'] -and $verdict.Metric) { "$($verdict.Metric)" } elseif ($null -ne $Metric) { "$Metric" } else { 'the default metric' }
-        $translation = if ($verdict.PSObject.Properties['TranslationMm'] -and $null -ne $verdict.TranslationMm) { Format-DeepSimNumbers ([double[]] @($verdict.TranslationMm)) '0.##' } else { '?' }
+        $translation = if ($verdict.PSObject.Properties['Translation'] -and $null -ne $verdict.Translation) { '(' + ((@($verdict.Translation) | ForEach-Object { ([double] $_).ToString('0.##', $inv) }) -join ', ') + ')' }
+        elseif ($verdict.PSObject.Properties['TranslationMm'] -and $null -ne $verdict.TranslationMm) { Format-DeepSimNumbers ([double[]] @($verdict.TranslationMm)) '0.##' }
+        else { '?' }
         $rotation = if ($verdict.PSObject.Properties['RotationDegrees'] -and $null -ne $verdict.RotationDegrees) { Format-DeepSimNumbers ([double[]] @($verdict.RotationDegrees)) '0.##' } else { '?' }
         $confidence = if ($verdict.PSObject.Properties['Confidence'] -and $null -ne $verdict.Confidence) { ([double] $verdict.Confidence).ToString('0.##', $inv) } else { '?' }
         $measured = "a largest displacement of $($maxMm.ToString('0.##', $inv)) mm (translation $translation mm, rotation $rotation deg, confidence $confidence) by metric $metricName"
