@@ -169,7 +169,8 @@ internal sealed class MultipartReader
             return false;
         }
 
-        if (_start > 0)
+        // Compact only when the free tail is too small (compacting on every read would copy a large part many times).
+        if (_start > 0 && _buffer.Length - _end < ChunkBytes)
         {
             Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
             _end -= _start;
