@@ -144,7 +144,7 @@ foreach ($pair in $todo) {
 Write-Progress -Id 1 -Activity 'Checking CT/MR alignment' -Completed
 
 # 5. The report, from everything in the CSV (this run and earlier ones) --------------------------------------------
-$rows = @(Import-Csv -LiteralPath $csvPath)
+$rows = if (Test-Path -LiteralPath $csvPath) { @(Import-Csv -LiteralPath $csvPath) } else { @() }
 $checked = @($rows | Where-Object Status -eq 'checked')
 $ranked = @($checked | Sort-Object { [double]::Parse($_.MaxDisplacementMm, $inv) } -Descending)
 $misaligned = @($checked | Where-Object Aligned -eq 'False')

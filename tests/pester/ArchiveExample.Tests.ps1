@@ -1,8 +1,15 @@
-BeforeDiscovery { . (Join-Path $PSScriptRoot 'TestHelpers.ps1') }
+BeforeDiscovery {
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+    . (Join-Path $PSScriptRoot 'OrthancHelpers.ps1')
+    $hasPydicom = $false
+    if (Test-Path /usr/bin/python3) { & /usr/bin/python3 -c 'import pydicom, skimage' 2>$null; $hasPydicom = $LASTEXITCODE -eq 0 }
+    if ($env:CI -eq 'true' -and -not $hasPydicom) { throw 'CI must have python3-pydicom and python3-skimage (.ci/run installs them).' }
+}
 
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
     Import-Module $ModuleManifest -Force
+    . (Join-Path $PSScriptRoot 'OrthancHelpers.ps1')
     $example = Join-Path $PSScriptRoot '../../examples/Test-ArchiveAlignment.ps1'
 }
 
@@ -49,5 +56,35 @@ Describe 'examples/Test-ArchiveAlignment.ps1 on a folder tree' -Skip:(-not $HasD
         $again = & $example -Path $tree -OutputPath $out -WorstCount 1 6>&1 | Out-String
         $again | Should -Match '2 already in .*, 0 to check'
         @(Import-Csv (Join-Path $out 'alignment.csv')).Count | Should -Be 2
+    }
+}
+
+Describe 'examples/Test-ArchiveAlignment.ps1 on a DICOMweb server' -Skip:(-not ($HasData -and $HasOrthanc -and $hasPydicom)) {
+    BeforeAll {
+        $orthanc = Start-TestOrthanc
+        $study = '1.2.826.0.1.3680043.9.7.13.1'
+        foreach ($m in 'CT', 'MR') {
+            $dcm = Join-Path $TestDrive "$m.dcm"
+            & /usr/bin/python3 (Join-Path $PSScriptRoot 'png_to_dicom.py') (Join-Path $DataRoot "ct-mr-head/$m/16003.png") $dcm $m 'QA-16' $study
+            if ($LASTEXITCODE -ne 0) { throw 'png_to_dicom.py failed' }
+            $null = Publish-TestOrthancFile $orthanc $dcm
+        }
+        # A second patient with CT only: no pair.
+        $lone = Join-Path $TestDrive 'lone.dcm'
+        & /usr/bin/python3 (Join-Path $PSScriptRoot 'png_to_dicom.py') (Join-Path $DataRoot 'ct-mr-head/CT/20005.png') $lone 'CT' 'QA-20' '1.2.826.0.1.3680043.9.7.13.2'
+        $null = Publish-TestOrthancFile $orthanc $lone
+        $out = Join-Path $TestDrive 'qa-web'
+        $log = & $example -Uri $orthanc.DicomWeb -PatientID 'QA-*' -OutputPath $out -WorstCount 1 6>&1 | Out-String
+    }
+    AfterAll { Stop-TestOrthanc $orthanc }
+
+    It 'finds the series with QIDO-RS, pairs CT and MR of one study and checks the pair' {
+        $log | Should -Match '3 CT/MR series, 1 pairs; 0 already in .*, 1 to check'
+        $row = Import-Csv (Join-Path $out 'alignment.csv')
+        @($row).Count | Should -Be 1
+        $row.Patient | Should -Be 'QA-16'
+        $row.Study | Should -Be $study
+        $row.Status | Should -Be 'checked'
+        Test-Path (Join-Path $out 'worst-pairs.png') | Should -BeTrue
     }
 }

@@ -88,17 +88,24 @@ Describe 'Should -BeAlignedWith' {
         $e.Exception.Message | Should -BeLike "Expected image 'BrainProtonDensitySliceShifted13x17y.png' to be aligned with 'BrainProtonDensitySlice.png' within 1 mm, but Test-ImageAlignment measured a largest displacement of * mm*by metric *NCC*"
     }
 
-    # A global function shadows the module's cmdlet, so this runs with or without the registration engine.
+    # A function in the assertions module's own scope shadows the cmdlet for the assertion only (nothing global
+    # leaks into later test files), so this runs with or without the registration engine.
     Context 'with a stand-in Test-ImageAlignment (the assertion''s own logic, not the registration engine)' {
         BeforeAll {
-            function global:Test-ImageAlignment($Fixed, $Moving, $Tolerance, $Metric) {
+            $standIn = {
+                param($Fixed, $Moving, $Tolerance, $Metric)
                 $max = if ($Moving.Name -eq $Fixed.Name) { 0.2 } else { 3.5 }
                 [pscustomobject]@{ Aligned = $max -le $Tolerance; Translation = [double[]](3, 1.5, 0); RotationDegrees = 2; MaxDisplacementMm = $max; Confidence = 0.9; Metric = "$Metric" }
             }
+            $assertions = Get-Module -All -Name DeepSim.Assertions | Select-Object -Last 1
+            & $assertions { param($sb) Set-Item -Path function:script:Test-ImageAlignment -Value $sb } $standIn
             $a = New-TestImage -Spacing 1, 1, 1
             $b = [DeepSim.Imaging.MedicalImage]::new([float[]]::new(24), 4, 3, 2, $a.Geometry, 'MR', '/data/mr.nii', 'memory', $null)
         }
-        AfterAll { Remove-Item function:global:Test-ImageAlignment }
+        AfterAll {
+            & $assertions { Remove-Item -Path function:script:Test-ImageAlignment }
+            Get-Command Test-ImageAlignment -CommandType Function -ErrorAction Ignore | Should -BeNullOrEmpty
+        }
 
         It 'uses the verdict of Test-ImageAlignment and explains a failure' {
             $a | Should -BeAlignedWith $a -Within 1 -Metric MI

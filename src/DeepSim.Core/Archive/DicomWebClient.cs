@@ -272,7 +272,7 @@ public sealed class DicomWebClient : IDisposable
                 continue;
             }
 
-            sb.Append(sep).Append(Uri.EscapeDataString(key)).Append('=').Append(Uri.EscapeDataString(value));
+            sb.Append(sep).Append(Uri.EscapeDataString(key)).Append('=').Append(EscapeQueryValue(value));
             sep = '&';
         }
 
@@ -284,6 +284,13 @@ public sealed class DicomWebClient : IDisposable
 
         return Server.Resolve(sb.ToString());
     }
+
+    /// <summary>
+    /// Escapes a QIDO-RS match value, leaving DICOM's wildcards ('*', '?') and list separator (',') as they are: servers
+    /// such as Orthanc do not decode them from percent-escapes, so "P-*" escaped as "P-%2A" would match nothing.
+    /// </summary>
+    internal static string EscapeQueryValue(string value) =>
+        Uri.EscapeDataString(value).Replace("%2A", "*", StringComparison.Ordinal).Replace("%3F", "?", StringComparison.Ordinal).Replace("%2C", ",", StringComparison.Ordinal);
 
     private async Task<List<Dictionary<string, JsonElement>>> QueryAsync(Uri uri, CancellationToken cancellationToken) =>
         await SendAsync(

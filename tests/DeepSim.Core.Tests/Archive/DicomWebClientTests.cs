@@ -259,6 +259,15 @@ public sealed class DicomWebClientTests : IDisposable
     }
 
     [Fact]
+    public void QueryValuesKeepDicomWildcardsAndEscapeTheRest()
+    {
+        Assert.Equal("P-*", DicomWebClient.EscapeQueryValue("P-*"));
+        Assert.Equal("Doe^J?hn", DicomWebClient.EscapeQueryValue("Doe^J?hn").Replace("%5E", "^", StringComparison.Ordinal));
+        Assert.Equal("1.2.3,1.2.4", DicomWebClient.EscapeQueryValue("1.2.3,1.2.4"));
+        Assert.Equal("a%26b%3Dc%20d", DicomWebClient.EscapeQueryValue("a&b=c d"));
+    }
+
+    [Fact]
     public void CredentialsNeverShowTheirSecret()
     {
         var basic = DicomWebCredential.Basic("bob", ArchiveTestData.Secure("pw"));

@@ -120,6 +120,8 @@ public sealed class OrthancDicomWebTests(OrthancFixture orthanc, ITestOutputHelp
             var study = Assert.Single(await client.FindStudiesAsync(new Dictionary<string, string> { ["PatientID"] = "DS-0001", ["ModalitiesInStudy"] = "CT" }));
             Assert.Contains("CT", study.ModalitiesInStudy);
             Assert.Empty(await client.FindStudiesAsync(new Dictionary<string, string> { ["PatientID"] = "nobody" }));
+            Assert.Equal(study.StudyInstanceUID, Assert.Single(await client.FindStudiesAsync(new Dictionary<string, string> { ["PatientID"] = "DS-00*" })).StudyInstanceUID);
+            Assert.Single(await client.FindStudiesAsync(new Dictionary<string, string> { ["PatientID"] = "DS-000?" }));
             var series = Assert.Single(await client.FindSeriesAsync(study.StudyInstanceUID, new Dictionary<string, string> { ["Modality"] = "CT" }));
             Assert.Equal(seriesUid, series.SeriesInstanceUID);
             Assert.Equal(6, series.NumberOfSeriesRelatedInstances);
