@@ -9,7 +9,7 @@ for each moving image is the mean of two mono-modal registrations of the unmoved
 pixel and elastix AdvancedMeanSquares), which agree to a few hundredths of a pixel; the nominal "(13, 17), 10 deg" of
 the file names is what ITK's examples intend. Runs DeepSim with MI and with a learned model trained on the aligned
 T1/PD pair (the same anatomy: an optimistic setting, stated as such), and elastix with MI.
-Case 2: -Count seeded cases made by make_cases.py (CT/MR pairs within 1 px of alignment, MR moved by a rotation up to
+Case 2: -Count seeded cases made by make_cases.py (the 16 CT/MR pairs whose MI peaks at zero shift, MR moved by a rotation up to
 +-15 deg and a shift up to +-15 px): DeepSim MI, DeepSim LCC, elastix MI. Residual: mean distance between the
 estimated and the true transform over the CT head (pixels above the image mean, every 4th pixel); success: < 1 px.
 Times: DeepSim's RegistrationResult.Elapsed (in process, images in memory) and elastix's wall time (process start,
@@ -18,12 +18,16 @@ Results go to bench/registration/results-case<N>.tsv and are summarised on the c
 #>
 [CmdletBinding()]
 param(
+    # Print the summary of an existing results-case2.tsv (e.g. of an interrupted run) and stop.
+    [switch] $SummaryOnly,
     [ValidateSet(1, 2)] [int[]] $Case = @(1, 2),
     [int] $Count = 100,
     [int] $Seed = 12,
     [string] $DataPath = (Join-Path $PSScriptRoot '../../../shared/data'),
     [string] $WorkPath = (Join-Path ([IO.Path]::GetTempPath()) 'deepsim-regbench'),
-    [string[]] $Metrics = @('MI', 'LCC')
+    [string[]] $Metrics = @('MI', 'LCC'),
+    # Case 2: run LCC (slow: it resamples the whole image every iteration) only on the first N cases.
+    [int] $LccLimit = 10
 )
 $ErrorActionPreference = 'Stop'
 Import-Module (Join-Path $PSScriptRoot '../../out/DeepSim/DeepSim.psd1') -Force
@@ -72,6 +76,10 @@ function Get-Summary($Rows) {
     }
 }
 
+if ($SummaryOnly) {
+    Get-Summary (Import-Csv -Delimiter "`t" (Join-Path $PSScriptRoot 'results-case2.tsv') | ForEach-Object { $_.ResidualPx = [double]$_.ResidualPx; $_.Seconds = [double]$_.Seconds; $_ }) | Format-Table | Out-Host
+    return
+}
 $machine = "{0}; {1} logical CPUs; load average at start {2}; elastix {3}; {4}" -f (Get-Content /proc/cpuinfo | Where-Object { $_ -like 'model name*' } | Select-Object -First 1).Split(':')[1].Trim(), [Environment]::ProcessorCount, ((Get-Content /proc/loadavg) -split ' ')[0], ((& elastix --version) -join ' '), (Get-Date -AsUTC -Format 'yyyy-MM-dd HH:mm UTC')
 Write-Host "Machine: $machine"
 $env:OMP_NUM_THREADS = '1'
@@ -104,22 +112,29 @@ if (1 -in $Case) {
 
 if (2 -in $Case) {
     $dir = Join-Path $WorkPath 'rigid'
-    & $python (Join-Path $PSScriptRoot 'make_cases.py') (Join-Path $DataPath 'ct-mr-head') $dir rigid $Count $Seed
+    & $python (Join-Path $PSScriptRoot 'make_cases.py') (Join-Path $DataPath 'ct-mr-head') $dir rigid $Count $Seed 0
     if ($LASTEXITCODE -ne 0) { throw 'make_cases.py failed' }
     $cases = Import-Csv -Delimiter "`t" (Join-Path $dir 'cases.tsv')
+    $tsv = Join-Path $PSScriptRoot 'results-case2.tsv'
+    Remove-Item $tsv -ErrorAction SilentlyContinue
+    # Rows are appended case by case, so an interrupted run keeps what it measured.
     $rows = foreach ($c in $cases) {
         $fixed = Import-MedicalImage $c.fixed; $moving = Import-MedicalImage $c.moving
         $truth = [DeepSim.Registration.Euler2DTransform]::new([double]$c.angle_deg * [math]::PI / 180, [double[]]@([double]$c.tx, [double]$c.ty), [double[]]@([double]$c.cx, [double]$c.cy))
         $points = Get-HeadPoints $fixed
         foreach ($m in $Metrics) {
+            if ($m -eq 'LCC' -and [int]$c.case -ge $LccLimit) { continue }
             $r = Register-Image -Fixed $fixed -Moving $moving -Metric $m -Seed ([int]$c.case) -ErrorAction SilentlyContinue
-            [pscustomobject]@{ Case = [int]$c.case; Pair = $c.pair; TrueAngle = [double]$c.angle_deg; Method = "DeepSim $m"; ResidualPx = if ($r) { Get-Residual $r.Transform $truth $points } else { [double]::NaN }; Seconds = if ($r) { $r.Elapsed.TotalSeconds } else { [double]::NaN } }
+            $row = [pscustomobject]@{ Case = [int]$c.case; Pair = $c.pair; TrueAngle = [double]$c.angle_deg; Method = "DeepSim $m"; ResidualPx = if ($r) { Get-Residual $r.Transform $truth $points } else { [double]::NaN }; Seconds = if ($r) { $r.Elapsed.TotalSeconds } else { [double]::NaN } }
+            $row | Export-Csv -Delimiter "`t" -NoTypeInformation -UseQuotes Never -Append $tsv
+            $row
         }
         $e = Invoke-Elastix $c.fixed $c.moving (Join-Path $elastixParams 'rigid-mi.txt') (Join-Path $WorkPath 'c2-el')
-        [pscustomobject]@{ Case = [int]$c.case; Pair = $c.pair; TrueAngle = [double]$c.angle_deg; Method = 'elastix MI'; ResidualPx = Get-Residual $e.Transform $truth $points; Seconds = $e.Seconds }
+        $row = [pscustomobject]@{ Case = [int]$c.case; Pair = $c.pair; TrueAngle = [double]$c.angle_deg; Method = 'elastix MI'; ResidualPx = Get-Residual $e.Transform $truth $points; Seconds = $e.Seconds }
+        $row | Export-Csv -Delimiter "`t" -NoTypeInformation -UseQuotes Never -Append $tsv
+        $row
         Write-Progress -Activity 'Case 2' -Status "case $($c.case)" -PercentComplete (100 * ([int]$c.case + 1) / $cases.Count)
     }
-    $rows | Export-Csv -Delimiter "`t" -NoTypeInformation -UseQuotes Never (Join-Path $PSScriptRoot 'results-case2.tsv')
     Get-Summary $rows | Format-Table | Out-Host
 }
 Write-Host "Machine: $machine"
