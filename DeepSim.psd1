@@ -9,8 +9,14 @@
     PowerShellVersion    = '7.6'
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('DeepSim.Format.ps1xml')
+    # Pester 5 assertions (Should -HaveGeometry, -BeAlignedWith), registered by the script module itself.
+    NestedModules        = @('DeepSim.Assertions.psm1')
     CmdletsToExport      = @(
         'Get-DeepSimRuntime'
+        'Register-Image'
+        'Test-ImageAlignment'
+        'Export-ImageTransform'
+        'Import-ImageTransform'
         'Import-MedicalImage'
         'Import-ImagePair'
         'Get-DicomTag'
@@ -24,8 +30,10 @@
         'Import-SimilarityModel'
         'Export-PredictionErrorReport'
         'Export-TrainingHistoryPlot'
+        'Find-DicomStudy'
+        'Find-DicomSeries'
     )
-    FunctionsToExport    = @()
+    FunctionsToExport    = @('Register-DeepSimAssertion')
     AliasesToExport      = @()
     VariablesToExport    = @()
     PrivateData          = @{

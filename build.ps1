@@ -69,6 +69,7 @@ function Invoke-Build {
     }
     Copy-Item (Join-Path $root 'DeepSim.psd1') $staging
     Copy-Item (Join-Path $root 'src/DeepSim.PowerShell/DeepSim.Format.ps1xml') $staging
+    Copy-Item (Join-Path $root 'src/DeepSim.PowerShell/Scripts/DeepSim.Assertions.psm1') $staging
     $helpScript = Join-Path $root 'build/New-MamlHelp.ps1'
     $rc = Invoke-Pwsh @('-File', $helpScript, '-ModuleManifest', (Join-Path $staging 'DeepSim.psd1'),
         '-XmlDocPath', (Join-Path $staging 'DeepSim.PowerShell.xml'),

@@ -21,9 +21,9 @@ Describe 'The DeepSim module' {
         (Get-DeepSimRuntime).OmpWaitPolicy | Should -Be $expected
     }
 
-    It 'exports exactly the cmdlets its manifest lists' {
+    It 'exports exactly the cmdlets and functions its manifest lists' {
         $manifest = Import-PowerShellDataFile $ModuleManifest
-        (Get-Command -Module DeepSim).Name | Sort-Object | Should -Be ($manifest.CmdletsToExport | Sort-Object)
+        (Get-Command -Module DeepSim).Name | Sort-Object | Should -Be (@($manifest.CmdletsToExport) + @($manifest.FunctionsToExport) | Sort-Object)
     }
 
     It 'ships no libtorch_python.so and no test backends' {

@@ -22,7 +22,7 @@ namespace DeepSim.PowerShell.Commands;
 /// </example>
 [Cmdlet(VerbsData.Import, "MedicalImage", DefaultParameterSetName = PathSet)]
 [OutputType(typeof(MedicalImage))]
-public sealed class ImportMedicalImageCommand : DeepSimCmdlet
+public sealed partial class ImportMedicalImageCommand : DeepSimCmdlet
 {
     private const string PathSet = "Path";
     private const string LiteralPathSet = "LiteralPath";
@@ -57,6 +57,12 @@ public sealed class ImportMedicalImageCommand : DeepSimCmdlet
     /// <summary>Reads the files of this pipeline item; DICOM files wait for EndProcessing so series are assembled.</summary>
     protected override void ProcessRecord()
     {
+        if (ParameterSetName == DicomWebSet)
+        {
+            ImportDicomWebSeries();
+            return;
+        }
+
         var literal = ParameterSetName == LiteralPathSet;
         foreach (var input in literal ? LiteralPath : Path)
         {

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using DeepSim.Archive;
 using DeepSim.Imaging;
 using DeepSim.Patches;
 
@@ -24,5 +25,18 @@ internal static class ErrorMapping
         PatchSamplingError.InvalidPatchSize => ErrorCategory.InvalidArgument,
         PatchSamplingError.EmptyRegion => ErrorCategory.InvalidData,
         _ => ErrorCategory.InvalidArgument,
+    };
+
+    public static ErrorCategory Category(DicomWebError error) => error switch
+    {
+        DicomWebError.Unreachable => ErrorCategory.ConnectionError,
+        DicomWebError.Timeout => ErrorCategory.OperationTimeout,
+        DicomWebError.Unauthorized => ErrorCategory.AuthenticationError,
+        DicomWebError.Forbidden => ErrorCategory.PermissionDenied,
+        DicomWebError.NotFound => ErrorCategory.ObjectNotFound,
+        DicomWebError.NotDicom => ErrorCategory.InvalidData,
+        DicomWebError.IncompleteSeries => ErrorCategory.InvalidData,
+        DicomWebError.BadResponse => ErrorCategory.ProtocolError,
+        _ => ErrorCategory.ProtocolError,
     };
 }

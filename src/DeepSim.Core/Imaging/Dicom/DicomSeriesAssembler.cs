@@ -16,7 +16,12 @@ internal static class DicomSeriesAssembler
     /// Groups the slices into stacks at once (headers only), then builds and yields one image per stack when the caller
     /// asks for it, so that only one volume is held at a time.
     /// </summary>
-    public static IEnumerable<MedicalImage> Assemble(List<DicomSlice> slices, Action<ImageReadException> onFileError, Action<string> onWarning, CancellationToken cancellationToken)
+    /// <param name="slices">The slices to assemble.</param>
+    /// <param name="onFileError">Called for each slice that cannot be used.</param>
+    /// <param name="onWarning">Called with each warning about a series.</param>
+    /// <param name="cancellationToken">Cancels between slices.</param>
+    /// <param name="source">The SourcePath of assembled volumes (e.g. a series URL); by default their files' folder.</param>
+    public static IEnumerable<MedicalImage> Assemble(List<DicomSlice> slices, Action<ImageReadException> onFileError, Action<string> onWarning, CancellationToken cancellationToken, string? source = null)
     {
         var alternates = new Dictionary<DicomSlice, Queue<DicomSlice>>(ReferenceEqualityComparer.Instance);
         var stacks = new List<(string Series, List<DicomSlice> Slices)>();
@@ -80,7 +85,7 @@ internal static class DicomSeriesAssembler
                     (image, failed, readBuffer) = DicomImageReader.Guard(current[0].Path, () =>
                     {
                         var b = buffer;
-                        var (i, f) = BuildStack(series, current, onWarning, ref b, cancellationToken);
+                        var (i, f) = BuildStack(series, current, onWarning, ref b, source, cancellationToken);
                         return (i, f, b);
                     });
                 }
@@ -118,7 +123,7 @@ internal static class DicomSeriesAssembler
         p.Orientation is null ? "none" : string.Join(",", p.Orientation.Select(v => Math.Round(v, 3).ToString("0.###", CultureInfo.InvariantCulture)));
 
     private static (MedicalImage? Image, (DicomSlice Slice, ImageReadException Error)? Failed) BuildStack(
-        string series, List<DicomSlice> stack, Action<string> onWarning, ref byte[]? readBuffer, CancellationToken cancellationToken)
+        string series, List<DicomSlice> stack, Action<string> onWarning, ref byte[]? readBuffer, string? sourceOverride, CancellationToken cancellationToken)
     {
         if (stack.Count == 1)
         {
@@ -218,8 +223,8 @@ internal static class DicomSeriesAssembler
         var geometry = new ImageGeometry([sx, sy, spacingZ], origin, [row[0], col[0], nrm[0], row[1], col[1], nrm[1], row[2], col[2], nrm[2]]);
         var metadata = DicomImageReader.BuildMetadata(sorted[0].File, firstPixels!);
         metadata["NumberOfFiles"] = sorted.Count.ToString(CultureInfo.InvariantCulture);
-        var dirs = sorted.Select(s => System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(s.Path))).Distinct().ToList();
-        var source = dirs.Count == 1 && dirs[0] is not null ? dirs[0]! : sorted[0].Path;
+        var dirs = sourceOverride is null ? sorted.Select(s => System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(s.Path))).Distinct().ToList() : [];
+        var source = sourceOverride ?? (dirs.Count == 1 && dirs[0] is not null ? dirs[0]! : sorted[0].Path);
         var image = new MedicalImage(voxels, cols, rows, sorted.Count, geometry, metadata.GetValueOrDefault("Modality"), source, "DICOM", metadata);
         return (image, null);
     }

@@ -48,9 +48,12 @@ internal sealed class DicomSlice
     }
 
     /// <summary>Reads the header; refuses files with no pixel data or a compression DeepSim does not decode.</summary>
-    public static DicomSlice Open(string path)
+    public static DicomSlice Open(string path) => FromFile(DicomFile.OpenHeader(path));
+
+    /// <summary>The slice of a file already parsed (e.g. an instance received over DICOMweb); same checks as <see cref="Open"/>.</summary>
+    public static DicomSlice FromFile(DicomFile file)
     {
-        var file = DicomFile.OpenHeader(path);
+        var path = file.Path;
         var ds = file.Dataset;
         var pixel = ds.Find(DicomTag.PixelData) ?? ds.Find(DicomTag.FloatPixelData) ?? ds.Find(DicomTag.DoubleFloatPixelData);
         if (pixel is null && ds.Contains(new DicomTag(0x0028, 0x0010)) && ds.Contains(new DicomTag(0x0028, 0x0011)))

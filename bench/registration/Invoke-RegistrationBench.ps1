@@ -1,0 +1,140 @@
+<#
+.SYNOPSIS
+Registration side by side: DeepSim's Register-Image against elastix 5 (live), on ITK's T1/PD slices (case 1) and on
+CT/MR pairs with synthetic rigid transforms (case 2).
+
+.DESCRIPTION
+Case 1: T1 (BrainT1SliceBorder20) against the PD slice shifted by (13, 17) px, rotated by 10 deg, and both. The truth
+for each moving image is the mean of two mono-modal registrations of the unmoved PD slice to it (DeepSim MSE on every
+pixel and elastix AdvancedMeanSquares), which agree to a few hundredths of a pixel; the nominal "(13, 17), 10 deg" of
+the file names is what ITK's examples intend. Runs DeepSim with MI and with a learned model trained on the aligned
+T1/PD pair (the same anatomy: an optimistic setting, stated as such), and elastix with MI.
+Case 2: -Count seeded cases made by make_cases.py (the 16 CT/MR pairs whose MI peaks at zero shift, MR moved by a rotation up to
++-15 deg and a shift up to +-15 px): DeepSim MI, DeepSim LCC, elastix MI. Residual: mean distance between the
+estimated and the true transform over the CT head (pixels above the image mean, every 4th pixel); success: < 1 px.
+Times: DeepSim's RegistrationResult.Elapsed (in process, images in memory) and elastix's wall time (process start,
+reading two small files, registering). Both single-threaded (OMP_NUM_THREADS=1, elastix -threads 1).
+Results go to bench/registration/results-case<N>.tsv and are summarised on the console and in RESULTS.md.
+#>
+[CmdletBinding()]
+param(
+    # Print the summary of an existing results-case2.tsv (e.g. of an interrupted run) and stop.
+    [switch] $SummaryOnly,
+    [ValidateSet(1, 2)] [int[]] $Case = @(1, 2),
+    [int] $Count = 100,
+    [int] $Seed = 12,
+    [string] $DataPath = (Join-Path $PSScriptRoot '../../../shared/data'),
+    [string] $WorkPath = (Join-Path ([IO.Path]::GetTempPath()) 'deepsim-regbench'),
+    [string[]] $Metrics = @('MI', 'LCC'),
+    # Case 2: run LCC (slow: it resamples the whole image every iteration) only on the first N cases.
+    [int] $LccLimit = 10
+)
+$ErrorActionPreference = 'Stop'
+Import-Module (Join-Path $PSScriptRoot '../../out/DeepSim/DeepSim.psd1') -Force
+$elastixParams = Join-Path $PSScriptRoot 'elastix'
+$python = '/usr/bin/python3'
+New-Item -ItemType Directory -Force -Path $WorkPath | Out-Null
+
+function Invoke-Elastix([string] $Fixed, [string] $Moving, [string] $ParameterFile, [string] $Out) {
+    if (Test-Path $Out) { Remove-Item -Recurse -Force $Out }
+    New-Item -ItemType Directory -Path $Out | Out-Null
+    $sw = [Diagnostics.Stopwatch]::StartNew()
+    & elastix -f $Fixed -m $Moving -p $ParameterFile -out $Out -threads 1 *> (Join-Path $Out 'stdout.txt')
+    $sw.Stop()
+    if ($LASTEXITCODE -ne 0) { return [pscustomobject]@{ Transform = $null; Seconds = $sw.Elapsed.TotalSeconds } }
+    $text = Get-Content (Join-Path $Out 'TransformParameters.0.txt')
+    $p = [double[]](($text | Where-Object { $_ -like '(TransformParameters *' }) -replace '^\(TransformParameters |\)$' -split ' ')
+    $c = [double[]](($text | Where-Object { $_ -like '(CenterOfRotationPoint *' }) -replace '^\(CenterOfRotationPoint |\)$' -split ' ')
+    [pscustomobject]@{ Transform = [DeepSim.Registration.Euler2DTransform]::new($p[0], [double[]]@($p[1], $p[2]), $c); Seconds = $sw.Elapsed.TotalSeconds }
+}
+
+function Get-HeadPoints([DeepSim.Imaging.MedicalImage] $Image, [int] $Stride = 4) {
+    $v = $Image.GetVoxels(); $mean = ($v | Measure-Object -Average).Average
+    $pts = [System.Collections.Generic.List[double[]]]::new()
+    for ($y = 0; $y -lt $Image.SizeY; $y += $Stride) { for ($x = 0; $x -lt $Image.SizeX; $x += $Stride) {
+        if ($v[$x + $Image.SizeX * $y] -gt $mean) { $pts.Add([double[]]@(($x * $Image.Spacing[0] + $Image.Origin[0]), ($y * $Image.Spacing[1] + $Image.Origin[1]))) } } }
+    , $pts
+}
+
+function Get-Residual($Estimate, $Truth, $Points) {
+    if ($null -eq $Estimate) { return [double]::NaN }
+    $s = 0.0
+    foreach ($p in $Points) { $a = $Estimate.TransformPoint($p); $b = $Truth.TransformPoint($p); $s += [math]::Sqrt(($a[0] - $b[0]) * ($a[0] - $b[0]) + ($a[1] - $b[1]) * ($a[1] - $b[1])) }
+    $s / $Points.Count
+}
+
+function Get-Summary($Rows) {
+    $Rows | Group-Object Method | ForEach-Object {
+        $r = @($_.Group); $res = @($r.ResidualPx | Where-Object { -not [double]::IsNaN($_) } | Sort-Object)
+        $p95 = if ($res.Count) { $res[[math]::Min($res.Count - 1, [math]::Ceiling(0.95 * $res.Count) - 1)] } else { [double]::NaN }
+        [pscustomobject]@{
+            Method = $_.Name; Cases = $r.Count
+            SuccessRate = ($r | Where-Object { $_.ResidualPx -lt 1 }).Count / $r.Count
+            MeanResidualPx = ($res | Measure-Object -Average).Average; P95ResidualPx = $p95
+            MeanSeconds = ($r.Seconds | Measure-Object -Average).Average
+        }
+    }
+}
+
+if ($SummaryOnly) {
+    Get-Summary (Import-Csv -Delimiter "`t" (Join-Path $PSScriptRoot 'results-case2.tsv') | ForEach-Object { $_.ResidualPx = [double]$_.ResidualPx; $_.Seconds = [double]$_.Seconds; $_ }) | Format-Table | Out-Host
+    return
+}
+$machine = "{0}; {1} logical CPUs; load average at start {2}; elastix {3}; {4}" -f (Get-Content /proc/cpuinfo | Where-Object { $_ -like 'model name*' } | Select-Object -First 1).Split(':')[1].Trim(), [Environment]::ProcessorCount, ((Get-Content /proc/loadavg) -split ' ')[0], ((& elastix --version) -join ' '), (Get-Date -AsUTC -Format 'yyyy-MM-dd HH:mm UTC')
+Write-Host "Machine: $machine"
+$env:OMP_NUM_THREADS = '1'
+
+if (1 -in $Case) {
+    $slices = Join-Path $DataPath 'mr-t1-pd-slice'
+    $t1 = Import-MedicalImage (Join-Path $slices 'BrainT1SliceBorder20.png')
+    $pd = Import-MedicalImage (Join-Path $slices 'BrainProtonDensitySliceBorder20.png')
+    $points = Get-HeadPoints $t1
+    Write-Host 'Case 1: training the learned metric on the aligned T1/PD pair ...'
+    $model = Get-PatchPair -Fixed $t1 -Moving $pd -Region Foreground -Count 2000 -NegativeSampling Neighbourhood -Seed 1 |
+        Invoke-SimilarityTraining -Activation Relu -Normalization PatchZScore -Epochs 15 -Seed 1 -Name 'learned-T1PD'
+    $rows = foreach ($name in 'BrainProtonDensitySliceShifted13x17y.png', 'BrainProtonDensitySliceRotated10.png', 'BrainProtonDensitySliceR10X13Y17.png') {
+        $file = Join-Path $slices $name
+        $moving = Import-MedicalImage $file
+        $refDs = (Register-Image -Fixed $pd -Moving $moving -Metric MSE -Sampling Full -Seed 1).Transform
+        $refEl = (Invoke-Elastix (Join-Path $slices 'BrainProtonDensitySliceBorder20.png') $file (Join-Path $elastixParams 'rigid-msd.txt') (Join-Path $WorkPath 'c1-ref')).Transform
+        $truth = [DeepSim.Registration.Euler2DTransform]::new(($refDs.Angle + $refEl.Angle) / 2, [double[]]@((($refDs.Translation[0] + $refEl.Translation[0]) / 2), (($refDs.Translation[1] + $refEl.Translation[1]) / 2)), $refDs.Center)
+        Write-Host ("{0}: truth {1:F3} deg ({2:F3}, {3:F3}); references differ by {4:F3} px" -f $name, $truth.AngleDegrees, $truth.Translation[0], $truth.Translation[1], (Get-Residual $refDs $refEl $points))
+        foreach ($m in @('MI', $model)) {
+            $r = Register-Image -Fixed $t1 -Moving $moving -Metric $m -Seed 1
+            [pscustomobject]@{ Image = $name; Method = "DeepSim $($r.Metric)"; AngleDeg = $r.Transform.AngleDegrees; AngleErrorDeg = [math]::Abs($r.Transform.AngleDegrees - $truth.AngleDegrees); ResidualPx = Get-Residual $r.Transform $truth $points; Seconds = $r.Elapsed.TotalSeconds }
+        }
+        $e = Invoke-Elastix (Join-Path $slices 'BrainT1SliceBorder20.png') $file (Join-Path $elastixParams 'rigid-mi.txt') (Join-Path $WorkPath 'c1-el')
+        [pscustomobject]@{ Image = $name; Method = 'elastix MI'; AngleDeg = $e.Transform.AngleDegrees; AngleErrorDeg = [math]::Abs($e.Transform.AngleDegrees - $truth.AngleDegrees); ResidualPx = Get-Residual $e.Transform $truth $points; Seconds = $e.Seconds }
+    }
+    $rows | Export-Csv -Delimiter "`t" -NoTypeInformation -UseQuotes Never (Join-Path $PSScriptRoot 'results-case1.tsv')
+    $rows | Format-Table Image, Method, AngleDeg, AngleErrorDeg, ResidualPx, Seconds | Out-Host
+}
+
+if (2 -in $Case) {
+    $dir = Join-Path $WorkPath 'rigid'
+    & $python (Join-Path $PSScriptRoot 'make_cases.py') (Join-Path $DataPath 'ct-mr-head') $dir rigid $Count $Seed 0
+    if ($LASTEXITCODE -ne 0) { throw 'make_cases.py failed' }
+    $cases = Import-Csv -Delimiter "`t" (Join-Path $dir 'cases.tsv')
+    $tsv = Join-Path $PSScriptRoot 'results-case2.tsv'
+    Remove-Item $tsv -ErrorAction SilentlyContinue
+    # Rows are appended case by case, so an interrupted run keeps what it measured.
+    $rows = foreach ($c in $cases) {
+        $fixed = Import-MedicalImage $c.fixed; $moving = Import-MedicalImage $c.moving
+        $truth = [DeepSim.Registration.Euler2DTransform]::new([double]$c.angle_deg * [math]::PI / 180, [double[]]@([double]$c.tx, [double]$c.ty), [double[]]@([double]$c.cx, [double]$c.cy))
+        $points = Get-HeadPoints $fixed
+        foreach ($m in $Metrics) {
+            if ($m -eq 'LCC' -and [int]$c.case -ge $LccLimit) { continue }
+            $r = Register-Image -Fixed $fixed -Moving $moving -Metric $m -Seed ([int]$c.case) -ErrorAction SilentlyContinue
+            $row = [pscustomobject]@{ Case = [int]$c.case; Pair = $c.pair; TrueAngle = [double]$c.angle_deg; Method = "DeepSim $m"; ResidualPx = if ($r) { Get-Residual $r.Transform $truth $points } else { [double]::NaN }; Seconds = if ($r) { $r.Elapsed.TotalSeconds } else { [double]::NaN } }
+            $row | Export-Csv -Delimiter "`t" -NoTypeInformation -UseQuotes Never -Append $tsv
+            $row
+        }
+        $e = Invoke-Elastix $c.fixed $c.moving (Join-Path $elastixParams 'rigid-mi.txt') (Join-Path $WorkPath 'c2-el')
+        $row = [pscustomobject]@{ Case = [int]$c.case; Pair = $c.pair; TrueAngle = [double]$c.angle_deg; Method = 'elastix MI'; ResidualPx = Get-Residual $e.Transform $truth $points; Seconds = $e.Seconds }
+        $row | Export-Csv -Delimiter "`t" -NoTypeInformation -UseQuotes Never -Append $tsv
+        $row
+        Write-Progress -Activity 'Case 2' -Status "case $($c.case)" -PercentComplete (100 * ([int]$c.case + 1) / $cases.Count)
+    }
+    Get-Summary $rows | Format-Table | Out-Host
+}
+Write-Host "Machine: $machine"

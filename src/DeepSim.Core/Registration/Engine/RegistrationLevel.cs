@@ -1,0 +1,276 @@
+using static TorchSharp.torch;
+
+namespace DeepSim.Registration;
+
+/// <summary>
+/// One pyramid level as a metric sees it while the optimiser runs: the smoothed, shrunk fixed image, its mask, a
+/// seeded random generator, and <see cref="Sample"/>, which maps fixed-grid indices through the current transform into
+/// the moving image with gradients. Metrics (<see cref="IRegistrationMetric"/>) build their cost from it. Tensors
+/// handed out belong to the caller's dispose scope. Coordinates are continuous voxel indices of this level's fixed grid,
+/// x first (then y, then z).
+/// </summary>
+public sealed class RegistrationLevel
+{
+    private readonly Func<Tensor, Tensor> _warp;
+    private readonly Tensor _fixedToPhysical;   // [D, D]: index -> centred physical (rows: physical axes)
+    private readonly Tensor _fixedOrigin;       // [D]
+    private readonly Tensor _physicalToMoving;  // [D, D]: centred physical -> moving level index
+    private readonly Tensor _movingOrigin;      // [D]: moving index of centred physical 0
+    private readonly int[] _maskVoxels;         // flat indices of fixed-mask voxels of the level
+    private readonly Tensor? _movingMask;
+
+    internal RegistrationLevel(
+        int index,
+        int dimension,
+        int[] size,
+        double[] spacing,
+        Tensor fixedImage,
+        Tensor movingImage,
+        int[] movingSize,
+        Tensor? movingMask,
+        int[] maskVoxels,
+        Tensor fixedToPhysical,
+        Tensor fixedOrigin,
+        Tensor physicalToMoving,
+        Tensor movingOrigin,
+        Func<Tensor, Tensor> warp,
+        Random random,
+        RegistrationOptions options,
+        (float Min, float Max) fixedRange,
+        (float Min, float Max) movingRange)
+    {
+        Index = index;
+        Dimension = dimension;
+        Size = size;
+        Spacing = spacing;
+        FixedImage = fixedImage;
+        MovingImage = movingImage;
+        MovingSize = movingSize;
+        _movingMask = movingMask;
+        _maskVoxels = maskVoxels;
+        _fixedToPhysical = fixedToPhysical;
+        _fixedOrigin = fixedOrigin;
+        _physicalToMoving = physicalToMoving;
+        _movingOrigin = movingOrigin;
+        _warp = warp;
+        Random = random;
+        Options = options;
+        FixedRange = fixedRange;
+        MovingRange = movingRange;
+    }
+
+    /// <summary>Level number, 0 = coarsest.</summary>
+    public int Index { get; }
+
+    /// <summary>2 or 3.</summary>
+    public int Dimension { get; }
+
+    /// <summary>The level's fixed grid size (x, y[, z]).</summary>
+    public int[] Size { get; }
+
+    /// <summary>The level's fixed voxel spacing in mm (x, y[, z]).</summary>
+    public double[] Spacing { get; }
+
+    /// <summary>The level's fixed image, [1, 1, H, W] or [1, 1, Z, H, W] (no gradient).</summary>
+    public Tensor FixedImage { get; }
+
+    /// <summary>The level's moving image, [1, 1, H, W] or [1, 1, Z, H, W].</summary>
+    public Tensor MovingImage { get; }
+
+    /// <summary>The level's moving grid size (x, y[, z]).</summary>
+    public int[] MovingSize { get; }
+
+    /// <summary>The seeded generator for sampling (the same seed gives the same samples).</summary>
+    public Random Random { get; }
+
+    /// <summary>The registration's options.</summary>
+    public RegistrationOptions Options { get; }
+
+    /// <summary>Intensity range of the original fixed image.</summary>
+    public (float Min, float Max) FixedRange { get; }
+
+    /// <summary>Intensity range of the original moving image.</summary>
+    public (float Min, float Max) MovingRange { get; }
+
+    /// <summary>Number of voxels of the level inside the fixed mask.</summary>
+    public int MaskVoxelCount => _maskVoxels.Length;
+
+    /// <summary>The fraction of valid samples in the last <see cref="Sample"/> call.</summary>
+    public double LastValidFraction { get; private set; } = 1;
+
+    /// <summary>
+    /// Sample positions per <see cref="RegistrationOptions.Sampling"/>: [N, D] continuous indices inside the fixed mask
+    /// (Random: new points each call, jittered within their voxel; Grid: a regular subset; Full: every mask voxel).
+    /// </summary>
+    public Tensor DrawSampleIndices()
+    {
+        var n = _maskVoxels.Length;
+        switch (Options.Sampling)
+        {
+            case RegistrationSampling.Full:
+            case RegistrationSampling.Grid when n <= Options.SampleCount:
+            case RegistrationSampling.Random when n <= Options.SampleCount:
+                return IndicesOf(_maskVoxels, jitter: false);
+            case RegistrationSampling.Grid:
+                {
+                    var stride = (double)n / Options.SampleCount;
+                    var chosen = new int[Options.SampleCount];
+                    for (var i = 0; i < chosen.Length; i++)
+                    {
+                        chosen[i] = _maskVoxels[(int)(i * stride)];
+                    }
+
+                    return IndicesOf(chosen, jitter: false);
+                }
+
+            default:
+                {
+                    var chosen = new int[Options.SampleCount];
+                    for (var i = 0; i < chosen.Length; i++)
+                    {
+                        chosen[i] = _maskVoxels[Random.Next(n)];
+                    }
+
+                    return IndicesOf(chosen, jitter: true);
+                }
+        }
+    }
+
+    /// <summary>Every voxel of the level as [N, D] indices, in storage order (x fastest), mask or not.</summary>
+    public Tensor AllIndices()
+    {
+        var total = Size.Aggregate(1, (a, b) => a * b);
+        return IndicesOf(Enumerable.Range(0, total).ToArray(), jitter: false);
+    }
+
+    /// <summary>The fixed mask on the level's grid as a tensor shaped like <see cref="FixedImage"/> (1 inside, 0 outside).</summary>
+    public Tensor FixedMaskImage()
+    {
+        var total = Size.Aggregate(1, (a, b) => a * b);
+        var m = new float[total];
+        foreach (var v in _maskVoxels)
+        {
+            m[v] = 1;
+        }
+
+        using var t = tensor(m, FixedImage.shape);
+        return t.clone();
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> patch centres (integer indices, [count, D]) drawn from the fixed mask such that an
+    /// in-plane patch of side <paramref name="patchSize"/> lies inside the level's grid; fewer if the mask has fewer.
+    /// </summary>
+    public Tensor DrawPatchCentres(int count, int patchSize)
+    {
+        var half = patchSize / 2;
+        var eligible = _maskVoxels.Where(v =>
+        {
+            var x = v % Size[0];
+            var y = v / Size[0] % Size[1];
+            return x >= half && x < Size[0] - half && y >= half && y < Size[1] - half;
+        }).ToArray();
+        if (eligible.Length == 0)
+        {
+            throw new RegistrationException(RegistrationError.PatchSizeTooLarge, $"No {patchSize}x{patchSize} patch fits inside the fixed mask at pyramid level {Index} ({string.Join("x", Size)} voxels).");
+        }
+
+        var chosen = new int[Math.Min(count, eligible.Length)];
+        for (var i = 0; i < chosen.Length; i++)
+        {
+            chosen[i] = eligible[Random.Next(eligible.Length)];
+        }
+
+        return IndicesOf(chosen, jitter: false);
+    }
+
+    /// <summary>
+    /// Samples both images at fixed-grid indices [N, D]: Fixed [N] (no gradient), Moving [N] = moving(T(x)) with
+    /// gradients towards the transform, Valid [N] (1 where T(x) lies inside the moving image and its mask, else 0).
+    /// </summary>
+    public (Tensor Fixed, Tensor Moving, Tensor Valid) Sample(Tensor fixedIndices)
+    {
+        ArgumentNullException.ThrowIfNull(fixedIndices);
+        Tensor fixedValues;
+        using (no_grad())
+        {
+            fixedValues = GridSample(FixedImage, fixedIndices, Size);
+        }
+
+        var physical = fixedIndices.matmul(_fixedToPhysical.t()) + _fixedOrigin;
+        var moved = _warp(physical);
+        var movingIndex = moved.matmul(_physicalToMoving.t()) + _movingOrigin;
+        var movingValues = GridSample(MovingImage, movingIndex, MovingSize);
+        Tensor valid;
+        using (no_grad())
+        {
+            var mi = movingIndex.detach();
+            valid = ones(mi.shape[0], dtype: ScalarType.Float32);
+            for (var d = 0; d < Dimension; d++)
+            {
+                var c = mi.select(1, d);
+                valid = valid * c.ge(0).to_type(ScalarType.Float32) * c.le(MovingSize[d] - 1).to_type(ScalarType.Float32);
+            }
+
+            if (_movingMask is not null)
+            {
+                valid = valid * GridSample(_movingMask, mi, MovingSize).gt(0.5).to_type(ScalarType.Float32);
+            }
+
+            LastValidFraction = valid.mean().item<float>();
+        }
+
+        return (fixedValues, movingValues, valid);
+    }
+
+    /// <summary>Bilinear/trilinear interpolation of an image [1, 1, (Z,) H, W] at continuous indices [N, D] (zero outside).</summary>
+    public Tensor GridSample(Tensor image, Tensor indices, int[] size)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(indices);
+        var d = Dimension;
+        var scale = new float[d];
+        for (var i = 0; i < d; i++)
+        {
+            scale[i] = size[i] > 1 ? 2f / (size[i] - 1) : 0f;
+        }
+
+        using var s = tensor(scale);
+        var g = (indices * s) - 1;
+        var n = indices.shape[0];
+        var grid = d == 2 ? g.view(1, 1, n, 2) : g.view(1, 1, 1, n, 3);
+        var output = nn.functional.grid_sample(image, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Zeros, align_corners: true);
+        return output.reshape(n);
+    }
+
+    private Tensor IndicesOf(int[] flat, bool jitter)
+    {
+        var d = Dimension;
+        var data = new float[flat.Length * d];
+        for (var i = 0; i < flat.Length; i++)
+        {
+            var v = flat[i];
+            var x = v % Size[0];
+            var y = v / Size[0] % Size[1];
+            data[i * d] = x;
+            data[(i * d) + 1] = y;
+            if (d == 3)
+            {
+                data[(i * d) + 2] = v / (Size[0] * Size[1]);
+            }
+
+            if (jitter)
+            {
+                for (var k = 0; k < d; k++)
+                {
+                    var j = (float)(Random.NextDouble() - 0.5);
+                    var c = data[(i * d) + k] + j;
+                    data[(i * d) + k] = Math.Clamp(c, 0, Size[k] - 1);
+                }
+            }
+        }
+
+        using var t = tensor(data, [flat.Length, d]);
+        return t.clone();
+    }
+}

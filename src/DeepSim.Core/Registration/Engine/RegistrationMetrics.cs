@@ -1,0 +1,242 @@
+using DeepSim.Learning;
+using DeepSim.Similarity;
+using static TorchSharp.torch;
+
+namespace DeepSim.Registration;
+
+/// <summary>
+/// The built-in registration metrics (differentiable forms of the module's measures) and the mapping from any
+/// <see cref="ISimilarityMetric"/> (a learned <see cref="SimilarityModel"/>, a classical measure) to one.
+/// </summary>
+public static class RegistrationMetrics
+{
+    /// <summary>Names accepted by <see cref="Create(string, RegistrationOptions?)"/>.</summary>
+    public static IReadOnlyList<string> Names { get; } = ["MI", "NMI", "NCC", "LCC", "CorrelationRatio", "MSE"];
+
+    /// <summary>A built-in metric by name (case-insensitive).</summary>
+    /// <exception cref="RegistrationException">Unknown name.</exception>
+    public static IRegistrationMetric Create(string name, RegistrationOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        var o = options ?? new RegistrationOptions();
+        return name.Trim().ToUpperInvariant() switch
+        {
+            "MI" => new HistogramRegistrationMetric("MI", HistogramMeasure.MutualInformation, o.HistogramBins),
+            "NMI" => new HistogramRegistrationMetric("NMI", HistogramMeasure.NormalizedMutualInformation, o.HistogramBins),
+            "CORRELATIONRATIO" => new HistogramRegistrationMetric("CorrelationRatio", HistogramMeasure.CorrelationRatio, o.HistogramBins),
+            "NCC" => new CorrelationRegistrationMetric(),
+            "MSE" => new MeanSquaresRegistrationMetric(),
+            "LCC" => new LocalCorrelationRegistrationMetric(o.LccRadius),
+            _ => throw new RegistrationException(RegistrationError.UnsupportedMetric, $"Unknown registration metric '{name}'. Use a SimilarityModel or one of: {string.Join(", ", Names)}."),
+        };
+    }
+
+    /// <summary>
+    /// The registration form of a module metric: itself when it implements <see cref="IRegistrationMetric"/>, the learned
+    /// patch metric for a <see cref="SimilarityModel"/>, the built-in of the same name for a classical measure.
+    /// </summary>
+    public static IRegistrationMetric From(object metric, RegistrationOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(metric);
+        return metric switch
+        {
+            IRegistrationMetric r => r,
+            SimilarityModel model => new SimilarityModelRegistrationMetric(model, options?.PatchCount ?? 256),
+            string name => Create(name, options),
+            ISimilarityMetric m when Names.Contains(m.Name, StringComparer.OrdinalIgnoreCase) => Create(m.Name, options),
+            ISimilarityMetric m => throw new RegistrationException(RegistrationError.UnsupportedMetric, $"Metric '{m.Name}' ({m.GetType().Name}) has no differentiable form for registration; it must implement IRegistrationMetric."),
+            _ => throw new RegistrationException(RegistrationError.UnsupportedMetric, $"A registration metric must be a name ({string.Join(", ", Names)}), a SimilarityModel or an IRegistrationMetric; got {metric.GetType().FullName}."),
+        };
+    }
+
+    /// <summary>The cubic B-spline kernel applied element-wise (differentiable).</summary>
+    internal static Tensor CubicKernel(Tensor x)
+    {
+        var a = x.abs();
+        var inner = (4 - (6 * a * a) + (3 * a * a * a)) / 6;
+        var twoMinus = (2 - a).clamp_min(0);
+        var outer = twoMinus * twoMinus * twoMinus / 6;
+        return where(a.lt(1), inner, outer);
+    }
+
+    /// <summary>Weighted mean of <paramref name="x"/> with weights <paramref name="w"/>.</summary>
+    internal static Tensor WeightedMean(Tensor x, Tensor w) => (x * w).sum() / w.sum().clamp_min(1e-6);
+}
+
+/// <summary>Which statistic of the Parzen joint histogram.</summary>
+internal enum HistogramMeasure
+{
+    MutualInformation,
+    NormalizedMutualInformation,
+    CorrelationRatio,
+}
+
+/// <summary>
+/// Mattes-style mutual information (and NMI, correlation ratio) from a Parzen-windowed joint histogram: both intensities
+/// are scaled into [2, B-3] over their image's range and spread over bins with the cubic B-spline kernel, so the
+/// histogram, and the measure, are differentiable in the moving intensities. Cost: the negated measure.
+/// </summary>
+internal sealed class HistogramRegistrationMetric(string name, HistogramMeasure measure, int bins) : IRegistrationMetric
+{
+    public string Name => name;
+
+    public int? PatchSize => null;
+
+    public Tensor Cost(RegistrationLevel level)
+    {
+        var (f, m, v) = level.Sample(level.DrawSampleIndices());
+        var wf = Parzen(f, level.FixedRange) * v.unsqueeze(1);
+        var wm = Parzen(m, level.MovingRange);
+        var total = v.sum().clamp_min(1e-6);
+        if (measure == HistogramMeasure.CorrelationRatio)
+        {
+            // eta^2 of the moving intensity given the fixed bin: Var(E[M|F]) / Var(M).
+            var mu = RegistrationMetrics.WeightedMean(m, v);
+            var centred = m - mu;
+            var nb = wf.sum(0, keepdim: false).clamp_min(1e-6);
+            var meanB = wf.t().matmul(centred) / nb;
+            var between = (nb * meanB * meanB).sum() / total;
+            var var = (centred * centred * v).sum() / total;
+            return -(between / var.clamp_min(1e-12));
+        }
+
+        var joint = wf.t().matmul(wm) / total;
+        var pf = joint.sum(1, keepdim: false);
+        var pm = joint.sum(0, keepdim: false);
+        const double eps = 1e-10;
+        var hJoint = -(joint * (joint + eps).log()).sum();
+        var hf = -(pf * (pf + eps).log()).sum();
+        var hm = -(pm * (pm + eps).log()).sum();
+        return measure == HistogramMeasure.MutualInformation ? -(hf + hm - hJoint) : -((hf + hm) / hJoint);
+    }
+
+    private Tensor Parzen(Tensor values, (float Min, float Max) range)
+    {
+        var width = range.Max > range.Min ? range.Max - range.Min : 1f;
+        var t = 2 + ((values - range.Min) / width).clamp(0, 1) * (bins - 5);
+        using var centres = arange(bins, dtype: ScalarType.Float32);
+        return RegistrationMetrics.CubicKernel(t.unsqueeze(1) - centres.unsqueeze(0));
+    }
+}
+
+/// <summary>Normalised cross-correlation over the samples; cost = -NCC.</summary>
+internal sealed class CorrelationRegistrationMetric : IRegistrationMetric
+{
+    public string Name => "NCC";
+
+    public int? PatchSize => null;
+
+    public Tensor Cost(RegistrationLevel level)
+    {
+        var (f, m, v) = level.Sample(level.DrawSampleIndices());
+        var fc = f - RegistrationMetrics.WeightedMean(f, v);
+        var mc = m - RegistrationMetrics.WeightedMean(m, v);
+        var cov = (fc * mc * v).sum();
+        var norm = ((fc * fc * v).sum() * (mc * mc * v).sum()).clamp_min(1e-12).sqrt();
+        return -(cov / norm);
+    }
+}
+
+/// <summary>Mean squared intensity difference (same modality); cost = MSE over the images' common scale.</summary>
+internal sealed class MeanSquaresRegistrationMetric : IRegistrationMetric
+{
+    public string Name => "MSE";
+
+    public int? PatchSize => null;
+
+    public Tensor Cost(RegistrationLevel level)
+    {
+        var (f, m, v) = level.Sample(level.DrawSampleIndices());
+        var d = f - m;
+        return RegistrationMetrics.WeightedMean(d * d, v);
+    }
+}
+
+/// <summary>
+/// Local cross-correlation: the moving image is resampled onto the whole fixed level grid, local means, variances and
+/// covariance come from box filters of side 2r+1, and the cost is the negated mean local correlation over the mask.
+/// </summary>
+internal sealed class LocalCorrelationRegistrationMetric(int radius) : IRegistrationMetric
+{
+    public string Name => "LCC";
+
+    public int? PatchSize => null;
+
+    public Tensor Cost(RegistrationLevel level)
+    {
+        var (f, m, v) = level.Sample(level.AllIndices());
+        var shape = level.FixedImage.shape;
+        var fi = f.view(shape);
+        var mi = m.view(shape);
+        var k = (2 * radius) + 1;
+        Tensor Box(Tensor x) => level.Dimension == 2
+            ? nn.functional.avg_pool2d(x, k, 1, radius, count_include_pad: false)
+            : nn.functional.avg_pool3d(x, [k, k, k], [1, 1, 1], [radius, radius, radius], count_include_pad: false);
+        var mf = Box(fi);
+        var mm = Box(mi);
+        var cov = Box(fi * mi) - (mf * mm);
+        var vf = (Box(fi * fi) - (mf * mf)).clamp_min(0);
+        var vm = (Box(mi * mi) - (mm * mm)).clamp_min(0);
+        var scale = (level.FixedRange.Max - level.FixedRange.Min) * (level.MovingRange.Max - level.MovingRange.Min);
+        var eps = 1e-4 * Math.Max(scale, 1e-12);
+        var lcc = cov / ((vf * vm) + (eps * eps)).sqrt();
+        var weight = v.view(shape) * level.FixedMaskImage();
+        return -RegistrationMetrics.WeightedMean(lcc, weight);
+    }
+}
+
+/// <summary>
+/// A learned <see cref="SimilarityModel"/> as a registration metric: every iteration, <c>count</c> fixed patches
+/// (in-plane, side = the model's patch size in level voxels) are drawn from the fixed mask, the corresponding moving
+/// patches are sampled through the transform (bilinear, with gradients), both are normalised as in training, the network
+/// scores them, and the cost is the negated mean score (logit(match) - logit(non-match)) over patches inside the moving image.
+/// </summary>
+internal sealed class SimilarityModelRegistrationMetric(SimilarityModel model, int count) : IRegistrationMetric
+{
+    public string Name => model.Name;
+
+    public int? PatchSize => model.PatchSize;
+
+    public Tensor Cost(RegistrationLevel level)
+    {
+        var p = model.PatchSize;
+        var n = p * p;
+        var centres = level.DrawPatchCentres(count, p);
+        var k = centres.shape[0];
+        var d = level.Dimension;
+        var offsets = new float[n * d];
+        for (var r = 0; r < p; r++)
+        {
+            for (var c = 0; c < p; c++)
+            {
+                offsets[((r * p) + c) * d] = c - (p / 2);
+                offsets[(((r * p) + c) * d) + 1] = r - (p / 2);
+            }
+        }
+
+        using var off = tensor(offsets, [1, n, d]);
+        var points = (centres.unsqueeze(1) + off).reshape(k * n, d);
+        var (f, m, v) = level.Sample(points);
+        var fp = Normalize(f.view(k, n), level.FixedRange);
+        var mp = Normalize(m.view(k, n), level.MovingRange);
+        var patchValid = v.view(k, n).min(1).values;
+        var net = NetworkTensors.Create(model.Layers);
+        var logits = net.Forward(cat([fp, mp], 1), model.Activation);
+        var score = logits.select(1, 1) - logits.select(1, 0);
+        return -RegistrationMetrics.WeightedMean(score, patchValid);
+    }
+
+    private Tensor Normalize(Tensor patches, (float Min, float Max) range)
+    {
+        if (model.Normalization == InputNormalization.ImageRange)
+        {
+            var width = range.Max > range.Min ? range.Max - range.Min : 1f;
+            return (patches - range.Min) / width;
+        }
+
+        var mean = patches.mean([1], keepdim: true);
+        var centred = patches - mean;
+        var variance = (centred * centred).mean([1], keepdim: true);
+        return centred / (variance + PatchInputs.ZScoreEpsilon).sqrt();
+    }
+}

@@ -1,0 +1,142 @@
+using DeepSim.Imaging;
+
+namespace DeepSim.Registration;
+
+/// <summary>The transform a registration optimises.</summary>
+public enum RegistrationTransformKind
+{
+    /// <summary>Translation only (TranslationTransform).</summary>
+    Translation = 0,
+
+    /// <summary>Rotation and translation (Euler2DTransform / Euler3DTransform) about the fixed image's centre.</summary>
+    Rigid = 1,
+
+    /// <summary>Full affine (AffineTransform) about the fixed image's centre.</summary>
+    Affine = 2,
+
+    /// <summary>Cubic B-spline free-form deformation (BSplineTransform) with a control-point grid in mm.</summary>
+    BSpline = 3,
+}
+
+/// <summary>Where the metric is evaluated in every iteration.</summary>
+public enum RegistrationSampling
+{
+    /// <summary>A new random set of <see cref="RegistrationOptions.SampleCount"/> points (inside the fixed mask) every iteration, seeded.</summary>
+    Random = 0,
+
+    /// <summary>A regular grid of about <see cref="RegistrationOptions.SampleCount"/> voxel centres.</summary>
+    Grid = 1,
+
+    /// <summary>Every voxel of the level (inside the fixed mask).</summary>
+    Full = 2,
+}
+
+/// <summary>How the transform starts.</summary>
+public enum RegistrationInitialization
+{
+    /// <summary>Identity, except that the centres of the two images' fields of view are aligned (elastix's AutomaticTransformInitialization, GeometricalCenter).</summary>
+    Geometry = 0,
+
+    /// <summary>The intensity centres of mass of the two images are aligned (elastix's CenterOfGravity).</summary>
+    Moments = 1,
+
+    /// <summary>The identity transform.</summary>
+    None = 2,
+}
+
+/// <summary>Settings of <see cref="ImageRegistration.Register"/>; every setting has a working default.</summary>
+public sealed record RegistrationOptions
+{
+    /// <summary>The transform to optimise. Default Rigid.</summary>
+    public RegistrationTransformKind Transform { get; init; } = RegistrationTransformKind.Rigid;
+
+    /// <summary>Pyramid shrink factor per level, coarse to fine. Default 4, 2, 1.</summary>
+    public IReadOnlyList<int> ShrinkFactors { get; init; } = [4, 2, 1];
+
+    /// <summary>Gaussian smoothing sigma per level in voxels of the original image; null: half the shrink factor (0 at factor 1). Default null.</summary>
+    public IReadOnlyList<double>? SmoothingSigmas { get; init; }
+
+    /// <summary>Iterations per level (one value applies to every level). Default 120, 80, 50.</summary>
+    public IReadOnlyList<int> Iterations { get; init; } = [120, 80, 50];
+
+    /// <summary>Adam's initial step per iteration, in voxels of the level. Default 1.</summary>
+    public double LearningRate { get; init; } = 1.0;
+
+    /// <summary>The step decays exponentially over a level's iterations down to this fraction of <see cref="LearningRate"/>. Default 0.02.</summary>
+    public double FinalLearningRateFraction { get; init; } = 0.02;
+
+    /// <summary>Where the metric is evaluated. Default Random.</summary>
+    public RegistrationSampling Sampling { get; init; } = RegistrationSampling.Random;
+
+    /// <summary>Points per iteration for Random and Grid sampling. Default 2048.</summary>
+    public int SampleCount { get; init; } = 2048;
+
+    /// <summary>Seed of the random sampling: the same seed gives the same result. Default 0.</summary>
+    public int Seed { get; init; }
+
+    /// <summary>Optional mask on the fixed image's grid: the metric is evaluated only where it is non-zero.</summary>
+    public MedicalImage? FixedMask { get; init; }
+
+    /// <summary>Optional mask on the moving image's grid: samples that map outside its non-zero region are ignored.</summary>
+    public MedicalImage? MovingMask { get; init; }
+
+    /// <summary>How the transform starts. Default Geometry.</summary>
+    public RegistrationInitialization Initialization { get; init; } = RegistrationInitialization.Geometry;
+
+    /// <summary>Optional extra starting translation in mm (added to the initialisation), e.g. to test that a registration converges from elsewhere.</summary>
+    public IReadOnlyList<double>? InitialOffsetMm { get; init; }
+
+    /// <summary>B-spline control-point spacing in mm. Default 24.</summary>
+    public double GridSpacingMm { get; init; } = 24;
+
+    /// <summary>Weight of the B-spline bending-energy penalty (added to the metric's cost). Default 0.05.</summary>
+    public double BendingEnergyWeight { get; init; } = 0.05;
+
+    /// <summary>Histogram bins of MI, NMI and the correlation ratio (Parzen-windowed, cubic B-spline kernel). Default 32.</summary>
+    public int HistogramBins { get; init; } = 32;
+
+    /// <summary>Half side of LCC's local windows in voxels (2 gives 5x5). Default 2.</summary>
+    public int LccRadius { get; init; } = 2;
+
+    /// <summary>Patches per iteration for a learned (patch) metric. Default 256.</summary>
+    public int PatchCount { get; init; } = 256;
+
+    /// <summary>Registration stops with <see cref="RegistrationError.TransformLeavesImage"/> when fewer than this fraction of the samples map into the moving image. Default 0.1.</summary>
+    public double MinimumOverlap { get; init; } = 0.1;
+
+    /// <summary>The smoothing sigma of level <paramref name="level"/>.</summary>
+    public double SigmaOf(int level) =>
+        SmoothingSigmas is { Count: > 0 } s ? s[Math.Min(level, s.Count - 1)] : (ShrinkFactors[level] > 1 ? ShrinkFactors[level] / 2.0 : 0);
+
+    /// <summary>The iterations of level <paramref name="level"/>.</summary>
+    public int IterationsOf(int level) => Iterations[Math.Min(level, Iterations.Count - 1)];
+
+    /// <summary>Checks the settings.</summary>
+    public void Validate()
+    {
+        if (ShrinkFactors is null || ShrinkFactors.Count == 0 || ShrinkFactors.Any(f => f < 1))
+        {
+            throw new ArgumentException("ShrinkFactors needs at least one factor >= 1.");
+        }
+
+        if (Iterations is null || Iterations.Count == 0 || Iterations.Any(i => i < 0))
+        {
+            throw new ArgumentException("Iterations needs at least one non-negative count.");
+        }
+
+        if (SmoothingSigmas is not null && SmoothingSigmas.Any(s => s < 0 || !double.IsFinite(s)))
+        {
+            throw new ArgumentException("Smoothing sigmas must be finite and non-negative.");
+        }
+
+        if (!(LearningRate > 0) || !(FinalLearningRateFraction > 0) || FinalLearningRateFraction > 1)
+        {
+            throw new ArgumentException("LearningRate must be positive and FinalLearningRateFraction in (0, 1].");
+        }
+
+        if (SampleCount < 16 || HistogramBins < 8 || LccRadius < 1 || PatchCount < 1 || !(GridSpacingMm > 0) || BendingEnergyWeight < 0)
+        {
+            throw new ArgumentException("SampleCount >= 16, HistogramBins >= 8, LccRadius >= 1, PatchCount >= 1, GridSpacingMm > 0 and BendingEnergyWeight >= 0 are required.");
+        }
+    }
+}

@@ -1,0 +1,261 @@
+using static TorchSharp.torch;
+
+namespace DeepSim.Registration;
+
+/// <summary>
+/// The optimisable form of a transform inside the engine: parameter tensors (with gradients) and the warp of centred
+/// physical points (physical minus the fixed image's centre) into the moving image's centred frame.
+/// Rotation and matrix parameters are scaled by a radius (mm), so that one unit of every parameter moves points by
+/// about one millimetre and a single step size suits them all (ITK's parameter scales).
+/// </summary>
+internal abstract class TransformModel
+{
+    protected TransformModel(int dimension, double[] initialTranslation)
+    {
+        Dimension = dimension;
+        Translation = NewParameter(initialTranslation.Select(v => (float)v).ToArray(), dimension);
+    }
+
+    public int Dimension { get; }
+
+    public Tensor Translation { get; }
+
+    public abstract IReadOnlyList<Tensor> Parameters { get; }
+
+    public abstract Tensor Warp(Tensor points);
+
+    public virtual Tensor? Penalty() => null;
+
+    public abstract IImageTransform ToTransform(double[] center);
+
+    protected static Tensor NewParameter(float[] values, params long[] shape)
+    {
+        using var t = tensor(values, shape, dtype: ScalarType.Float32);
+        return t.clone().requires_grad_(true);
+    }
+
+    protected static double[] Values(Tensor t)
+    {
+        using var scope = NewDisposeScope();
+        return [.. t.detach().contiguous().to_type(ScalarType.Float64).data<double>()];
+    }
+}
+
+internal sealed class TranslationModel(int dimension, double[] t0) : TransformModel(dimension, t0)
+{
+    public override IReadOnlyList<Tensor> Parameters => [Translation];
+
+    public override Tensor Warp(Tensor points) => points + Translation;
+
+    public override IImageTransform ToTransform(double[] center) => new TranslationTransform(Values(Translation));
+}
+
+/// <summary>Rigid: Euler angles (scaled by the radius) and a translation, rotation about the fixed image's centre.</summary>
+internal sealed class RigidModel : TransformModel
+{
+    private readonly double _radius;
+    private readonly Tensor _angles;
+
+    public RigidModel(int dimension, double[] t0, double radius)
+        : base(dimension, t0)
+    {
+        _radius = radius;
+        _angles = NewParameter(new float[dimension == 2 ? 1 : 3], dimension == 2 ? 1 : 3);
+    }
+
+    public override IReadOnlyList<Tensor> Parameters => [_angles, Translation];
+
+    public override Tensor Warp(Tensor points) => points.matmul(Rotation().t()) + Translation;
+
+    public override IImageTransform ToTransform(double[] center)
+    {
+        var a = Values(_angles).Select(v => v / _radius).ToArray();
+        var t = Values(Translation);
+        return Dimension == 2 ? new Euler2DTransform(a[0], t, center) : new Euler3DTransform(a, t, center);
+    }
+
+    private Tensor Rotation()
+    {
+        var a = _angles / _radius;
+        if (Dimension == 2)
+        {
+            var c = a[0].cos();
+            var s = a[0].sin();
+            return stack([c, -s, s, c]).view(2, 2);
+        }
+
+        using var one = ones(1, dtype: ScalarType.Float32);
+        using var zero = zeros(1, dtype: ScalarType.Float32);
+        var o = one.squeeze();
+        var z = zero.squeeze();
+        var (cx, sx) = (a[0].cos(), a[0].sin());
+        var (cy, sy) = (a[1].cos(), a[1].sin());
+        var (cz, sz) = (a[2].cos(), a[2].sin());
+        var rx = stack([o, z, z, z, cx, -sx, z, sx, cx]).view(3, 3);
+        var ry = stack([cy, z, sy, z, o, z, -sy, z, cy]).view(3, 3);
+        var rz = stack([cz, -sz, z, sz, cz, z, z, z, o]).view(3, 3);
+        return rz.matmul(rx).matmul(ry);
+    }
+}
+
+/// <summary>Affine: A = I + M / radius and a translation, about the fixed image's centre.</summary>
+internal sealed class AffineModel : TransformModel
+{
+    private readonly double _radius;
+    private readonly Tensor _delta;
+
+    public AffineModel(int dimension, double[] t0, double radius)
+        : base(dimension, t0)
+    {
+        _radius = radius;
+        _delta = NewParameter(new float[dimension * dimension], dimension, dimension);
+    }
+
+    public override IReadOnlyList<Tensor> Parameters => [_delta, Translation];
+
+    public override Tensor Warp(Tensor points)
+    {
+        using var eye = TorchSharp.torch.eye(Dimension, dtype: ScalarType.Float32);
+        var a = eye + (_delta / _radius);
+        return points.matmul(a.t()) + Translation;
+    }
+
+    public override IImageTransform ToTransform(double[] center)
+    {
+        var m = Values(_delta);
+        var d = Dimension;
+        var a = new double[d * d];
+        for (var i = 0; i < d; i++)
+        {
+            for (var j = 0; j < d; j++)
+            {
+                a[(i * d) + j] = (i == j ? 1 : 0) + (m[(i * d) + j] / _radius);
+            }
+        }
+
+        return new AffineTransform(a, Values(Translation), center);
+    }
+}
+
+/// <summary>
+/// Cubic B-spline: coefficients [D, control points] in mm on the grid of <see cref="BSplineTransform.ForImage"/>;
+/// the initial translation stays fixed (it becomes a TranslationTransform composed after the B-spline).
+/// </summary>
+internal sealed class BSplineModel : TransformModel
+{
+    private readonly BSplineTransform _grid;
+    private readonly Tensor _coefficients;
+    private readonly float[] _gridFromCentred; // D x D: centred physical -> grid index (row-major)
+    private readonly float[] _gridOffset;      // D
+    private readonly double[] _t0;
+
+    public BSplineModel(int dimension, double[] t0, BSplineTransform grid, double[] center)
+        : base(dimension, new double[dimension])
+    {
+        _grid = grid;
+        _t0 = t0;
+        _coefficients = NewParameter(new float[dimension * grid.ControlPointCount], dimension, grid.ControlPointCount);
+        // u = diag(1/S) Dir^-1 (x + c - origin), x centred.
+        var dir = grid.GridDirection;
+        var inv = MatrixMath.Invert(dir, dimension);
+        var s = grid.GridSpacing;
+        var o = grid.GridOrigin;
+        _gridFromCentred = new float[dimension * dimension];
+        _gridOffset = new float[dimension];
+        for (var i = 0; i < dimension; i++)
+        {
+            double off = 0;
+            for (var j = 0; j < dimension; j++)
+            {
+                _gridFromCentred[(i * dimension) + j] = (float)(inv[(i * dimension) + j] / s[i]);
+                off += inv[(i * dimension) + j] * (center[j] - o[j]);
+            }
+
+            _gridOffset[i] = (float)(off / s[i]);
+        }
+    }
+
+    public override IReadOnlyList<Tensor> Parameters => [_coefficients];
+
+    public override Tensor Warp(Tensor points)
+    {
+        var d = Dimension;
+        var size = _grid.GridSize;
+        var n = points.shape[0];
+        Tensor index;
+        Tensor weights;
+        using (no_grad())
+        {
+            using var m = tensor(_gridFromCentred, [d, d]);
+            using var off = tensor(_gridOffset, [d]);
+            var u = points.detach().matmul(m.t()) + off;
+            var start = (u - 1).floor();
+            using var maxStart = tensor(size.Select(g => (float)(g - 4)).ToArray(), [d]);
+            start = start.clamp_min(0).minimum(maxStart);
+            using var ks = arange(4, dtype: ScalarType.Float32);
+            var w1 = RegistrationMetrics.CubicKernel(u.unsqueeze(2) - start.unsqueeze(2) - ks.view(1, 1, 4)); // [N, D, 4]
+            var startL = start.to_type(ScalarType.Int64);
+            using var kl = arange(4, dtype: ScalarType.Int64);
+            var ix = startL.select(1, 0).unsqueeze(1) + kl.unsqueeze(0); // [N, 4]
+            var iy = startL.select(1, 1).unsqueeze(1) + kl.unsqueeze(0);
+            if (d == 2)
+            {
+                index = (ix.unsqueeze(1) + (iy.unsqueeze(2) * size[0])).reshape(n, 16);
+                weights = (w1.select(1, 0).unsqueeze(1) * w1.select(1, 1).unsqueeze(2)).reshape(n, 16);
+            }
+            else
+            {
+                var iz = startL.select(1, 2).unsqueeze(1) + kl.unsqueeze(0);
+                index = (ix.view(n, 1, 1, 4) + (iy.view(n, 1, 4, 1) * size[0]) + (iz.view(n, 4, 1, 1) * (size[0] * size[1]))).reshape(n, 64);
+                weights = (w1.select(1, 0).view(n, 1, 1, 4) * w1.select(1, 1).view(n, 1, 4, 1) * w1.select(1, 2).view(n, 4, 1, 1)).reshape(n, 64);
+            }
+        }
+
+        var k = index.shape[1];
+        var gathered = _coefficients.index_select(1, index.reshape(n * k)).view(d, n, k);
+        var displacement = (gathered * weights.unsqueeze(0)).sum(2, keepdim: false).t();
+        using var t0 = tensor(_t0.Select(v => (float)v).ToArray(), [d]);
+        return points + displacement + t0;
+    }
+
+    /// <summary>Discrete bending energy: mean squared second differences of the coefficients, in units of the grid spacing.</summary>
+    public override Tensor Penalty()
+    {
+        var d = Dimension;
+        var size = _grid.GridSize;
+        var s = (float)_grid.GridSpacing.Average();
+        var c = d == 2 ? _coefficients.view(d, size[1], size[0]) / s : _coefficients.view(d, size[2], size[1], size[0]) / s;
+        Tensor Second(int axis)
+        {
+            var len = c.shape[axis];
+            return c.narrow(axis, 2, len - 2) - (2 * c.narrow(axis, 1, len - 2)) + c.narrow(axis, 0, len - 2);
+        }
+
+        Tensor Mixed(int a, int b)
+        {
+            var la = c.shape[a];
+            var lb = c.shape[b];
+            var hi = c.narrow(a, 1, la - 1);
+            var lo = c.narrow(a, 0, la - 1);
+            return hi.narrow(b, 1, lb - 1) - hi.narrow(b, 0, lb - 1) - lo.narrow(b, 1, lb - 1) + lo.narrow(b, 0, lb - 1);
+        }
+
+        var energy = zeros(1, dtype: ScalarType.Float32).squeeze();
+        for (var a = 1; a <= d; a++)
+        {
+            energy = energy + Second(a).square().mean();
+            for (var b = a + 1; b <= d; b++)
+            {
+                energy = energy + (2 * Mixed(a, b).square().mean());
+            }
+        }
+
+        return energy;
+    }
+
+    public override IImageTransform ToTransform(double[] center)
+    {
+        var spline = _grid.WithCoefficients(Values(_coefficients));
+        return _t0.All(v => v == 0) ? spline : new CompositeTransform([new TranslationTransform(_t0), spline]);
+    }
+}

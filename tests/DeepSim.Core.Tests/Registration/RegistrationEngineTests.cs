@@ -1,0 +1,200 @@
+using DeepSim.Imaging;
+using DeepSim.Learning;
+using DeepSim.Registration;
+using Xunit;
+
+namespace DeepSim.Tests.Registration;
+
+public class RegistrationEngineTests
+{
+    private static readonly RegistrationOptions Fast = new() { ShrinkFactors = [2, 1], Iterations = [80, 60], Seed = 7 };
+
+    private static double MaxError(IImageTransform expected, IImageTransform actual, MedicalImage image)
+    {
+        var max = 0.0;
+        foreach (var p in AlignmentCheck.ForegroundCorners(image))
+        {
+            var a = expected.TransformPoint(p);
+            var b = actual.TransformPoint(p);
+            max = Math.Max(max, Math.Sqrt(a.Zip(b, (x, y) => (x - y) * (x - y)).Sum()));
+        }
+
+        return max;
+    }
+
+    [Theory]
+    [InlineData("MI")]
+    [InlineData("NCC")]
+    [InlineData("LCC")]
+    public void RecoversAKnownRigidTransformOfASyntheticImage(string metric)
+    {
+        var fixedImage = RegistrationTestImages.Blobs2D();
+        var center = ImageRegistration.Center(fixedImage);
+        var truth = new Euler2DTransform(8 * Math.PI / 180, [4.5, -3.25], center);
+        // MI sees a second "modality": intensities inverted.
+        var moving = RegistrationTestImages.Warp(fixedImage, truth, metric == "MI" ? v => 120 - v : null);
+        var result = ImageRegistration.Register(fixedImage, moving, RegistrationMetrics.Create(metric), Fast);
+        var found = Assert.IsType<Euler2DTransform>(result.Transform);
+        Assert.InRange(found.AngleDegrees, 7.7, 8.3);
+        Assert.True(MaxError(truth, found, fixedImage) < 0.5, $"{metric}: {found} vs {truth}, error {MaxError(truth, found, fixedImage):F3} px");
+        Assert.Equal(140, result.Iterations);
+        Assert.True(result.Trace[^1].MetricValue < result.Trace[0].MetricValue);
+    }
+
+    [Fact]
+    public void SameSeedGivesTheSameTransformAndAffineRecoversAScaling()
+    {
+        var fixedImage = RegistrationTestImages.Blobs2D();
+        var truth = new AffineTransform([1.06, 0.03, -0.02, 0.96], [2, -1], ImageRegistration.Center(fixedImage));
+        var moving = RegistrationTestImages.Warp(fixedImage, truth);
+        var options = Fast with { Transform = RegistrationTransformKind.Affine, Iterations = [150, 100] };
+        var a = ImageRegistration.Register(fixedImage, moving, RegistrationMetrics.Create("NCC"), options);
+        var b = ImageRegistration.Register(fixedImage, moving, RegistrationMetrics.Create("NCC"), options);
+        Assert.Equal(a.Parameters, b.Parameters);
+        Assert.True(MaxError(truth, a.Transform, fixedImage) < 0.6, $"affine error {MaxError(truth, a.Transform, fixedImage):F3}");
+    }
+
+    [Fact]
+    public void RecoversA3DTranslationAndRotation()
+    {
+        var fixedImage = RegistrationTestImages.Blobs3D();
+        var truth = new Euler3DTransform([0.05, -0.04, 0.08], [1.5, -2, 1], ImageRegistration.Center(fixedImage));
+        var moving = RegistrationTestImages.Warp(fixedImage, truth);
+        var result = ImageRegistration.Register(fixedImage, moving, RegistrationMetrics.Create("NCC"), Fast);
+        Assert.IsType<Euler3DTransform>(result.Transform);
+        Assert.True(MaxError(truth, result.Transform, fixedImage) < 0.5, $"3D error {MaxError(truth, result.Transform, fixedImage):F3}");
+    }
+
+    [Fact]
+    public void BSplineReducesASmoothDeformationWithoutFolding()
+    {
+        var fixedImage = RegistrationTestImages.Blobs2D(64);
+        var grid = BSplineTransform.ForImage(fixedImage, 16);
+        var rng = new Random(2);
+        var truth = grid.WithCoefficients(grid.Parameters.Select(_ => (rng.NextDouble() - 0.5) * 4).ToArray());
+        var v = new float[fixedImage.VoxelCount];
+        for (var y = 0; y < 64; y++)
+        {
+            for (var x = 0; x < 64; x++)
+            {
+                // moving(T(x)) = fixed(x) approximately: moving(y) = fixed(y - d(y)) for small d.
+                var q = truth.TransformPoint([x, y]);
+                var dx = (2 * x) - q[0];
+                var dy = (2 * y) - q[1];
+                v[x + (64 * y)] = Sample(fixedImage, dx, dy);
+            }
+        }
+
+        var moving = new MedicalImage(v, 64, 64, 1);
+        var options = Fast with { Transform = RegistrationTransformKind.BSpline, GridSpacingMm = 16, Sampling = RegistrationSampling.Full, Iterations = [60, 60] };
+        var result = ImageRegistration.Register(fixedImage, moving, RegistrationMetrics.Create("MSE"), options);
+        var spline = Assert.IsType<BSplineTransform>(result.Transform);
+        double before = 0, after = 0;
+        var n = 0;
+        for (var y = 16; y < 48; y += 2)
+        {
+            for (var x = 16; x < 48; x += 2)
+            {
+                var t = truth.TransformPoint([x, y]);
+                var s = spline.TransformPoint([x, y]);
+                before += Math.Sqrt(((t[0] - x) * (t[0] - x)) + ((t[1] - y) * (t[1] - y)));
+                after += Math.Sqrt(((t[0] - s[0]) * (t[0] - s[0])) + ((t[1] - s[1]) * (t[1] - s[1])));
+                n++;
+            }
+        }
+
+        Assert.True(after < 0.5 * before, $"mean displacement error {after / n:F3} px from {before / n:F3} px");
+        Assert.NotNull(result.MinJacobianDeterminant);
+        Assert.True(result.MinJacobianDeterminant > 0);
+    }
+
+    [Fact]
+    public void ALearnedModelDrivesTheRegistration()
+    {
+        // A hand-built "learned" network scoring -L1(fixed, moving) over 9x9 patches: hidden ReLU units relu(f - m),
+        // relu(m - f), output logits (sum, 0), so score = logit(match) - logit(non-match) = -sum |f - m|.
+        const int p = 9;
+        const int n = p * p;
+        var w1 = new float[2 * n * 2 * n];
+        for (var k = 0; k < n; k++)
+        {
+            w1[(k * 2 * n) + k] = 1;
+            w1[(k * 2 * n) + n + k] = -1;
+            w1[((n + k) * 2 * n) + k] = -1;
+            w1[((n + k) * 2 * n) + n + k] = 1;
+        }
+
+        var w2 = new float[2 * 2 * n];
+        for (var k = 0; k < 2 * n; k++)
+        {
+            w2[k] = 1;
+        }
+
+        var model = new SimilarityModel(
+            "L1Net", p, InputNormalization.ImageRange, ActivationKind.Relu,
+            [new DenseLayer(2 * n, 2 * n, w1, new float[2 * n]), new DenseLayer(2, 2 * n, w2, new float[2])],
+            new SimilarityTrainingOptions(), [], 0, false, 0, DateTimeOffset.UnixEpoch);
+        var fixedImage = RegistrationTestImages.Blobs2D();
+        var truth = new TranslationTransform([3.5, -2.5]);
+        var moving = RegistrationTestImages.Warp(fixedImage, truth);
+        var options = Fast with { Transform = RegistrationTransformKind.Translation, FixedMask = null };
+        var result = ImageRegistration.Register(fixedImage, moving, RegistrationMetrics.From(model, options), options);
+        Assert.Equal("L1Net", result.Metric);
+        Assert.True(MaxError(truth, result.Transform, fixedImage) < 0.5, $"learned metric error {MaxError(truth, result.Transform, fixedImage):F3}");
+
+        // The same model's 9x9 patches do not fit a coarsest level of 96 / 16 = 6 voxels.
+        var e = Assert.Throws<RegistrationException>(() => ImageRegistration.Register(fixedImage, moving, RegistrationMetrics.From(model), Fast with { ShrinkFactors = [16, 1] }));
+        Assert.Equal(RegistrationError.PatchSizeTooLarge, e.Error);
+    }
+
+    [Fact]
+    public void BadInputGivesSpecificErrors()
+    {
+        var image2D = RegistrationTestImages.Blobs2D(32);
+        var image3D = RegistrationTestImages.Blobs3D(16);
+        var dim = Assert.Throws<RegistrationException>(() => ImageRegistration.Register(image2D, image3D, RegistrationMetrics.Create("MI")));
+        Assert.Equal(RegistrationError.DimensionMismatch, dim.Error);
+        Assert.Contains("2D", dim.Message, StringComparison.Ordinal);
+
+        var leaves = Assert.Throws<RegistrationException>(() => ImageRegistration.Register(image2D, image2D, RegistrationMetrics.Create("MI"), Fast with { InitialOffsetMm = [500, 0] }));
+        Assert.Equal(RegistrationError.TransformLeavesImage, leaves.Error);
+
+        var emptyMask = new MedicalImage(new float[32 * 32], 32, 32, 1);
+        var mask = Assert.Throws<RegistrationException>(() => ImageRegistration.Register(image2D, image2D, RegistrationMetrics.Create("MI"), Fast with { FixedMask = emptyMask }));
+        Assert.Equal(RegistrationError.InvalidMask, mask.Error);
+
+        var unknown = Assert.Throws<RegistrationException>(() => RegistrationMetrics.Create("Bogus"));
+        Assert.Equal(RegistrationError.UnsupportedMetric, unknown.Error);
+
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        Assert.ThrowsAny<OperationCanceledException>(() => ImageRegistration.Register(image2D, image2D, RegistrationMetrics.Create("MI"), Fast, null, cancelled.Token));
+    }
+
+    [Fact]
+    public void AlignmentVerdictFlagsAShiftAndPassesTheIdentity()
+    {
+        var fixedImage = RegistrationTestImages.Blobs2D();
+        var shifted = RegistrationTestImages.Warp(fixedImage, new TranslationTransform([3, 0]), v => 120 - v);
+        var same = RegistrationTestImages.Warp(fixedImage, new TranslationTransform([0, 0]), v => 120 - v);
+        var bad = AlignmentCheck.Test(fixedImage, shifted, RegistrationMetrics.Create("MI"), 1.0, Fast);
+        var good = AlignmentCheck.Test(fixedImage, same, RegistrationMetrics.Create("MI"), 1.0, Fast);
+        Assert.False(bad.Aligned);
+        Assert.InRange(bad.TranslationMm, 2.6, 3.4);
+        Assert.True(good.Aligned, good.ToString());
+        Assert.InRange(good.Confidence, 0.5, 1.0);
+        Assert.Equal("MI", good.Metric);
+    }
+
+    private static float Sample(MedicalImage image, double x, double y)
+    {
+        if (x < 0 || y < 0 || x > image.SizeX - 1 || y > image.SizeY - 1)
+        {
+            return 0;
+        }
+
+        int x0 = Math.Min((int)x, image.SizeX - 2), y0 = Math.Min((int)y, image.SizeY - 2);
+        double fx = x - x0, fy = y - y0;
+        return (float)(((1 - fy) * (((1 - fx) * image[x0, y0]) + (fx * image[x0 + 1, y0]))) + (fy * (((1 - fx) * image[x0, y0 + 1]) + (fx * image[x0 + 1, y0 + 1]))));
+    }
+}
