@@ -44,16 +44,13 @@ public sealed partial class MeasurePatchSimilarityCommand
     private void BeginMap(List<ISimilarityMetric> metrics)
     {
         _mapMetrics = metrics;
-        var required = metrics.Select(m => m.RequiredPatchSize).OfType<int>().Distinct().ToList();
-        if (required.Count > 1 || (PatchSize is int p && required.Count == 1 && required[0] != p))
+        try
         {
-            ThrowTerminating("PatchSizeMismatch", ErrorCategory.InvalidArgument, Metric, $"The metrics need patch sizes {string.Join(", ", required)}{(PatchSize is int q ? $" but -PatchSize is {q}" : string.Empty)}.");
+            PatchSize = MetricPatchSize.Reconcile(metrics, PatchSize);
         }
-
-        PatchSize ??= required.Count == 1 ? required[0] : 17;
-        if (PatchSize < 1 || PatchSize % 2 == 0)
+        catch (PatchSizeConflictException e)
         {
-            ThrowTerminating("InvalidPatchSize", ErrorCategory.InvalidArgument, PatchSize, $"Patch size {PatchSize} is invalid: it must be odd and positive.");
+            ThrowTerminating(e.ErrorId, ErrorCategory.InvalidArgument, e.Conflict == PatchSizeConflict.InvalidSize ? PatchSize : Metric, e.Message, e);
         }
     }
 

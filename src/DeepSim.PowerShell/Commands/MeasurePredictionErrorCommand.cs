@@ -108,21 +108,13 @@ public sealed class MeasurePredictionErrorCommand : MetricCmdlet
     protected override void BeginProcessing()
     {
         _metrics = ResolveMetrics(Metric);
-        var required = _metrics.Select(m => m.RequiredPatchSize).OfType<int>().Distinct().ToList();
-        if (required.Count > 1)
+        try
         {
-            ThrowTerminating("PatchSizeMismatch", ErrorCategory.InvalidArgument, Metric, $"The models need different patch sizes ({string.Join(", ", required)}); evaluate them separately.");
+            PatchSize = MetricPatchSize.Reconcile(_metrics, PatchSize);
         }
-
-        if (PatchSize is int p && required.Count == 1 && required[0] != p)
+        catch (PatchSizeConflictException e)
         {
-            ThrowTerminating("PatchSizeMismatch", ErrorCategory.InvalidArgument, PatchSize, $"-PatchSize {p} does not fit the model, which scores {required[0]}x{required[0]} patches.");
-        }
-
-        PatchSize ??= required.Count == 1 ? required[0] : 17;
-        if (PatchSize < 1 || PatchSize % 2 == 0)
-        {
-            ThrowTerminating("InvalidPatchSize", ErrorCategory.InvalidArgument, PatchSize, $"Patch size {PatchSize} is invalid: it must be odd and positive.");
+            ThrowTerminating(e.ErrorId, ErrorCategory.InvalidArgument, e.Conflict == PatchSizeConflict.MetricsDisagree ? Metric : PatchSize, e.Message, e);
         }
 
         _seed = Seed ?? Random.Shared.Next();
