@@ -21,5 +21,15 @@ namespace DeepSim.PowerShell.Commands;
 public sealed class GetDeepSimRuntimeCommand : DeepSimCmdlet
 {
     /// <summary>Runs a small tensor computation and reports its result.</summary>
-    protected override void EndProcessing() => WriteObject(RuntimeInfo.Probe());
+    protected override void EndProcessing()
+    {
+        try
+        {
+            WriteObject(RuntimeInfo.Probe());
+        }
+        catch (TorchRuntimeUnavailableException e)
+        {
+            ThrowTorchUnavailable(e);
+        }
+    }
 }

@@ -46,7 +46,7 @@ public sealed class GetDicomTagCommand : DeepSimCmdlet
         {
             if (!DicomDictionary.TryGetTag(n, out _))
             {
-                ThrowTerminating("UnknownDicomTag", ErrorCategory.InvalidArgument, n, $"'{n}' is neither a DICOM keyword DeepSim knows nor a tag like (0010,0010).");
+                ThrowTerminating(ErrorIds.UnknownDicomTag, ErrorCategory.InvalidArgument, n, $"'{n}' is neither a DICOM keyword DeepSim knows nor a tag like (0010,0010).");
             }
         }
     }
@@ -56,7 +56,7 @@ public sealed class GetDicomTagCommand : DeepSimCmdlet
     {
         foreach (var input in Path)
         {
-            foreach (var file in ResolveExistingPaths(input, "DicomFileNotFound"))
+            foreach (var file in ResolveExistingPaths(input, ErrorIds.DicomFileNotFound))
             {
                 StopToken.ThrowIfCancellationRequested();
                 try

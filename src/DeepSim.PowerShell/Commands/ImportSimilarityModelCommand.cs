@@ -39,7 +39,7 @@ public sealed class ImportSimilarityModelCommand : DeepSimCmdlet
     {
         foreach (var input in Path)
         {
-            foreach (var file in ResolveExistingPaths(input, "ModelFileNotFound"))
+            foreach (var file in ResolveExistingPaths(input, ErrorIds.ModelFileNotFound))
             {
                 try
                 {
@@ -47,11 +47,11 @@ public sealed class ImportSimilarityModelCommand : DeepSimCmdlet
                 }
                 catch (ModelFileException e)
                 {
-                    WriteError("ModelFile" + e.Error, ErrorCategory.InvalidData, file, e.Message, e);
+                    WriteError(ErrorIds.ModelFilePrefix + e.Error, ErrorCategory.InvalidData, file, e.Message, e);
                 }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                catch (Exception e) when (ErrorMapping.IsIoFailure(e))
                 {
-                    WriteError("ModelFileReadFailed", ErrorCategory.ReadError, file, $"Cannot read '{file}': {e.Message}", e);
+                    WriteIoError(ErrorIds.ModelFileReadFailed, file, e, writing: false);
                 }
             }
         }

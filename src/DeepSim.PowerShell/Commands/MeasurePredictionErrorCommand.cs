@@ -185,12 +185,12 @@ public sealed class MeasurePredictionErrorCommand : MetricCmdlet
         {
             var (id, category, target) = skip.Reason switch
             {
-                PredictionErrorSkipReason.MaskMismatch => ("MaskMismatch", ErrorCategory.InvalidArgument, (object?)Mask),
-                PredictionErrorSkipReason.EmptyRegion => ("EmptyRegion", ErrorCategory.InvalidData, skip.Pair),
-                PredictionErrorSkipReason.TooFewCenters => ("TooFewCenters", ErrorCategory.InvalidData, skip.Pair),
-                PredictionErrorSkipReason.ImageGeometryMismatch => ("ImageGeometryMismatch", ErrorCategory.InvalidArgument, skip.Pair),
-                PredictionErrorSkipReason.InvalidPatchSize => ("InvalidPatchSize", ErrorCategory.InvalidArgument, skip.Pair),
-                _ => ("PredictionErrorSetup", ErrorCategory.InvalidArgument, skip.Pair),
+                PredictionErrorSkipReason.MaskMismatch => (ErrorIds.MaskMismatch, ErrorCategory.InvalidArgument, (object?)Mask),
+                PredictionErrorSkipReason.EmptyRegion => (ErrorIds.EmptyRegion, ErrorCategory.InvalidData, skip.Pair),
+                PredictionErrorSkipReason.TooFewCenters => (ErrorIds.TooFewCenters, ErrorCategory.InvalidData, skip.Pair),
+                PredictionErrorSkipReason.ImageGeometryMismatch => (ErrorIds.ImageGeometryMismatch, ErrorCategory.InvalidArgument, skip.Pair),
+                PredictionErrorSkipReason.InvalidPatchSize => (ErrorIds.InvalidPatchSize, ErrorCategory.InvalidArgument, skip.Pair),
+                _ => (ErrorIds.PredictionErrorSetup, ErrorCategory.InvalidArgument, skip.Pair),
             };
             WriteError(id, category, target, skip.Message, skip.Exception);
         }
