@@ -9,7 +9,7 @@ BeforeAll {
     $image = [DeepSim.Imaging.MedicalImage]::new($voxels, 48, 48, 1, $null, $null, $null, 'memory', $null)
 }
 
-Describe 'Error records a user can rely on' {
+Describe 'Errors a user can rely on' {
     It 'spells every ErrorId once, in the catalogue, as its own name' {
         $fields = [DeepSim.PowerShell.Infrastructure.ErrorIds].GetFields() | Where-Object IsLiteral
         $fields.Count | Should -BeGreaterThan 30
@@ -17,7 +17,7 @@ Describe 'Error records a user can rely on' {
         @($fields | ForEach-Object { $_.GetValue($null) } | Sort-Object -Unique).Count | Should -Be $fields.Count
     }
 
-    It 'reports a report folder that cannot be created as ReportWriteFailed with the folder as target' {
+    It 'reports a report folder that cannot be created as ReportWriteFailed with the folder as target and the I/O category' {
         $results = Measure-PredictionError -Metric NMI -Fixed $image -Moving $image -Region All -Count 4 -SearchRadius 4 -PatchSize 5 -Seed 1
         $results.HitRate | Should -Be 1
         $blocker = Join-Path $TestDrive 'a-file'
@@ -26,7 +26,9 @@ Describe 'Error records a user can rely on' {
         $err = $null
         try { $results | Export-PredictionErrorReport -Path $folder -Resamples 10 -ErrorAction Stop } catch { $err = $_ }
         $err.FullyQualifiedErrorId | Should -BeLike 'ReportWriteFailed,*'
-        $err.CategoryInfo.Category | Should -Be 'WriteError'
+        # A path through a file does not exist as a folder: .NET says DirectoryNotFound, the one I/O mapping ObjectNotFound.
+        $err.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $err.Exception | Should -BeOfType System.IO.DirectoryNotFoundException
         $err.TargetObject | Should -Be $folder
         $err.ToString() | Should -BeLike "Cannot write '$folder':*"
     }
