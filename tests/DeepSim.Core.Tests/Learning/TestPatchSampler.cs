@@ -1,18 +1,18 @@
 using DeepSim.Imaging;
+using DeepSim.Imaging.Formats;
 using DeepSim.Patches;
-using DeepSim.Tests.Similarity;
 
 namespace DeepSim.Tests.Learning;
 
 /// <summary>
-/// Test-only patch sampling for the learning tests (images come from the real PNG reader through
-/// <see cref="GreyPng.Load"/>). Positives: the same random position in both images. Negatives: the fixed
-/// position and a moving position shifted by 2..MaxShift px (Chebyshev distance).
+/// Test-only patch sampling for the learning tests (images come from the project's PNG reader; this file is also
+/// compiled into bench/learning, so it depends on nothing else in the tests). Positives: the same random position in
+/// both images. Negatives: the fixed position and a moving position shifted by 2..MaxShift px (Chebyshev distance).
 /// </summary>
 internal static class TestPatchSampler
 {
-    /// <summary>Reads a grey PNG into a 2D image (row y, column x) with the tests' one PNG loader, <see cref="GreyPng.Load"/>.</summary>
-    public static MedicalImage LoadPng(string path) => GreyPng.Load(path);
+    /// <summary>Reads a grey PNG into a 2D image (row y, column x) with the project's own <see cref="PngReader"/>, the tests' one PNG loader.</summary>
+    public static MedicalImage LoadPng(string path) => new PngReader().Read(path)[0];
 
     /// <summary>
     /// Samples <paramref name="positives"/> Match and <paramref name="negatives"/> NonMatch pairs whose fixed patch is
