@@ -1,3 +1,5 @@
+using DeepSim.Imaging;
+
 namespace DeepSim.Evaluation;
 
 /// <summary>
@@ -36,10 +38,7 @@ public sealed record PredictionErrorOptions
             throw new ArgumentOutOfRangeException(nameof(Count), Count, "At least one query centre is needed.");
         }
 
-        if (PatchSize < 1 || PatchSize % 2 == 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(PatchSize), PatchSize, "Patch size must be odd and positive.");
-        }
+        MedicalImage.ThrowIfInvalidPatchSize(PatchSize);
 
         if (SearchRadius < 1)
         {

@@ -187,12 +187,13 @@ public static class PredictionErrorProtocol
             throw new ArgumentException("At least one query centre is needed.", nameof(centers));
         }
 
-        foreach (var metric in metrics)
+        try
         {
-            if (metric.RequiredPatchSize is int required && required != options.PatchSize)
-            {
-                throw new ArgumentException($"Metric '{metric.Name}' works on {required}x{required} patches but the protocol uses {options.PatchSize}x{options.PatchSize}.", nameof(metrics));
-            }
+            MetricPatchSize.Reconcile(metrics, options.PatchSize);
+        }
+        catch (PatchSizeConflictException e)
+        {
+            throw new ArgumentException(e.Message, nameof(metrics), e);
         }
 
         var w = options.WindowWidth;

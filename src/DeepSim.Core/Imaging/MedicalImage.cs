@@ -5,7 +5,7 @@ namespace DeepSim.Imaging;
 /// Voxels are stored x fastest, then y, then z (index = x + SizeX * (y + SizeY * z)).
 /// 2D images have <see cref="SizeZ"/> = 1.
 /// </summary>
-public sealed class MedicalImage
+public sealed partial class MedicalImage
 {
     private readonly float[] _voxels;
 

@@ -1,3 +1,5 @@
+using DeepSim.Imaging;
+
 namespace DeepSim.Patches;
 
 /// <summary>Whether two patches show the same anatomy.</summary>
@@ -55,10 +57,7 @@ public sealed class PatchPair
     {
         ArgumentNullException.ThrowIfNull(fixedPatch);
         ArgumentNullException.ThrowIfNull(movingPatch);
-        if (patchSize < 1 || patchSize % 2 == 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(patchSize), patchSize, "Patch size must be odd and positive.");
-        }
+        MedicalImage.ThrowIfInvalidPatchSize(patchSize);
 
         if (fixedPatch.Length != patchSize * patchSize || movingPatch.Length != patchSize * patchSize)
         {

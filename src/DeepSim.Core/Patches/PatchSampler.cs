@@ -63,7 +63,7 @@ public static class PatchSampler
                 $"Fixed image {fixedImage.Name} ({fixedImage.Geometry}) and moving image {movingImage.Name} ({movingImage.Geometry}) have the same size but different geometry; they are not on one grid.");
         }
 
-        if (patchSize < 1 || patchSize % 2 == 0)
+        if (!MedicalImage.IsValidPatchSize(patchSize))
         {
             throw new PatchSamplingException(PatchSamplingError.InvalidPatchSize, $"Patch size {patchSize} is invalid: it must be odd and positive (the paper uses 17).");
         }
@@ -127,25 +127,11 @@ public static class PatchSampler
         return result;
     }
 
-    /// <summary>Copies the square patch centred at <paramref name="centre"/> (which must fit in the image), row-major.</summary>
-    public static float[] Extract(MedicalImage image, PatchCenter centre, int patchSize)
+    /// <summary>Copies the square patch centred at <paramref name="center"/> (which must fit in the image), row-major: <see cref="MedicalImage.CopyPatch(int, int, int, int)"/>.</summary>
+    public static float[] Extract(MedicalImage image, PatchCenter center, int patchSize)
     {
-        var half = patchSize / 2;
-        if (centre.X - half < 0 || centre.Y - half < 0 || centre.X + half >= image.SizeX || centre.Y + half >= image.SizeY || centre.Z < 0 || centre.Z >= image.SizeZ)
-        {
-            throw new ArgumentOutOfRangeException(nameof(centre), centre, $"A {patchSize}x{patchSize} patch centred at {centre} leaves image {image.Name} ({image.SizeX}x{image.SizeY}x{image.SizeZ}).");
-        }
-
-        var patch = new float[patchSize * patchSize];
-        var voxels = image.VoxelSpan;
-        var plane = (long)image.SizeX * image.SizeY * centre.Z;
-        for (var row = 0; row < patchSize; row++)
-        {
-            var start = (int)(plane + ((long)(centre.Y - half + row) * image.SizeX) + (centre.X - half));
-            voxels.Slice(start, patchSize).CopyTo(patch.AsSpan(row * patchSize, patchSize));
-        }
-
-        return patch;
+        ArgumentNullException.ThrowIfNull(image);
+        return image.CopyPatch(center.X, center.Y, center.Z, patchSize);
     }
 
     /// <summary>Chooses <paramref name="count"/> centres: without replacement when there are enough, otherwise every centre then random repeats.</summary>

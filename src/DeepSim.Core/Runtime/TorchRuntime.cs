@@ -28,6 +28,7 @@ public static partial class TorchRuntime
     /// Sets OMP_WAIT_POLICY=PASSIVE (unless the user set it) and loads libtorch. Idempotent and thread-safe;
     /// every entry point that touches TorchSharp calls it first.
     /// </summary>
+    /// <exception cref="TorchRuntimeUnavailableException">libtorch cannot be loaded in this process.</exception>
     public static void EnsureInitialized()
     {
         lock (Gate)
@@ -38,7 +39,15 @@ public static partial class TorchRuntime
             }
 
             SetNativeEnvironmentDefault("OMP_WAIT_POLICY", "PASSIVE");
-            TorchSharp.torch.InitializeDeviceType(TorchSharp.DeviceType.CPU);
+            try
+            {
+                TorchSharp.torch.InitializeDeviceType(TorchSharp.DeviceType.CPU);
+            }
+            catch (Exception e) when (TorchRuntimeUnavailableException.From(e) is { } unavailable)
+            {
+                throw unavailable;
+            }
+
             _initialised = true;
         }
     }

@@ -15,10 +15,7 @@ internal sealed class SearchWindowJob
         ArgumentNullException.ThrowIfNull(fixedImage);
         ArgumentNullException.ThrowIfNull(movingImage);
         ArgumentNullException.ThrowIfNull(centres);
-        if (patchSize < 1 || patchSize % 2 == 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(patchSize), patchSize, "Patch size must be odd and positive.");
-        }
+        MedicalImage.ThrowIfInvalidPatchSize(patchSize);
 
         ArgumentOutOfRangeException.ThrowIfNegative(radius);
         if (fixedImage.SizeX != movingImage.SizeX || fixedImage.SizeY != movingImage.SizeY || fixedImage.SizeZ != movingImage.SizeZ)

@@ -10,27 +10,6 @@ namespace DeepSim.Similarity;
 /// </summary>
 public static class SearchWindowScoring
 {
-    /// <summary>Copies the size x size patch centred at <paramref name="centre"/> (row-major) into a new array.</summary>
-    public static float[] ExtractPatch(MedicalImage image, PatchCenter centre, int size)
-    {
-        ArgumentNullException.ThrowIfNull(image);
-        var h = size / 2;
-        if (size < 1 || size % 2 == 0 || centre.X - h < 0 || centre.Y - h < 0 || centre.X + h >= image.SizeX || centre.Y + h >= image.SizeY || centre.Z < 0 || centre.Z >= image.SizeZ)
-        {
-            throw new ArgumentOutOfRangeException(nameof(centre), centre, $"A {size}x{size} patch at {centre} does not fit in {image}.");
-        }
-
-        var patch = new float[size * size];
-        var voxels = image.VoxelSpan;
-        var slice = image.SizeX * image.SizeY * centre.Z;
-        for (var r = 0; r < size; r++)
-        {
-            voxels.Slice(slice + ((centre.Y - h + r) * image.SizeX) + centre.X - h, size).CopyTo(patch.AsSpan(r * size));
-        }
-
-        return patch;
-    }
-
     /// <summary>
     /// Scores the search windows pair by pair (same contract and output layout as
     /// <see cref="ISimilarityMetric.ScoreSearchWindows"/>), one query at a time.
@@ -59,14 +38,14 @@ public static class SearchWindowScoring
         {
             cancellationToken.ThrowIfCancellationRequested();
             var c = centres[q];
-            var fixedPatch = ExtractPatch(fixedImage, c, patchSize);
+            var fixedPatch = fixedImage.CopyPatch(c.X, c.Y, c.Z, patchSize);
             for (var dy = -radius; dy <= radius; dy++)
             {
                 for (var dx = -radius; dx <= radius; dx++)
                 {
                     var mc = new PatchCenter(c.X + dx, c.Y + dy, c.Z);
                     pairs[((dy + radius) * w) + dx + radius] = new PatchPair(
-                        fixedPatch, ExtractPatch(movingImage, mc, patchSize), patchSize,
+                        fixedPatch, movingImage.CopyPatch(mc.X, mc.Y, mc.Z, patchSize), patchSize,
                         dx == 0 && dy == 0 ? PatchLabel.Match : PatchLabel.NonMatch,
                         c, mc, fixedSource, movingSource, fixedRange, movingRange);
                 }

@@ -61,7 +61,7 @@ public sealed class ExportPredictionErrorReportCommand : DeepSimCmdlet
     {
         if (_results.Count == 0)
         {
-            ThrowTerminating("NoPredictionErrorResults", ErrorCategory.InvalidData, null, "Export-PredictionErrorReport received no results; pipe the output of Measure-PredictionError into it.");
+            ThrowTerminating(ErrorIds.NoPredictionErrorResults, ErrorCategory.InvalidData, null, "Export-PredictionErrorReport received no results; pipe the output of Measure-PredictionError into it.");
         }
 
         var folder = ResolveOutputPath(Path);
@@ -73,9 +73,9 @@ public sealed class ExportPredictionErrorReportCommand : DeepSimCmdlet
             {
                 PredictionErrorReport.Write(folder, _results, rows, options);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            catch (Exception e) when (ErrorMapping.IsIoFailure(e))
             {
-                ThrowTerminating("ReportWriteFailed", ErrorCategory.WriteError, folder, $"Cannot write the report to '{folder}': {e.Message}", e);
+                ThrowIoError(ErrorIds.ReportWriteFailed, folder, e, writing: true);
             }
         }
 

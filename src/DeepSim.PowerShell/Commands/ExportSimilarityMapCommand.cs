@@ -70,13 +70,13 @@ public sealed class ExportSimilarityMapCommand : DeepSimCmdlet
     {
         if (_maps.Count == 0)
         {
-            ThrowTerminating("NoSimilarityMaps", ErrorCategory.InvalidData, null, "Export-SimilarityMap received no maps; pipe the output of Measure-PatchSimilarity -Fixed -Moving -Center into it.");
+            ThrowTerminating(ErrorIds.NoSimilarityMaps, ErrorCategory.InvalidData, null, "Export-SimilarityMap received no maps; pipe the output of Measure-PatchSimilarity -Fixed -Moving -Center into it.");
         }
 
         var path = ResolveOutputPath(Path);
         if (NoClobber && File.Exists(path))
         {
-            ThrowTerminating("SimilarityMapFileExists", ErrorCategory.ResourceExists, path, $"'{path}' exists and -NoClobber was given.");
+            ThrowTerminating(ErrorIds.SimilarityMapFileExists, ErrorCategory.ResourceExists, path, $"'{path}' exists and -NoClobber was given.");
         }
 
         if (!ShouldProcess(path, $"Write {_maps.Count} similarity map(s) as PNG"))
@@ -95,14 +95,9 @@ public sealed class ExportSimilarityMapCommand : DeepSimCmdlet
             WriteRefusal("SimilarityMapFile", e, terminating: true);
             return;
         }
-        catch (DirectoryNotFoundException e)
+        catch (Exception e) when (ErrorMapping.IsIoFailure(e))
         {
-            ThrowTerminating("SimilarityMapFolderNotFound", ErrorCategory.ObjectNotFound, path, e.Message, e);
-            return;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            ThrowTerminating("SimilarityMapWriteFailed", ErrorCategory.WriteError, path, $"Cannot write '{path}': {e.Message}", e);
+            ThrowIoError(e is DirectoryNotFoundException ? ErrorIds.SimilarityMapFolderNotFound : ErrorIds.SimilarityMapWriteFailed, path, e, writing: true);
             return;
         }
 

@@ -54,21 +54,21 @@ public sealed class ExportSimilarityModelCommand : DeepSimCmdlet
         var model = InputObject is PSObject pso ? pso.BaseObject : InputObject;
         if (model is not (SimilarityModel or SdaeModel))
         {
-            WriteError("NotAModel", ErrorCategory.InvalidType, model, $"Export-SimilarityModel saves a SimilarityModel or an SdaeModel, not {model.GetType().FullName}.");
+            WriteError(ErrorIds.NotAModel, ErrorCategory.InvalidType, model, $"Export-SimilarityModel saves a SimilarityModel or an SdaeModel, not {model.GetType().FullName}.");
             return;
         }
 
         var path = ResolveOutputPath(Path);
         if (NoClobber && File.Exists(path))
         {
-            WriteError("ModelFileExists", ErrorCategory.ResourceExists, path, $"'{path}' exists and -NoClobber was given.");
+            WriteError(ErrorIds.ModelFileExists, ErrorCategory.ResourceExists, path, $"'{path}' exists and -NoClobber was given.");
             return;
         }
 
         var folder = System.IO.Path.GetDirectoryName(path);
         if (!string.IsNullOrEmpty(folder) && !Directory.Exists(folder))
         {
-            WriteError("ModelFolderNotFound", ErrorCategory.ObjectNotFound, path, $"Folder '{folder}' does not exist.");
+            WriteError(ErrorIds.ModelFolderNotFound, ErrorCategory.ObjectNotFound, path, $"Folder '{folder}' does not exist.");
             return;
         }
 
@@ -87,9 +87,9 @@ public sealed class ExportSimilarityModelCommand : DeepSimCmdlet
             WriteRefusal("ModelFile", e);
             return;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (ErrorMapping.IsIoFailure(e))
         {
-            WriteError("ModelFileWriteFailed", ErrorCategory.WriteError, path, $"Cannot write '{path}': {e.Message}", e);
+            WriteIoError(ErrorIds.ModelFileWriteFailed, path, e, writing: true);
             return;
         }
 

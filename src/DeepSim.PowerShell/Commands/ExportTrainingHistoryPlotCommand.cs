@@ -63,7 +63,7 @@ public sealed class ExportTrainingHistoryPlotCommand : DeepSimCmdlet
             }
             else
             {
-                WriteError("NotAModel", ErrorCategory.InvalidType, model, $"Export-TrainingHistoryPlot plots SimilarityModel or SdaeModel objects, not {model.GetType().FullName}.");
+                WriteError(ErrorIds.NotAModel, ErrorCategory.InvalidType, model, $"Export-TrainingHistoryPlot plots SimilarityModel or SdaeModel objects, not {model.GetType().FullName}.");
             }
         }
     }
@@ -75,12 +75,12 @@ public sealed class ExportTrainingHistoryPlotCommand : DeepSimCmdlet
         var sdae = _models.OfType<SdaeModel>().ToList();
         if (_models.Count == 0)
         {
-            ThrowTerminating("NoModels", ErrorCategory.InvalidData, null, "Export-TrainingHistoryPlot received no models.");
+            ThrowTerminating(ErrorIds.NoModels, ErrorCategory.InvalidData, null, "Export-TrainingHistoryPlot received no models.");
         }
 
         if ((similarity.Count > 0 && sdae.Count > 0) || sdae.Count > 1)
         {
-            ThrowTerminating("MixedModels", ErrorCategory.InvalidArgument, _models, "Plot either similarity models or one SDAE per figure.");
+            ThrowTerminating(ErrorIds.MixedModels, ErrorCategory.InvalidArgument, _models, "Plot either similarity models or one SDAE per figure.");
         }
 
         var path = ResolveOutputPath(Path);
@@ -109,11 +109,11 @@ public sealed class ExportTrainingHistoryPlotCommand : DeepSimCmdlet
         }
         catch (ArgumentException e)
         {
-            ThrowTerminating("InvalidHistory", ErrorCategory.InvalidData, _models, e.Message, e);
+            ThrowTerminating(ErrorIds.InvalidHistory, ErrorCategory.InvalidData, _models, e.Message, e);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (ErrorMapping.IsIoFailure(e))
         {
-            ThrowTerminating("PlotWriteFailed", ErrorCategory.WriteError, path, $"Cannot write '{path}': {e.Message}", e);
+            ThrowIoError(ErrorIds.PlotWriteFailed, path, e, writing: true);
         }
 
         if (PassThru)

@@ -28,7 +28,15 @@ public sealed class GetDeepSimRuntimeCommand : DeepSimCmdlet
     /// <summary>Runs a small tensor computation and the scoring self-check and reports both.</summary>
     protected override void EndProcessing()
     {
-        WriteObject(RuntimeInfo.Probe() with { ScoringCheck = ScoringSelfCheck.Current });
+        try
+        {
+            WriteObject(RuntimeInfo.Probe() with { ScoringCheck = ScoringSelfCheck.Current });
+        }
+        catch (TorchRuntimeUnavailableException e)
+        {
+            ThrowTorchUnavailable(e);
+        }
+
         if (ScoringSelfCheck.TakeWarning() is { } warning)
         {
             WriteWarning(warning);

@@ -54,7 +54,7 @@ public sealed class GetDicomTagCommand : DeepSimCmdlet
         {
             if (!DicomDictionary.TryGetTag(n, out _))
             {
-                ThrowTerminating("UnknownDicomTag", ErrorCategory.InvalidArgument, n, $"'{n}' is neither a DICOM keyword DeepSim knows nor a tag like (0010,0010).");
+                ThrowTerminating(ErrorIds.UnknownDicomTag, ErrorCategory.InvalidArgument, n, $"'{n}' is neither a DICOM keyword DeepSim knows nor a tag like (0010,0010).");
             }
         }
     }
@@ -65,7 +65,7 @@ public sealed class GetDicomTagCommand : DeepSimCmdlet
         var literal = ParameterSetName == LiteralPathSet;
         foreach (var input in literal ? LiteralPath : Path)
         {
-            foreach (var file in ResolveExistingPaths(input, "DicomFileNotFound", literal))
+            foreach (var file in ResolveExistingPaths(input, ErrorIds.DicomFileNotFound, literal))
             {
                 StopToken.ThrowIfCancellationRequested();
                 try

@@ -85,10 +85,10 @@ public sealed class GetPatchPairCommand : DeepSimCmdlet
     /// <summary>Chooses the base seed.</summary>
     protected override void BeginProcessing()
     {
-        if (PatchSize < 1 || PatchSize % 2 == 0)
+        if (!MedicalImage.IsValidPatchSize(PatchSize))
         {
             // The same for every image pair: a set-up mistake, so stop.
-            ThrowTerminating("InvalidPatchSize", ErrorCategory.InvalidArgument, PatchSize, $"Patch size {PatchSize} is invalid: it must be odd and positive (the paper uses 17).");
+            ThrowTerminating(ErrorIds.InvalidPatchSize, ErrorCategory.InvalidArgument, PatchSize, $"Patch size {PatchSize} is invalid: it must be odd and positive (the paper uses 17).");
         }
 
         _baseSeed = Seed ?? Random.Shared.Next();

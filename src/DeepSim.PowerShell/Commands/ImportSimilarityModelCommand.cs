@@ -48,7 +48,7 @@ public sealed class ImportSimilarityModelCommand : DeepSimCmdlet
         var literal = ParameterSetName == LiteralPathSet;
         foreach (var input in literal ? LiteralPath : Path)
         {
-            foreach (var file in ResolveExistingPaths(input, "ModelFileNotFound", literal))
+            foreach (var file in ResolveExistingPaths(input, ErrorIds.ModelFileNotFound, literal))
             {
                 try
                 {
@@ -56,7 +56,7 @@ public sealed class ImportSimilarityModelCommand : DeepSimCmdlet
                 }
                 catch (ModelFileException e)
                 {
-                    WriteError("ModelFile" + e.Error, ErrorCategory.InvalidData, file, e.Message, e);
+                    WriteError(ErrorIds.ModelFilePrefix + e.Error, ErrorCategory.InvalidData, file, e.Message, e);
                 }
                 catch (OutOfMemoryException e)
                 {

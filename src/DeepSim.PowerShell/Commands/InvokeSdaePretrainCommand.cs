@@ -78,7 +78,7 @@ public sealed class InvokeSdaePretrainCommand : TrainingCmdlet
     {
         if (_pairs.Count == 0)
         {
-            ThrowTerminating("NoTrainingPairs", ErrorCategory.InvalidData, null, "Invoke-SdaePretrain received no patch pairs; pipe the output of Get-PatchPair into it.");
+            ThrowTerminating(ErrorIds.NoTrainingPairs, ErrorCategory.InvalidData, null, "Invoke-SdaePretrain received no patch pairs; pipe the output of Get-PatchPair into it.");
         }
 
         var options = new SdaeOptions
@@ -102,7 +102,7 @@ public sealed class InvokeSdaePretrainCommand : TrainingCmdlet
         }
         catch (ArgumentException e)
         {
-            ThrowTerminating("InvalidSdaeOptions", ErrorCategory.InvalidArgument, options, e.Message, e);
+            ThrowTerminating(ErrorIds.InvalidSdaeOptions, ErrorCategory.InvalidArgument, options, e.Message, e);
         }
 
         WriteVerbose($"Pre-training an SDAE {string.Join("-", LayerSizes)} on {_pairs.Count} pairs, {EpochsPerLayer} epochs per layer, seed {Seed}.");
@@ -113,7 +113,7 @@ public sealed class InvokeSdaePretrainCommand : TrainingCmdlet
             (progress, token) => SdaeTrainer.Train(_pairs, options, progress, token),
             p => p.Layer <= 1 ? (p.Stage.Contains("moving", StringComparison.OrdinalIgnoreCase) ? 1 : 0) : p.Layer,
             levels + 1,
-            "InvalidTrainingData",
+            ErrorIds.InvalidTrainingData,
             _pairs.Count);
         model.TrainingPairs = _pairs;
         foreach (var ae in model.Autoencoders)

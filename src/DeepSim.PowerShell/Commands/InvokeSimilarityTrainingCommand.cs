@@ -101,7 +101,7 @@ public sealed class InvokeSimilarityTrainingCommand : TrainingCmdlet
         var pairs = _pairs.Count > 0 ? _pairs : sdae?.TrainingPairs?.ToList() ?? [];
         if (pairs.Count == 0)
         {
-            ThrowTerminating("NoTrainingPairs", ErrorCategory.InvalidData, null, "Invoke-SimilarityTraining received no patch pairs; pipe the output of Get-PatchPair (or of Invoke-SdaePretrain) into it.");
+            ThrowTerminating(ErrorIds.NoTrainingPairs, ErrorCategory.InvalidData, null, "Invoke-SimilarityTraining received no patch pairs; pipe the output of Get-PatchPair (or of Invoke-SdaePretrain) into it.");
         }
 
         var options = new SimilarityTrainingOptions
@@ -126,7 +126,7 @@ public sealed class InvokeSimilarityTrainingCommand : TrainingCmdlet
             (progress, token) => SimilarityTrainer.Train(pairs, options, sdae, progress, token, name),
             _ => 0,
             1,
-            "InvalidTrainingSetup",
+            ErrorIds.InvalidTrainingSetup,
             sdae ?? (object)options);
         foreach (var epoch in model.History)
         {

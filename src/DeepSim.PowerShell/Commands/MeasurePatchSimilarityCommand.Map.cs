@@ -2,6 +2,8 @@ using System.Management.Automation;
 using DeepSim.Evaluation;
 using DeepSim.Imaging;
 using DeepSim.Patches;
+using DeepSim.PowerShell.Infrastructure;
+using DeepSim.Runtime;
 using DeepSim.Similarity;
 
 namespace DeepSim.PowerShell.Commands;
@@ -44,16 +46,13 @@ public sealed partial class MeasurePatchSimilarityCommand
     private void BeginMap(List<ISimilarityMetric> metrics)
     {
         _mapMetrics = metrics;
-        var required = metrics.Select(m => m.RequiredPatchSize).OfType<int>().Distinct().ToList();
-        if (required.Count > 1 || (PatchSize is int p && required.Count == 1 && required[0] != p))
+        try
         {
-            ThrowTerminating("PatchSizeMismatch", ErrorCategory.InvalidArgument, Metric, $"The metrics need patch sizes {string.Join(", ", required)}{(PatchSize is int q ? $" but -PatchSize is {q}" : string.Empty)}.");
+            PatchSize = MetricPatchSize.Reconcile(metrics, PatchSize);
         }
-
-        PatchSize ??= required.Count == 1 ? required[0] : 17;
-        if (PatchSize < 1 || PatchSize % 2 == 0)
+        catch (PatchSizeConflictException e)
         {
-            ThrowTerminating("InvalidPatchSize", ErrorCategory.InvalidArgument, PatchSize, $"Patch size {PatchSize} is invalid: it must be odd and positive.");
+            ThrowTerminating(e.ErrorId, ErrorCategory.InvalidArgument, e.Conflict == PatchSizeConflict.InvalidSize ? PatchSize : Metric, e.Message, e);
         }
     }
 
@@ -73,13 +72,13 @@ public sealed partial class MeasurePatchSimilarityCommand
         var margin = SearchRadius + (size / 2);
         if (centre.X < margin || centre.Y < margin || centre.X >= Fixed.SizeX - margin || centre.Y >= Fixed.SizeY - margin || centre.Z < 0 || centre.Z >= Fixed.SizeZ)
         {
-            ThrowTerminating("CenterOutOfRange", ErrorCategory.InvalidArgument, Center, $"Centre {centre} is too close to the border of {Fixed.Name} ({Fixed.SizeX}x{Fixed.SizeY}x{Fixed.SizeZ}): a search radius of {SearchRadius} with {size}x{size} patches needs x in [{margin}, {Fixed.SizeX - margin - 1}] and y in [{margin}, {Fixed.SizeY - margin - 1}].");
+            ThrowTerminating(ErrorIds.CenterOutOfRange, ErrorCategory.InvalidArgument, Center, $"Centre {centre} is too close to the border of {Fixed.Name} ({Fixed.SizeX}x{Fixed.SizeY}x{Fixed.SizeZ}): a search radius of {SearchRadius} with {size}x{size} patches needs x in [{margin}, {Fixed.SizeX - margin - 1}] and y in [{margin}, {Fixed.SizeY - margin - 1}].");
         }
 
         var truth = new SearchOffset(TrueOffset[0], TrueOffset[1]);
         if (truth.ChebyshevLength > SearchRadius)
         {
-            ThrowTerminating("TrueOffsetOutOfRange", ErrorCategory.InvalidArgument, TrueOffset, $"-TrueOffset {truth} lies outside the +-{SearchRadius} search window.");
+            ThrowTerminating(ErrorIds.TrueOffsetOutOfRange, ErrorCategory.InvalidArgument, TrueOffset, $"-TrueOffset {truth} lies outside the +-{SearchRadius} search window.");
         }
 
         foreach (var metric in _mapMetrics)
@@ -92,6 +91,11 @@ public sealed partial class MeasurePatchSimilarityCommand
             catch (OperationCanceledException) when (StopToken.IsCancellationRequested)
             {
                 throw new PipelineStoppedException();
+            }
+            catch (TorchRuntimeUnavailableException e)
+            {
+                ThrowTorchUnavailable(e);
+                return;
             }
 
             WriteScoringWarnings();

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using DeepSim.Patches;
 using DeepSim.PowerShell.Infrastructure;
+using DeepSim.Runtime;
 using DeepSim.Similarity;
 
 namespace DeepSim.PowerShell.Commands;
@@ -60,7 +61,7 @@ public sealed partial class MeasurePatchSimilarityCommand : MetricCmdlet
         {
             if (metrics.Count != 1)
             {
-                ThrowTerminating("OneMetricForPairs", ErrorCategory.InvalidArgument, Metric, "Scoring patch pairs takes exactly one metric (each pair holds one Score); run the command once per metric, or use Measure-PredictionError to compare several.");
+                ThrowTerminating(ErrorIds.OneMetricForPairs, ErrorCategory.InvalidArgument, Metric, "Scoring patch pairs takes exactly one metric (each pair holds one Score); run the command once per metric, or use Measure-PredictionError to compare several.");
             }
 
             _metric = metrics[0];
@@ -81,7 +82,7 @@ public sealed partial class MeasurePatchSimilarityCommand : MetricCmdlet
 
         if (_metric.RequiredPatchSize is int size && size != InputObject.PatchSize)
         {
-            WriteError("PatchSizeMismatch", ErrorCategory.InvalidArgument, InputObject, $"{_metric.Name} scores {size}x{size} patches, but this pair's patches are {InputObject.PatchSize}x{InputObject.PatchSize}; sample with Get-PatchPair -PatchSize {size}.");
+            WriteError(ErrorIds.PatchSizeMismatch, ErrorCategory.InvalidArgument, InputObject, $"{_metric.Name} scores {size}x{size} patches, but this pair's patches are {InputObject.PatchSize}x{InputObject.PatchSize}; sample with Get-PatchPair -PatchSize {size}.");
             return;
         }
 
@@ -114,7 +115,15 @@ public sealed partial class MeasurePatchSimilarityCommand : MetricCmdlet
         }
 
         var scores = new double[_buffer.Count];
-        _metric.ScorePairs(_buffer, scores, StopToken);
+        try
+        {
+            _metric.ScorePairs(_buffer, scores, StopToken);
+        }
+        catch (TorchRuntimeUnavailableException e)
+        {
+            ThrowTorchUnavailable(e);
+        }
+
         for (var i = 0; i < _buffer.Count; i++)
         {
             _buffer[i].Score = scores[i];

@@ -108,21 +108,13 @@ public sealed class MeasurePredictionErrorCommand : MetricCmdlet
     protected override void BeginProcessing()
     {
         _metrics = ResolveMetrics(Metric);
-        var required = _metrics.Select(m => m.RequiredPatchSize).OfType<int>().Distinct().ToList();
-        if (required.Count > 1)
+        try
         {
-            ThrowTerminating("PatchSizeMismatch", ErrorCategory.InvalidArgument, Metric, $"The models need different patch sizes ({string.Join(", ", required)}); evaluate them separately.");
+            PatchSize = MetricPatchSize.Reconcile(_metrics, PatchSize);
         }
-
-        if (PatchSize is int p && required.Count == 1 && required[0] != p)
+        catch (PatchSizeConflictException e)
         {
-            ThrowTerminating("PatchSizeMismatch", ErrorCategory.InvalidArgument, PatchSize, $"-PatchSize {p} does not fit the model, which scores {required[0]}x{required[0]} patches.");
-        }
-
-        PatchSize ??= required.Count == 1 ? required[0] : 17;
-        if (PatchSize < 1 || PatchSize % 2 == 0)
-        {
-            ThrowTerminating("InvalidPatchSize", ErrorCategory.InvalidArgument, PatchSize, $"Patch size {PatchSize} is invalid: it must be odd and positive.");
+            ThrowTerminating(e.ErrorId, ErrorCategory.InvalidArgument, e.Conflict == PatchSizeConflict.MetricsDisagree ? Metric : PatchSize, e.Message, e);
         }
 
         _seed = Seed ?? Random.Shared.Next();
@@ -193,12 +185,12 @@ public sealed class MeasurePredictionErrorCommand : MetricCmdlet
         {
             var (id, category, target) = skip.Reason switch
             {
-                PredictionErrorSkipReason.MaskMismatch => ("MaskMismatch", ErrorCategory.InvalidArgument, (object?)Mask),
-                PredictionErrorSkipReason.EmptyRegion => ("EmptyRegion", ErrorCategory.InvalidData, skip.Pair),
-                PredictionErrorSkipReason.TooFewCenters => ("TooFewCenters", ErrorCategory.InvalidData, skip.Pair),
-                PredictionErrorSkipReason.ImageGeometryMismatch => ("ImageGeometryMismatch", ErrorCategory.InvalidArgument, skip.Pair),
-                PredictionErrorSkipReason.InvalidPatchSize => ("InvalidPatchSize", ErrorCategory.InvalidArgument, skip.Pair),
-                _ => ("PredictionErrorSetup", ErrorCategory.InvalidArgument, skip.Pair),
+                PredictionErrorSkipReason.MaskMismatch => (ErrorIds.MaskMismatch, ErrorCategory.InvalidArgument, (object?)Mask),
+                PredictionErrorSkipReason.EmptyRegion => (ErrorIds.EmptyRegion, ErrorCategory.InvalidData, skip.Pair),
+                PredictionErrorSkipReason.TooFewCenters => (ErrorIds.TooFewCenters, ErrorCategory.InvalidData, skip.Pair),
+                PredictionErrorSkipReason.ImageGeometryMismatch => (ErrorIds.ImageGeometryMismatch, ErrorCategory.InvalidArgument, skip.Pair),
+                PredictionErrorSkipReason.InvalidPatchSize => (ErrorIds.InvalidPatchSize, ErrorCategory.InvalidArgument, skip.Pair),
+                _ => (ErrorIds.PredictionErrorSetup, ErrorCategory.InvalidArgument, skip.Pair),
             };
             WriteError(id, category, target, skip.Message, skip.Exception);
         }

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using DeepSim.Runtime;
 
 namespace DeepSim.PowerShell.Infrastructure;
 
@@ -91,6 +92,21 @@ public abstract class DeepSimCmdlet : PSCmdlet, IDisposable
         text = System.Text.RegularExpressions.Regex.Replace(text, @"\s*Actual value was [^\r\n]*?\.(?=\s|$)", string.Empty);
         return DeepSim.IO.MessageText.Clean(text.Trim());
     }
+
+    /// <summary>
+    /// Writes a non-terminating error for a file that cannot be read or written: the category from
+    /// <see cref="ErrorMapping.Category(Exception, bool)"/>, the path as target, "Cannot read/write 'path': reason".
+    /// </summary>
+    protected void WriteIoError(string errorId, string path, Exception ioFailure, bool writing) =>
+        WriteError(errorId, ErrorMapping.Category(ioFailure, writing), path, IoMessage(path, ioFailure, writing), ioFailure);
+
+    /// <summary>As <see cref="WriteIoError"/>, but stops the cmdlet.</summary>
+    protected void ThrowIoError(string errorId, string path, Exception ioFailure, bool writing) =>
+        ThrowTerminating(errorId, ErrorMapping.Category(ioFailure, writing), path, IoMessage(path, ioFailure, writing), ioFailure);
+
+    /// <summary>Stops the cmdlet because libtorch cannot be loaded (ErrorId TorchRuntimeUnavailable, category ResourceUnavailable).</summary>
+    protected void ThrowTorchUnavailable(TorchRuntimeUnavailableException e) =>
+        ThrowTerminating(ErrorIds.TorchRuntimeUnavailable, ErrorCategory.ResourceUnavailable, "libtorch", e.Message, e, "Reinstall the module for this platform; Get-DeepSimRuntime shows whether libtorch loads.");
 
     /// <summary>Writes a progress record of this cmdlet's activity.</summary>
     protected void WriteProgress(string activity, string status, int percent, string? operation = null, int secondsRemaining = -1)
@@ -253,8 +269,18 @@ public abstract class DeepSimCmdlet : PSCmdlet, IDisposable
             throw;
         }
 
-        return task.GetAwaiter().GetResult();
+        try
+        {
+            return task.GetAwaiter().GetResult();
+        }
+        catch (TorchRuntimeUnavailableException e)
+        {
+            ThrowTorchUnavailable(e);
+            throw;
+        }
     }
+
+    private static string IoMessage(string path, Exception ioFailure, bool writing) => $"Cannot {(writing ? "write" : "read")} '{path}': {ioFailure.Message}";
 
     /// <summary>One progress bar update.</summary>
     protected sealed record ProgressUpdate(string Activity, string Status, int Percent, string? Operation = null);

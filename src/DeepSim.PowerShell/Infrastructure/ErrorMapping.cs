@@ -5,13 +5,27 @@ using DeepSim.Patches;
 
 namespace DeepSim.PowerShell.Infrastructure;
 
-/// <summary>Maps core exceptions to PowerShell error categories.</summary>
+/// <summary>Maps core exceptions to PowerShell error categories: the one place that decides a category.</summary>
 internal static class ErrorMapping
 {
+    /// <summary>True for the exceptions the file system throws for a path that cannot be read or written.</summary>
+    public static bool IsIoFailure(Exception e) => e is IOException or UnauthorizedAccessException or System.Security.SecurityException;
+
+    /// <summary>
+    /// The category of an I/O failure: a missing file or folder is ObjectNotFound, a refused access PermissionDenied,
+    /// anything else ReadError or WriteError by <paramref name="writing"/>. Image reads use the same categories.
+    /// </summary>
+    public static ErrorCategory Category(Exception ioFailure, bool writing) => ioFailure switch
+    {
+        FileNotFoundException or DirectoryNotFoundException => ErrorCategory.ObjectNotFound,
+        UnauthorizedAccessException or System.Security.SecurityException => ErrorCategory.PermissionDenied,
+        _ => writing ? ErrorCategory.WriteError : ErrorCategory.ReadError,
+    };
+
     public static ErrorCategory Category(ImageReadError error) => error switch
     {
-        ImageReadError.FileNotFound => ErrorCategory.ObjectNotFound,
-        ImageReadError.AccessDenied => ErrorCategory.PermissionDenied,
+        ImageReadError.FileNotFound => Category(new FileNotFoundException(), writing: false),
+        ImageReadError.AccessDenied => Category(new UnauthorizedAccessException(), writing: false),
         ImageReadError.UnsupportedEncoding => ErrorCategory.NotImplemented,
         ImageReadError.NotAnImage => ErrorCategory.InvalidType,
         ImageReadError.UnknownFormat => ErrorCategory.InvalidData,

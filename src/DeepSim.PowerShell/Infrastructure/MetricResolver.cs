@@ -22,10 +22,10 @@ internal static class MetricResolver
                     list.Add(created);
                     break;
                 case string name:
-                    fail("UnknownMetric", name, $"Unknown similarity metric '{name}'. Use a SimilarityModel (Invoke-SimilarityTraining, Import-SimilarityModel) or one of: {string.Join(", ", MetricRegistry.Names)}.", null);
+                    fail(ErrorIds.UnknownMetric, name, $"Unknown similarity metric '{name}'. Use a SimilarityModel (Invoke-SimilarityTraining, Import-SimilarityModel) or one of: {string.Join(", ", MetricRegistry.Names)}.", null);
                     break;
                 default:
-                    fail("InvalidMetricType", value, $"A metric must be a SimilarityModel or a name ({string.Join(", ", MetricRegistry.Names)}); got {value?.GetType().FullName ?? "null"}.", null);
+                    fail(ErrorIds.InvalidMetricType, value, $"A metric must be a SimilarityModel or a name ({string.Join(", ", MetricRegistry.Names)}); got {value?.GetType().FullName ?? "null"}.", null);
                     break;
             }
         }

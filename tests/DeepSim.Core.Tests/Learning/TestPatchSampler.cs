@@ -1,32 +1,18 @@
 using DeepSim.Imaging;
+using DeepSim.Imaging.Formats;
 using DeepSim.Patches;
-using SkiaSharp;
 
 namespace DeepSim.Tests.Learning;
 
 /// <summary>
-/// Test-only image loading and patch sampling (the real readers and sampler are built elsewhere; these keep the
-/// learning tests independent of them). Positives: the same random position in both images. Negatives: the fixed
-/// position and a moving position shifted by 2..MaxShift px (Chebyshev distance).
+/// Test-only patch sampling for the learning tests (images come from the project's PNG reader; this file is also
+/// compiled into bench/learning, so it depends on nothing else in the tests). Positives: the same random position in
+/// both images. Negatives: the fixed position and a moving position shifted by 2..MaxShift px (Chebyshev distance).
 /// </summary>
 internal static class TestPatchSampler
 {
-    /// <summary>Reads an 8-bit grey PNG into a 2D image (row y, column x).</summary>
-    public static MedicalImage LoadPng(string path)
-    {
-        using var bitmap = SKBitmap.Decode(path) ?? throw new InvalidOperationException($"SkiaSharp could not decode {path}");
-        var voxels = new float[bitmap.Width * bitmap.Height];
-        for (var y = 0; y < bitmap.Height; y++)
-        {
-            for (var x = 0; x < bitmap.Width; x++)
-            {
-                var c = bitmap.GetPixel(x, y);
-                voxels[x + (bitmap.Width * y)] = (c.Red + c.Green + c.Blue) / 3f;
-            }
-        }
-
-        return new MedicalImage(voxels, bitmap.Width, bitmap.Height, 1, sourcePath: path, format: "PNG");
-    }
+    /// <summary>Reads a grey PNG into a 2D image (row y, column x) with the project's own <see cref="PngReader"/>, the tests' one PNG loader.</summary>
+    public static MedicalImage LoadPng(string path) => new PngReader().Read(path)[0];
 
     /// <summary>
     /// Samples <paramref name="positives"/> Match and <paramref name="negatives"/> NonMatch pairs whose fixed patch is
@@ -100,21 +86,8 @@ internal static class TestPatchSampler
         return result;
     }
 
-    /// <summary>The patch centred at (cx, cy), row-major.</summary>
-    public static float[] Extract(MedicalImage image, int cx, int cy, int patchSize)
-    {
-        var half = patchSize / 2;
-        var patch = new float[patchSize * patchSize];
-        for (var r = 0; r < patchSize; r++)
-        {
-            for (var c = 0; c < patchSize; c++)
-            {
-                patch[(r * patchSize) + c] = image[cx - half + c, cy - half + r];
-            }
-        }
-
-        return patch;
-    }
+    /// <summary>The patch centred at (cx, cy), row-major (<see cref="MedicalImage.CopyPatch(int, int, int, int)"/>).</summary>
+    public static float[] Extract(MedicalImage image, int cx, int cy, int patchSize) => image.CopyPatch(cx, cy, 0, patchSize);
 
     private static double Std(float[] values)
     {

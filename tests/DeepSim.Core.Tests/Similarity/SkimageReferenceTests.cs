@@ -102,9 +102,9 @@ public class SkimageReferenceTests
             foreach (var x in new[] { 10, 30, 60, 90, 120, 150, 170 })
             {
                 var c = new PatchCenter(x, y);
-                pairs.Add((SearchWindowScoring.ExtractPatch(t1, c, 17), SearchWindowScoring.ExtractPatch(pd, c, 17)));
+                pairs.Add((PatchSampler.Extract(t1, c, 17), PatchSampler.Extract(pd, c, 17)));
                 var shifted = new PatchCenter(Math.Clamp(x + 4, 8, 172), Math.Clamp(y - 3, 8, 208));
-                pairs.Add((SearchWindowScoring.ExtractPatch(t1, c, 17), SearchWindowScoring.ExtractPatch(pd, shifted, 17)));
+                pairs.Add((PatchSampler.Extract(t1, c, 17), PatchSampler.Extract(pd, shifted, 17)));
             }
         }
 

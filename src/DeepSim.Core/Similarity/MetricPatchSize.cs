@@ -1,0 +1,62 @@
+using DeepSim.Imaging;
+
+namespace DeepSim.Similarity;
+
+/// <summary>What is wrong with the patch size asked of a set of metrics.</summary>
+public enum PatchSizeConflict
+{
+    /// <summary>Two metrics need different patch sizes (e.g. two models trained on different patches).</summary>
+    MetricsDisagree,
+
+    /// <summary>The requested size differs from the one a metric needs.</summary>
+    RequestDisagrees,
+
+    /// <summary>The size is even or not positive.</summary>
+    InvalidSize,
+}
+
+/// <summary>The patch size asked of a set of metrics does not work for them.</summary>
+public sealed class PatchSizeConflictException(PatchSizeConflict conflict, string message) : ArgumentException(message)
+{
+    /// <summary>The kind of conflict.</summary>
+    public PatchSizeConflict Conflict { get; } = conflict;
+
+    /// <summary>The ErrorId a cmdlet reports: InvalidPatchSize for a bad size, PatchSizeMismatch otherwise.</summary>
+    public string ErrorId => Conflict == PatchSizeConflict.InvalidSize ? "InvalidPatchSize" : "PatchSizeMismatch";
+}
+
+/// <summary>The one reconciliation of a requested patch size with the sizes the metrics need.</summary>
+public static class MetricPatchSize
+{
+    /// <summary>The paper's patch side, used when neither the caller nor a metric asks for one.</summary>
+    public const int Default = 17;
+
+    /// <summary>
+    /// The patch side to use with <paramref name="metrics"/>: <paramref name="requested"/> when given, else the size
+    /// the metrics need (<see cref="ISimilarityMetric.RequiredPatchSize"/>), else <see cref="Default"/>.
+    /// </summary>
+    /// <exception cref="PatchSizeConflictException">The metrics need different sizes, the request differs from theirs, or the size is not odd and positive.</exception>
+    public static int Reconcile(IEnumerable<ISimilarityMetric> metrics, int? requested = null)
+    {
+        ArgumentNullException.ThrowIfNull(metrics);
+        var needs = metrics.Where(m => m.RequiredPatchSize is not null).GroupBy(m => m.RequiredPatchSize!.Value).ToList();
+        if (needs.Count > 1)
+        {
+            throw new PatchSizeConflictException(PatchSizeConflict.MetricsDisagree, $"The metrics need different patch sizes ({string.Join(", ", needs.Select(g => $"{g.First().Name}: {g.Key}x{g.Key}"))}); evaluate them separately.");
+        }
+
+        if (requested is int r && needs.Count == 1 && needs[0].Key != r)
+        {
+            var need = needs[0].Key;
+            throw new PatchSizeConflictException(PatchSizeConflict.RequestDisagrees, $"Patch size {r} does not fit metric '{needs[0].First().Name}', which scores {need}x{need} patches.");
+        }
+
+        var size = requested ?? (needs.Count == 1 ? needs[0].Key : Default);
+        if (!MedicalImage.IsValidPatchSize(size))
+        {
+            throw new PatchSizeConflictException(PatchSizeConflict.InvalidSize, $"Patch size {size} is invalid: it must be odd and positive.");
+        }
+
+        return size;
+    }
+}
