@@ -224,6 +224,20 @@ public sealed class HostileInputRegressionTests(ITestOutputHelper output) : IDis
         Assert.Contains("MGNOCHROME2", e.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Item5_AByteInsertedIntoPixelDataIsFoundByTheStrayByteAtTheEnd()
+    {
+        var bytes = Slice(0).ToBytes();
+        var at = bytes.Length - 10000;
+        var shifted = (byte[])[.. bytes[..at], 0x42, .. bytes[at..]];
+        var path = _temp.File("shifted.dcm");
+        File.WriteAllBytes(path, shifted);
+        var errors = new List<ImageReadException>();
+        Assert.Empty(new DicomImageReader().ReadMany([path], errors.Add, _ => { }));
+        Assert.Equal(ImageReadError.Truncated, Assert.Single(errors).Error);
+        Assert.Contains("stray byte", errors[0].Message, StringComparison.Ordinal);
+    }
+
     // ---- item 7: series are built one at a time, when the caller asks for them ----
 
     [Fact]

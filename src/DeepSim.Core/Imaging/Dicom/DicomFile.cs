@@ -235,7 +235,7 @@ public sealed class DicomFile
         }
         catch (ImageReadException e)
         {
-            throw new ImageReadException(e.Error, Path, "after the pixel data: " + StripPath(e.Message), end, e);
+            throw new ImageReadException(e.Error, Path, "after the pixel data: " + StripPath(e.Message), inner: e);
         }
     }
 
