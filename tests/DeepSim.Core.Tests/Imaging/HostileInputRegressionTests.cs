@@ -224,6 +224,20 @@ public sealed class HostileInputRegressionTests(ITestOutputHelper output) : IDis
         Assert.Contains("MGNOCHROME2", e.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Item5_AByteInsertedIntoPixelDataIsFoundByTheStrayByteAtTheEnd()
+    {
+        var bytes = Slice(0).ToBytes();
+        var at = bytes.Length - 10000;
+        var shifted = (byte[])[.. bytes[..at], 0x42, .. bytes[at..]];
+        var path = _temp.File("shifted.dcm");
+        File.WriteAllBytes(path, shifted);
+        var errors = new List<ImageReadException>();
+        Assert.Empty(new DicomImageReader().ReadMany([path], errors.Add, _ => { }));
+        Assert.Equal(ImageReadError.Truncated, Assert.Single(errors).Error);
+        Assert.Contains("stray byte", errors[0].Message, StringComparison.Ordinal);
+    }
+
     // ---- item 7: series are built one at a time, when the caller asks for them ----
 
     [Fact]
@@ -412,6 +426,30 @@ public sealed class HostileInputRegressionTests(ITestOutputHelper output) : IDis
         var image = Assert.Single(results).Image;
         Assert.NotNull(image);
         Assert.Equal(new DicomImageReader().Read(plain)[0].GetVoxels(), image.GetVoxels());
+    }
+
+    // ---- issue 10: one file selection for both importers ----
+
+    [Fact]
+    public void SelectionSkipsDataFilesOfHeadersAndStreamReadsEachImageOnce()
+    {
+        var folder = Directory.CreateDirectory(_temp.File("pairs")).FullName;
+        File.WriteAllText(Path.Combine(folder, "x.mhd"), "ObjectType = Image\nNDims = 2\nDimSize = 4 4\nElementType = MET_UCHAR\nElementDataFile = x.raw\n");
+        File.WriteAllBytes(Path.Combine(folder, "x.raw"), [.. Enumerable.Range(0, 16).Select(i => (byte)i)]);
+        File.WriteAllText(Path.Combine(folder, "notes.txt"), "not an image");
+        var loader = ImageLoader.CreateDefault();
+
+        var selected = loader.SelectFiles(folder, recurse: false).ToList();
+        Assert.Equal(["notes.txt", "x.mhd"], selected.Where(r => r.Kind == ImageLoadResultKind.File).Select(r => Path.GetFileName(r.Path)));
+        Assert.Equal("x.raw", Path.GetFileName(Assert.Single(selected, r => r.Kind == ImageLoadResultKind.Skipped).Path));
+
+        var results = loader.Stream([folder]).ToList();
+        Assert.Equal("x.mhd", Path.GetFileName(Assert.Single(results, r => r.Kind == ImageLoadResultKind.Image).Path));
+        Assert.DoesNotContain(results, r => r.Kind == ImageLoadResultKind.Error);
+
+        // Given explicitly, a file of no known format is an error, not a skip.
+        var explicitNotes = Assert.Single(loader.Stream([Path.Combine(folder, "notes.txt")]));
+        Assert.Equal(ImageReadError.UnknownFormat, explicitNotes.Error!.Error);
     }
 
     // ---- helpers ----

@@ -215,7 +215,7 @@ public class MetaImageReaderTests
 
     [Theory]
     [InlineData("bad\0name.raw", ImageReadError.CorruptHeader)]
-    [InlineData(".", ImageReadError.AccessDenied)]
+    [InlineData(".", ImageReadError.NotAFile)] // a directory: not "access denied" (issue 9, item 11)
     public void UnusableDataFileNamesFailCleanly(string dataFile, ImageReadError expected)
     {
         using var temp = new TempFolder();

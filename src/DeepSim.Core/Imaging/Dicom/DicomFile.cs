@@ -176,6 +176,75 @@ public sealed class DicomFile
         }
     }
 
+    /// <summary>Most bytes after native pixel data that <see cref="CheckAfterPixelData"/> reads and parses.</summary>
+    internal const int MaxTrailingBytes = 1 << 20;
+
+    /// <summary>
+    /// A header-only open stops at the pixel data; what follows it must still be well-formed, as a full parse (and dcmtk)
+    /// requires: zero padding, or whole data elements. A byte inserted into the pixel data shifts every later pixel and
+    /// leaves a stray byte at the end; this finds it (ImageTruncated), where the pixels alone could not.
+    /// </summary>
+    internal void CheckAfterPixelData()
+    {
+        var pixel = Dataset.Find(DicomTag.PixelData);
+        if (pixel is null || pixel.Length < 0 || pixel.Fragments is not null)
+        {
+            return;
+        }
+
+        // Offsets are file offsets, except in a deflated data set (offsets in the inflated buffer, zero beyond its data).
+        var fromFile = pixel.ValueNotLoaded || (!TransferSyntax.Deflated && Dataset.Buffer.Length < FileLength);
+        var dataLength = fromFile ? FileLength : Dataset.Buffer.Length;
+
+        var end = pixel.ValueOffset + pixel.Length;
+        var trailing = dataLength - end;
+        if (trailing <= 0 || trailing > MaxTrailingBytes)
+        {
+            return;
+        }
+
+        byte[] tail;
+        if (fromFile)
+        {
+            tail = new byte[trailing];
+            using var handle = File.OpenHandle(Path, FileMode.Open, FileAccess.Read, FileShare.Read);
+            var got = RandomAccess.Read(handle, tail, end);
+            if (got < trailing)
+            {
+                tail = tail[..got];
+            }
+        }
+        else
+        {
+            tail = Dataset.Buffer.AsSpan((int)end, (int)trailing).ToArray();
+        }
+
+        if (!tail.AsSpan().ContainsAnyExcept((byte)0))
+        {
+            return;
+        }
+
+        if (tail.Length < 8)
+        {
+            throw new ImageReadException(ImageReadError.Truncated, Path, $"{tail.Length} stray byte(s) follow the pixel data: the file holds bytes that belong to no data element (a damaged or shifted copy)", end);
+        }
+
+        try
+        {
+            new DicomParser(tail, tail.Length, Path, partial: false, fileBase: end).ParseDataset(0, TransferSyntax.ExplicitVr, TransferSyntax.BigEndian, stopAtPixelData: false);
+        }
+        catch (ImageReadException e)
+        {
+            throw new ImageReadException(e.Error, Path, "after the pixel data: " + StripPath(e.Message), inner: e);
+        }
+    }
+
+    private string StripPath(string message)
+    {
+        var prefix = DeepSim.IO.MessageText.Clean(Path) + ": ";
+        return message.StartsWith(prefix, StringComparison.Ordinal) ? message[prefix.Length..].TrimEnd('.') : message;
+    }
+
     /// <summary>True for a name ending in .gz (a gzipped DICOM file such as <c>image.dcm.gz</c>).</summary>
     internal static bool IsGzipName(string path) => path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase);
 

@@ -73,6 +73,7 @@ internal sealed class DicomSlice
             throw new ImageReadException(ImageReadError.UnsupportedEncoding, path, $"pixel data is compressed with {ts}, which DeepSim does not decode; {ts.ConversionHint}.");
         }
 
+        file.CheckAfterPixelData();
         var slice = new DicomSlice(file);
         if (!ds.Contains(new DicomTag(0x0028, 0x0010)) || !ds.Contains(new DicomTag(0x0028, 0x0011)))
         {
