@@ -152,15 +152,20 @@ if (4 -in $Case) {
     $points = [System.Collections.Generic.List[double[]]]::new()
     for ($z = 0; $z -lt $fixed.SizeZ; $z += 4) { for ($y = 0; $y -lt $fixed.SizeY; $y += 4) { for ($x = 0; $x -lt $fixed.SizeX; $x += 4) {
         if ($v[$x + $fixed.SizeX * ($y + $fixed.SizeY * $z)] -gt $mean) { $points.Add([double[]]@((2.0 * $x), (2.0 * $y), (2.0 * $z))) } } } }
+    $tsv4 = Join-Path $PSScriptRoot 'results-case4.tsv'
+    Remove-Item $tsv4 -ErrorAction SilentlyContinue
     $rows = foreach ($c in $cases) {
         $moving = Import-MedicalImage $c.moving
         $truth = [DeepSim.Registration.Euler3DTransform]::new([double[]]@([double]$c.ax, [double]$c.ay, [double]$c.az), [double[]]@([double]$c.tx, [double]$c.ty, [double]$c.tz), [double[]]@([double]$c.cx, [double]$c.cy, [double]$c.cz), $false)
         $r = Register-Image -Fixed $fixed -Moving $moving -Metric MI -Seed ([int]$c.case)
-        [pscustomobject]@{ Case = [int]$c.case; Method = 'DeepSim MI'; ResidualMm = Get-Residual $r.Transform $truth $points; Seconds = $r.Elapsed.TotalSeconds }
+        $row = [pscustomobject]@{ Case = [int]$c.case; Method = 'DeepSim MI'; ResidualMm = Get-Residual $r.Transform $truth $points; Seconds = $r.Elapsed.TotalSeconds }
+        $row | Export-Csv -Delimiter "`t" -NoTypeInformation -UseQuotes Never -Append $tsv4
+        $row
         $e = Invoke-Elastix $c.fixed $c.moving (Join-Path $elastixParams 'rigid-mi.txt') (Join-Path $WorkPath 'c4-el')
-        [pscustomobject]@{ Case = [int]$c.case; Method = 'elastix MI'; ResidualMm = Get-Residual $e.Transform $truth $points; Seconds = $e.Seconds }
+        $row = [pscustomobject]@{ Case = [int]$c.case; Method = 'elastix MI'; ResidualMm = Get-Residual $e.Transform $truth $points; Seconds = $e.Seconds }
+        $row | Export-Csv -Delimiter "`t" -NoTypeInformation -UseQuotes Never -Append $tsv4
+        $row
     }
-    $rows | Export-Csv -Delimiter "`t" -NoTypeInformation -UseQuotes Never (Join-Path $PSScriptRoot 'results-case4.tsv')
     $rows | Format-Table | Out-Host
 }
 Write-Host "Machine: $machine"
