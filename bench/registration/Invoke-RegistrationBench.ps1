@@ -14,20 +14,24 @@ Case 2: -Count seeded cases made by make_cases.py (the 16 CT/MR pairs whose MI p
 estimated and the true transform over the CT head (pixels above the image mean, every 4th pixel); success: < 1 px.
 Times: DeepSim's RegistrationResult.Elapsed (in process, images in memory) and elastix's wall time (process start,
 reading two small files, registering). Both single-threaded (OMP_NUM_THREADS=1, elastix -threads 1).
+Case 4 (3D): make_cases3d.py moves the CT template (scct.nii) by -Count3D seeded Euler3D transforms (+-10 deg per
+axis, +-10 mm); the MNI T1 template is fixed; DeepSim MI and elastix MI, residual in mm over the T1 head.
 Results go to bench/registration/results-case<N>.tsv and are summarised on the console and in RESULTS.md.
 #>
 [CmdletBinding()]
 param(
     # Print the summary of an existing results-case2.tsv (e.g. of an interrupted run) and stop.
     [switch] $SummaryOnly,
-    [ValidateSet(1, 2)] [int[]] $Case = @(1, 2),
+    [ValidateSet(1, 2, 4)] [int[]] $Case = @(1, 2),
     [int] $Count = 100,
     [int] $Seed = 12,
     [string] $DataPath = (Join-Path $PSScriptRoot '../../../shared/data'),
     [string] $WorkPath = (Join-Path ([IO.Path]::GetTempPath()) 'deepsim-regbench'),
     [string[]] $Metrics = @('MI', 'LCC'),
     # Case 2: run LCC (slow: it resamples the whole image every iteration) only on the first N cases.
-    [int] $LccLimit = 10
+    [int] $LccLimit = 10,
+    # Case 4: number of 3D cases.
+    [int] $Count3D = 6
 )
 $ErrorActionPreference = 'Stop'
 Import-Module (Join-Path $PSScriptRoot '../../out/DeepSim/DeepSim.psd1') -Force
@@ -45,7 +49,8 @@ function Invoke-Elastix([string] $Fixed, [string] $Moving, [string] $ParameterFi
     $text = Get-Content (Join-Path $Out 'TransformParameters.0.txt')
     $p = [double[]](($text | Where-Object { $_ -like '(TransformParameters *' }) -replace '^\(TransformParameters |\)$' -split ' ')
     $c = [double[]](($text | Where-Object { $_ -like '(CenterOfRotationPoint *' }) -replace '^\(CenterOfRotationPoint |\)$' -split ' ')
-    [pscustomobject]@{ Transform = [DeepSim.Registration.Euler2DTransform]::new($p[0], [double[]]@($p[1], $p[2]), $c); Seconds = $sw.Elapsed.TotalSeconds }
+    $t = if ($p.Count -eq 6) { [DeepSim.Registration.Euler3DTransform]::new([double[]]@($p[0], $p[1], $p[2]), [double[]]@($p[3], $p[4], $p[5]), $c, $false) } else { [DeepSim.Registration.Euler2DTransform]::new($p[0], [double[]]@($p[1], $p[2]), $c) }
+    [pscustomobject]@{ Transform = $t; Seconds = $sw.Elapsed.TotalSeconds }
 }
 
 function Get-HeadPoints([DeepSim.Imaging.MedicalImage] $Image, [int] $Stride = 4) {
@@ -59,7 +64,7 @@ function Get-HeadPoints([DeepSim.Imaging.MedicalImage] $Image, [int] $Stride = 4
 function Get-Residual($Estimate, $Truth, $Points) {
     if ($null -eq $Estimate) { return [double]::NaN }
     $s = 0.0
-    foreach ($p in $Points) { $a = $Estimate.TransformPoint($p); $b = $Truth.TransformPoint($p); $s += [math]::Sqrt(($a[0] - $b[0]) * ($a[0] - $b[0]) + ($a[1] - $b[1]) * ($a[1] - $b[1])) }
+    foreach ($p in $Points) { $a = $Estimate.TransformPoint($p); $b = $Truth.TransformPoint($p); $q = 0.0; for ($i = 0; $i -lt $a.Count; $i++) { $q += ($a[$i] - $b[$i]) * ($a[$i] - $b[$i]) }; $s += [math]::Sqrt($q) }
     $s / $Points.Count
 }
 
@@ -136,5 +141,31 @@ if (2 -in $Case) {
         Write-Progress -Activity 'Case 2' -Status "case $($c.case)" -PercentComplete (100 * ([int]$c.case + 1) / $cases.Count)
     }
     Get-Summary $rows | Format-Table | Out-Host
+}
+if (4 -in $Case) {
+    $dir = Join-Path $WorkPath 'mni'
+    & $python (Join-Path $PSScriptRoot 'make_cases3d.py') (Join-Path $DataPath 'mni-templates-3d') $dir $Count3D $Seed
+    if ($LASTEXITCODE -ne 0) { throw 'make_cases3d.py failed' }
+    $cases = Import-Csv -Delimiter "`t" (Join-Path $dir 'cases.tsv')
+    $fixed = Import-MedicalImage (Join-Path $dir 't1.mha')
+    $v = $fixed.GetVoxels(); $mean = ($v | Measure-Object -Average).Average
+    $points = [System.Collections.Generic.List[double[]]]::new()
+    for ($z = 0; $z -lt $fixed.SizeZ; $z += 4) { for ($y = 0; $y -lt $fixed.SizeY; $y += 4) { for ($x = 0; $x -lt $fixed.SizeX; $x += 4) {
+        if ($v[$x + $fixed.SizeX * ($y + $fixed.SizeY * $z)] -gt $mean) { $points.Add([double[]]@((2.0 * $x), (2.0 * $y), (2.0 * $z))) } } } }
+    $tsv4 = Join-Path $PSScriptRoot 'results-case4.tsv'
+    Remove-Item $tsv4 -ErrorAction SilentlyContinue
+    $rows = foreach ($c in $cases) {
+        $moving = Import-MedicalImage $c.moving
+        $truth = [DeepSim.Registration.Euler3DTransform]::new([double[]]@([double]$c.ax, [double]$c.ay, [double]$c.az), [double[]]@([double]$c.tx, [double]$c.ty, [double]$c.tz), [double[]]@([double]$c.cx, [double]$c.cy, [double]$c.cz), $false)
+        $r = Register-Image -Fixed $fixed -Moving $moving -Metric MI -Seed ([int]$c.case)
+        $row = [pscustomobject]@{ Case = [int]$c.case; Method = 'DeepSim MI'; ResidualMm = Get-Residual $r.Transform $truth $points; Seconds = $r.Elapsed.TotalSeconds }
+        $row | Export-Csv -Delimiter "`t" -NoTypeInformation -UseQuotes Never -Append $tsv4
+        $row
+        $e = Invoke-Elastix $c.fixed $c.moving (Join-Path $elastixParams 'rigid-mi.txt') (Join-Path $WorkPath 'c4-el')
+        $row = [pscustomobject]@{ Case = [int]$c.case; Method = 'elastix MI'; ResidualMm = Get-Residual $e.Transform $truth $points; Seconds = $e.Seconds }
+        $row | Export-Csv -Delimiter "`t" -NoTypeInformation -UseQuotes Never -Append $tsv4
+        $row
+    }
+    $rows | Format-Table | Out-Host
 }
 Write-Host "Machine: $machine"

@@ -8,7 +8,7 @@ BeforeAll {
     New-Item -ItemType Directory -Force -Path $tmp | Out-Null
 }
 
-AfterAll { Remove-Item -Recurse -Force $tmp -ErrorAction SilentlyContinue }
+AfterAll { if ($tmp) { Remove-Item -Recurse -Force $tmp -ErrorAction SilentlyContinue } }
 
 Describe 'Register-Image on ITK''s T1/PD slices' -Skip:(-not $HasData) {
     BeforeAll {
