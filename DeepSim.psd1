@@ -24,6 +24,8 @@
         'Import-SimilarityModel'
         'Export-PredictionErrorReport'
         'Export-TrainingHistoryPlot'
+        'Export-MedicalImage'
+        'Invoke-ImageResample'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -85,6 +85,7 @@ public sealed class GetPatchPairCommand : DeepSimCmdlet
     /// <summary>Chooses the base seed.</summary>
     protected override void BeginProcessing()
     {
+        base.BeginProcessing();
         if (PatchSize < 1 || PatchSize % 2 == 0)
         {
             // The same for every image pair: a set-up mistake, so stop.
