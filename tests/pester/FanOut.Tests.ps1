@@ -24,7 +24,7 @@ BeforeAll {
 
 Describe 'ForEach-Object -Parallel over image pairs' -Skip:(-not $HasData) {
     BeforeAll {
-        $names = '16010.png', '16030.png', '16050.png', '16070.png'
+        $names = '16010.png', '20017.png', '32007.png', '34016.png'
         $pairs = foreach ($n in $names) {
             [pscustomobject]@{ Name = $n; Ct = Join-Path $DataRoot "ct-mr-head/CT/$n"; Mr = Join-Path $DataRoot "ct-mr-head/MR/$n" }
         }
@@ -149,7 +149,7 @@ LogLevel VERBOSE
         }
 
         # The work: the same pairs and model as a local run. The model travels as a file, as it would to another machine.
-        $names = '16010.png', '16030.png', '16050.png', '16070.png'
+        $names = '16010.png', '20017.png', '32007.png', '34016.png'
         $pairs = foreach ($n in $names) { [pscustomobject]@{ Name = $n; Ct = Join-Path $DataRoot "ct-mr-head/CT/$n"; Mr = Join-Path $DataRoot "ct-mr-head/MR/$n" } }
         $ct0 = Import-MedicalImage $pairs[0].Ct
         $mr0 = Import-MedicalImage $pairs[0].Mr
