@@ -152,6 +152,7 @@ public sealed class MeasurePredictionErrorCommand : MetricCmdlet
         var results = Evaluate([(Fixed, Moving)], [Count], unchecked(_seed + _pairIndex++));
         if (results is not null)
         {
+            WriteScoringWarnings();
             WriteObject(results, enumerateCollection: true);
         }
     }
@@ -168,6 +169,7 @@ public sealed class MeasurePredictionErrorCommand : MetricCmdlet
         var results = Evaluate(_pooled, counts, _seed);
         if (results is not null)
         {
+            WriteScoringWarnings();
             WriteObject(results, enumerateCollection: true);
         }
     }
