@@ -165,7 +165,7 @@ LogLevel VERBOSE
         }
         if (-not $listening) { throw "sshd did not listen on 127.0.0.1:$port. Its log: $(Get-Content -Raw $sshdLog)" }
 
-        $options = @{ StrictHostKeyChecking = 'no'; UserKnownHostsFile = (Join-Path $sshDir 'known_hosts'); IdentitiesOnly = 'yes'; BatchMode = 'yes' }
+        $options = @{ LogLevel = 'ERROR'; StrictHostKeyChecking = 'no'; UserKnownHostsFile = (Join-Path $sshDir 'known_hosts'); IdentitiesOnly = 'yes'; BatchMode = 'yes' }
         $sessions = foreach ($i in 1..2) {
             New-PSSession -HostName 127.0.0.1 -Port $port -UserName ([Environment]::UserName) -KeyFilePath (Join-Path $sshDir 'client_key') -Options $options -ConnectingTimeout 120000 -ErrorAction Stop
         }

@@ -44,6 +44,42 @@ public sealed class ThreadLimitTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public void ScoringGuardKeepsOneVerdictPerThreadCountWhicheverRunsFirst()
+    {
+        // A kernel that is right at 1 thread and wrong at 2, as oneDNN's convolution was on one machine.
+        double Measure(ScoringKernels plan) => plan == ScoringKernels.Convolution && TorchSharp.torch.get_num_threads() > 1 ? 0.05 : 1e-7;
+        var initial = TorchThreads.Current;
+        try
+        {
+            int[][] orders = [[1, 2], [2, 1]];
+            foreach (var order in orders)
+            {
+                var guard = new ScoringGuard(Measure);
+                foreach (var threads in order)
+                {
+                    TorchThreads.SetCurrent(threads);
+                    var verdict = guard.Current;
+                    Assert.Equal(threads, verdict.Threads);
+                    Assert.Equal(threads == 1 ? ScoringKernels.Convolution : ScoringKernels.Gemm, verdict.Plan);
+                }
+
+                TorchThreads.SetCurrent(1);
+                Assert.Equal(ScoringKernels.Convolution, guard.Current.Plan);
+
+                // A spot-check downgrade at 2 threads leaves the 1-thread verdict alone.
+                TorchThreads.SetCurrent(2);
+                Assert.Equal(ScoringKernels.Reference, guard.Downgrade(ScoringKernels.Gemm, "test"));
+                TorchThreads.SetCurrent(1);
+                Assert.Equal(ScoringKernels.Convolution, guard.Current.Plan);
+            }
+        }
+        finally
+        {
+            TorchThreads.SetCurrent(initial);
+        }
+    }
+
     [SkippableFact]
     public void SearchWindowScoringEqualsTheReferenceAtOneAndTwoThreads()
     {
