@@ -39,7 +39,7 @@ public sealed class ExportMedicalImageCommand : DeepSimCmdlet
     [ValidateNotNullOrEmpty]
     public object Path { get; set; } = null!;
 
-    /// <summary>Replace existing files (for .mhd, the header and its .raw data file).</summary>
+    /// <summary>Replace existing files (for .mhd, the header and its .raw data file), read-only ones included (their permissions are kept).</summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
 
@@ -105,7 +105,13 @@ public sealed class ExportMedicalImageCommand : DeepSimCmdlet
 
         try
         {
+            using var scope = DeepSim.IO.AtomicFile.ReplaceReadOnly(Force);
             ImageWriters.Write(InputObject, path, StopToken);
+        }
+        catch (DeepSim.IO.AtomicWriteRefusedException e)
+        {
+            WriteRefusal("ImageFile", e);
+            return;
         }
         catch (OperationCanceledException) when (StopToken.IsCancellationRequested)
         {
