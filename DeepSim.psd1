@@ -32,6 +32,8 @@
         'Export-TrainingHistoryPlot'
         'Find-DicomStudy'
         'Find-DicomSeries'
+        'Export-MedicalImage'
+        'Invoke-ImageResample'
     )
     FunctionsToExport    = @('Register-DeepSimAssertion')
     AliasesToExport      = @()

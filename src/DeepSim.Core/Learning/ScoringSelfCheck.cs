@@ -6,18 +6,22 @@ using static TorchSharp.torch;
 namespace DeepSim.Learning;
 
 /// <summary>
-/// Proves, once per process, that the fast search-window scoring plans give the reference scores on this machine, and
-/// chooses the fastest plan that does (<see cref="ScoringKernels.Convolution"/>, then <see cref="ScoringKernels.Gemm"/>,
-/// else <see cref="ScoringKernels.Reference"/>). A spot check during scoring that finds a mismatch later moves the process
-/// to the next plan too. The first fallback leaves one warning for the cmdlets to show (<see cref="TakeWarning"/>).
-/// Machine facts, not module state: the result is shared by every runspace of the process.
+/// Proves, once per process and libtorch thread count, that the fast search-window scoring plans give the reference
+/// scores on this machine, and chooses the fastest plan that does (<see cref="ScoringKernels.Convolution"/>, then
+/// <see cref="ScoringKernels.Gemm"/>, else <see cref="ScoringKernels.Reference"/>). A spot check during scoring that finds
+/// a mismatch later moves that thread count to the next plan too. The first fallback leaves one warning for the cmdlets
+/// to show (<see cref="TakeWarning"/>). Machine facts, not module state: the results are shared by every runspace of the
+/// process. They are kept per thread count because the native kernels' correctness depends on it (oneDNN's convolution
+/// was right at 1 thread and wrong at 2 on one machine) and runspaces compute with different counts
+/// (<see cref="TorchThreads"/>): a plan verified at one count is never trusted at another, and the plan a computation
+/// uses depends only on its own thread count, not on which runspace happened to score first.
 /// </summary>
 public static class ScoringSelfCheck
 {
-    /// <summary>The check's result, running the check first if this process has not yet run it (about a second).</summary>
+    /// <summary>The check's result for the calling thread's libtorch thread count, running the check first if needed (about a second).</summary>
     public static ScoringCheckResult Current => ScoringGuard.Process.Current;
 
-    /// <summary>The result if the check has run in this process, else null (does not run it).</summary>
+    /// <summary>The result for the calling thread's thread count if the check has run for it, else null (does not run it).</summary>
     public static ScoringCheckResult? IfChecked => ScoringGuard.Process.IfChecked;
 
     /// <summary>Returns the fallback warning once (null when there is none or it was taken already).</summary>
@@ -41,7 +45,7 @@ internal sealed class ScoringGuard(Func<ScoringKernels, double> measure)
     internal const double Tolerance = 1e-4;
 
     private readonly Lock _gate = new();
-    private ScoringCheckResult? _result;
+    private readonly Dictionary<int, ScoringCheckResult> _results = [];
     private string? _pendingWarning;
 
     /// <summary>The process's guard, measuring on the real kernels.</summary>
@@ -51,10 +55,10 @@ internal sealed class ScoringGuard(Func<ScoringKernels, double> measure)
     {
         get
         {
+            var threads = CurrentThreads();
             lock (_gate)
             {
-                _result ??= Run();
-                return _result;
+                return ResultFor(threads);
             }
         }
     }
@@ -63,9 +67,15 @@ internal sealed class ScoringGuard(Func<ScoringKernels, double> measure)
     {
         get
         {
+            if (!TorchRuntime.IsInitialized)
+            {
+                return null;
+            }
+
+            var threads = CurrentThreads();
             lock (_gate)
             {
-                return _result;
+                return _results.GetValueOrDefault(threads);
             }
         }
     }
@@ -172,9 +182,10 @@ internal sealed class ScoringGuard(Func<ScoringKernels, double> measure)
     /// <summary>Moves from <paramref name="failed"/> to the next plan after a spot-check mismatch; returns the plan to use.</summary>
     public ScoringKernels Downgrade(ScoringKernels failed, string reason)
     {
+        var threads = CurrentThreads();
         lock (_gate)
         {
-            var current = _result ??= Run();
+            var current = ResultFor(threads);
             if (current.Plan != failed)
             {
                 return current.Plan; // another thread moved on already
@@ -182,7 +193,7 @@ internal sealed class ScoringGuard(Func<ScoringKernels, double> measure)
 
             var next = failed == ScoringKernels.Convolution ? ScoringKernels.Gemm : ScoringKernels.Reference;
             var findings = current.Findings.Append($"spot check: {reason}; using {next}").ToArray();
-            _result = current with { Plan = next, FastPathVerified = next != ScoringKernels.Reference, Findings = findings };
+            _results[threads] = current with { Plan = next, FastPathVerified = next != ScoringKernels.Reference, Findings = findings };
             _pendingWarning ??= FallbackWarning(failed, next, reason);
             return next;
         }
@@ -191,6 +202,25 @@ internal sealed class ScoringGuard(Func<ScoringKernels, double> measure)
     private static string FallbackWarning(ScoringKernels failed, ScoringKernels next, string reason) =>
         $"Learned-metric scoring: on this machine {reason}, so DeepSim scores with the {next} plan instead of {failed} " +
         $"(correct, {(next == ScoringKernels.Reference ? "much " : string.Empty)}slower). Get-DeepSimRuntime shows the check.";
+
+    /// <summary>The calling thread's libtorch thread count, after applying its flow's limit.</summary>
+    private static int CurrentThreads()
+    {
+        TorchRuntime.EnsureInitialized();
+        return get_num_threads();
+    }
+
+    /// <summary>The verdict for <paramref name="threads"/>, running the check on first use; call under the lock.</summary>
+    private ScoringCheckResult ResultFor(int threads)
+    {
+        if (!_results.TryGetValue(threads, out var result))
+        {
+            result = Run();
+            _results[threads] = result;
+        }
+
+        return result;
+    }
 
     private ScoringCheckResult Run()
     {

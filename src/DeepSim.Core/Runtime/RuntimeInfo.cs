@@ -2,13 +2,18 @@ using static TorchSharp.torch;
 
 namespace DeepSim.Runtime;
 
-/// <summary>What the native runtime is and whether it computes.</summary>
+/// <summary>
+/// What the native runtime is and whether it computes. Threads is the intra-op thread count the calling flow computes
+/// with (its <see cref="TorchThreads"/> limit, else ProcessDefaultThreads); ThreadLimit is that limit, null when none.
+/// </summary>
 public sealed record RuntimeInfo(
     string TorchSharpVersion,
     string LibTorchFolder,
     int Threads,
     string? OmpWaitPolicy,
-    double ProbeResult)
+    double ProbeResult,
+    int? ThreadLimit = null,
+    int ProcessDefaultThreads = 0)
 {
     /// <summary>The learned-metric scoring plan in use and what its self-check found, or null when it was not run.</summary>
     public ScoringCheckResult? ScoringCheck { get; init; }
@@ -26,6 +31,8 @@ public sealed record RuntimeInfo(
             Path.GetDirectoryName(asm.Location) ?? string.Empty,
             get_num_threads(),
             TorchRuntime.GetNativeEnvironment("OMP_WAIT_POLICY"),
-            sum);
+            sum,
+            TorchThreads.Current,
+            TorchRuntime.ProcessDefaultThreads);
     }
 }

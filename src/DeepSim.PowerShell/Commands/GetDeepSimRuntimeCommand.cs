@@ -7,7 +7,7 @@ namespace DeepSim.PowerShell.Commands;
 
 /// <summary>
 /// <para type="synopsis">Shows the native runtime DeepSim computes with (TorchSharp, libtorch, threads) and checks that it works.</para>
-/// <para type="description">Get-DeepSimRuntime loads libtorch if it is not loaded yet, runs a small tensor computation (the sum of 1..100, which must be 5050) and reports the TorchSharp version, the folder the native libraries load from, the number of intra-op threads and the OMP_WAIT_POLICY that libgomp sees (DeepSim sets PASSIVE before libtorch loads unless you set a policy yourself, because spinning OpenMP threads can stall training on small virtual machines). ScoringCheck shows which plan learned-metric search-window scoring uses in this process and what its self-check found: the fast plans are compared with the per-candidate reference on this machine (about a second, once per process), and the fastest plan that matches is used; a plan found wrong is never used.</para>
+/// <para type="description">Get-DeepSimRuntime loads libtorch if it is not loaded yet, runs a small tensor computation (the sum of 1..100, which must be 5050) and reports the TorchSharp version, the folder the native libraries load from, the number of intra-op threads this runspace computes with (Threads; ThreadLimit is the runspace's cap from $DeepSimThreadLimit, or 1 inside ForEach-Object -Parallel when that variable is unset; ProcessDefaultThreads is libtorch's own default) and the OMP_WAIT_POLICY that libgomp sees (DeepSim sets PASSIVE before libtorch loads unless you set a policy yourself, because spinning OpenMP threads can stall training on small virtual machines). ScoringCheck shows which plan learned-metric search-window scoring uses in this process and what its self-check found: the fast plans are compared with the per-candidate reference on this machine (about a second, once per process), and the fastest plan that matches is used; a plan found wrong is never used.</para>
 /// </summary>
 /// <example>
 /// <code>Get-DeepSimRuntime</code>
@@ -16,6 +16,10 @@ namespace DeepSim.PowerShell.Commands;
 /// <example>
 /// <code>if ((Get-DeepSimRuntime).ProbeResult -ne 5050) { throw 'libtorch does not work on this machine' }</code>
 /// <para>A smoke test for a deployment script or a CI job.</para>
+/// </example>
+/// <example>
+/// <code>1..2 | ForEach-Object -Parallel { Import-Module DeepSim; (Get-DeepSimRuntime).Threads } -ThrottleLimit 2</code>
+/// <para>Shows that each parallel runspace computes with one libtorch thread unless $DeepSimThreadLimit says otherwise.</para>
 /// </example>
 /// <example>
 /// <code>(Get-DeepSimRuntime).ScoringCheck.Findings</code>

@@ -50,6 +50,7 @@ public sealed class GetDicomTagCommand : DeepSimCmdlet
     /// <summary>Checks the names once.</summary>
     protected override void BeginProcessing()
     {
+        base.BeginProcessing();
         foreach (var n in Name ?? [])
         {
             if (!DicomDictionary.TryGetTag(n, out _))

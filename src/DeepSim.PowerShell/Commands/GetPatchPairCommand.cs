@@ -85,6 +85,7 @@ public sealed class GetPatchPairCommand : DeepSimCmdlet
     /// <summary>Chooses the base seed.</summary>
     protected override void BeginProcessing()
     {
+        base.BeginProcessing();
         if (!MedicalImage.IsValidPatchSize(PatchSize))
         {
             // The same for every image pair: a set-up mistake, so stop.

@@ -52,7 +52,11 @@ public sealed partial class ImportMedicalImageCommand : DeepSimCmdlet
     #region Overrides
 
     /// <summary>Opens the reading session.</summary>
-    protected override void BeginProcessing() => _session = _loader.OpenSession(Recurse, StopToken);
+    protected override void BeginProcessing()
+    {
+        base.BeginProcessing();
+        _session = _loader.OpenSession(Recurse, StopToken);
+    }
 
     /// <summary>Reads the files of this pipeline item; DICOM files wait for EndProcessing so series are assembled.</summary>
     protected override void ProcessRecord()

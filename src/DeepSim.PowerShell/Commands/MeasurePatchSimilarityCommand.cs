@@ -56,6 +56,7 @@ public sealed partial class MeasurePatchSimilarityCommand : MetricCmdlet
     /// <summary>Resolves the metric.</summary>
     protected override void BeginProcessing()
     {
+        base.BeginProcessing();
         var metrics = ResolveMetrics(Metric);
         if (ParameterSetName == PairsSet)
         {

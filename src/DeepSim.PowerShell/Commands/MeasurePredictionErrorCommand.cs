@@ -107,6 +107,7 @@ public sealed class MeasurePredictionErrorCommand : MetricCmdlet
     /// <summary>Resolves metrics and the seed.</summary>
     protected override void BeginProcessing()
     {
+        base.BeginProcessing();
         _metrics = ResolveMetrics(Metric);
         try
         {

@@ -1,16 +1,25 @@
 using System.Management.Automation;
+using System.Management.Automation.Runspaces;
 using DeepSim.Runtime;
 
 namespace DeepSim.PowerShell.Infrastructure;
 
 /// <summary>
 /// Base of DeepSim's cmdlets: a cancellation token that Ctrl+C (StopProcessing) sets, error records with
-/// specific ids and real targets, and progress with a fixed activity id per cmdlet.
+/// specific ids and real targets, progress with a fixed activity id per cmdlet, and the runspace's libtorch thread
+/// limit (see <see cref="ThreadLimitVariable"/>). Cmdlets that override BeginProcessing call base.BeginProcessing() first.
 /// </summary>
 public abstract class DeepSimCmdlet : PSCmdlet, IDisposable
 {
     private readonly CancellationTokenSource _stop = new();
     private bool _disposed;
+
+    /// <summary>
+    /// The variable that caps libtorch's intra-op threads for the DeepSim cmdlets of a runspace: an integer of at least
+    /// 1, or unset. Unset means libtorch's default (all cores), except inside <c>ForEach-Object -Parallel</c>, where it
+    /// means 1, so that N parallel runspaces use N cores rather than N times all of them.
+    /// </summary>
+    public const string ThreadLimitVariable = "DeepSimThreadLimit";
 
     /// <summary>Cancelled when the user presses Ctrl+C.</summary>
     protected CancellationToken StopToken => _stop.Token;
@@ -44,6 +53,40 @@ public abstract class DeepSimCmdlet : PSCmdlet, IDisposable
         }
 
         GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Applies the runspace's thread limit to the computations this cmdlet starts.</summary>
+    protected override void BeginProcessing()
+    {
+        base.BeginProcessing();
+        TorchThreads.SetCurrent(ResolveThreadLimit());
+    }
+
+    /// <summary>
+    /// The thread limit of this runspace: $DeepSimThreadLimit when set (terminating error when it is not a positive
+    /// integer), else 1 in a ForEach-Object -Parallel runspace (named PSTask:n by PowerShell), else none.
+    /// </summary>
+    protected int? ResolveThreadLimit()
+    {
+        var value = SessionState.PSVariable.GetValue(ThreadLimitVariable);
+        if (value is null)
+        {
+            var name = Runspace.DefaultRunspace?.Name;
+            return name is not null && name.StartsWith("PSTask", StringComparison.Ordinal) ? 1 : null;
+        }
+
+        if (LanguagePrimitives.TryConvertTo<int>(value, System.Globalization.CultureInfo.InvariantCulture, out var limit) && limit >= 1)
+        {
+            return limit;
+        }
+
+        ThrowTerminating(
+            "InvalidThreadLimit",
+            ErrorCategory.InvalidArgument,
+            value,
+            $"${ThreadLimitVariable} is '{value}'; it must be a whole number of threads, at least 1, or unset ($null) for libtorch's default.",
+            recommendedAction: $"Set ${ThreadLimitVariable} = 1 (or another count), or remove it with Remove-Variable {ThreadLimitVariable}.");
+        return null;
     }
 
     /// <inheritdoc />

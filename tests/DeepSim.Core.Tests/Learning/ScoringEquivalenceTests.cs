@@ -56,7 +56,7 @@ public sealed class ScoringEquivalenceTests(ITestOutputHelper output)
         }
         finally
         {
-            set_num_threads(previous);
+            TorchThreads.SetCurrent(previous);
         }
     }
 
@@ -153,11 +153,12 @@ public sealed class ScoringEquivalenceTests(ITestOutputHelper output)
         Assert.True(diff <= 5e-2 * scale, $"bfloat16 differs from float32 by {diff} (scale {scale})");
     }
 
-    private static int WithThreads(int threads)
+    /// <summary>Limits this flow's libtorch threads (every computation applies the limit on the thread that computes).</summary>
+    private static int? WithThreads(int threads)
     {
+        var previous = TorchThreads.Current;
+        TorchThreads.SetCurrent(threads);
         TorchRuntime.EnsureInitialized();
-        var previous = get_num_threads();
-        set_num_threads(threads);
         Assert.Equal(threads, get_num_threads());
         return previous;
     }

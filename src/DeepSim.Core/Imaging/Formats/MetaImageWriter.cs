@@ -5,8 +5,9 @@ using System.Text;
 namespace DeepSim.Imaging.Formats;
 
 /// <summary>
-/// Writes a <see cref="MedicalImage"/> as a single-file MetaImage (<c>.mha</c>, ElementDataFile = LOCAL,
-/// MET_FLOAT little-endian, uncompressed), readable by <see cref="MetaImageReader"/>, ITK, 3D Slicer and ITK-SNAP.
+/// Writes a <see cref="MedicalImage"/> as MetaImage, MET_FLOAT little-endian, uncompressed: a single file (<c>.mha</c>,
+/// ElementDataFile = LOCAL) or a header with a companion data file (<c>.mhd</c> + <c>.raw</c> of the same base name),
+/// readable by <see cref="MetaImageReader"/>, ITK, 3D Slicer and ITK-SNAP.
 /// </summary>
 /// <remarks>
 /// Voxels are float32 in DeepSim, so MET_FLOAT stores them exactly. A 2D image whose geometry stays in the z = 0 plane
@@ -14,7 +15,9 @@ namespace DeepSim.Imaging.Formats;
 /// them (TransformMatrix axis by axis, i.e. the columns of <see cref="MedicalImage.Direction"/>), modality as MET_MOD_*.
 /// Metadata entries named "MetaImage.Key" whose key is not one the writer sets itself are written back as header lines.
 /// The write is atomic: the file is written under a temporary name in the same folder and then renamed over the
-/// target path, so a reader never sees half a file and a failed write leaves any existing file untouched.
+/// target path, so a reader never sees half a file and a failed write leaves any existing file untouched. For
+/// <c>.mhd</c> the <c>.raw</c> data file is written (atomically) first and the header last, so the header never names
+/// data that is not there yet.
 /// </remarks>
 public static class MetaImageWriter
 {
@@ -26,25 +29,39 @@ public static class MetaImageWriter
         "ElementNumberOfChannels", "Modality", "AnatomicalOrientation", "ElementMin", "ElementMax",
     };
 
-    /// <summary>Writes <paramref name="image"/> to <paramref name="path"/> (must end in .mha), replacing any existing file.</summary>
-    /// <exception cref="ArgumentException">The path does not end in .mha.</exception>
+    /// <summary>
+    /// Writes <paramref name="image"/> to <paramref name="path"/> (.mha, or .mhd with its .raw beside it), replacing any
+    /// existing file.
+    /// </summary>
+    /// <exception cref="ArgumentException">The path ends in neither .mha nor .mhd.</exception>
     /// <exception cref="IOException">The folder is missing or not writable.</exception>
     public static void Write(MedicalImage image, string path, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(image);
         ArgumentException.ThrowIfNullOrEmpty(path);
-        if (!path.EndsWith(".mha", StringComparison.OrdinalIgnoreCase))
+        var full = Path.GetFullPath(path);
+        if (path.EndsWith(".mhd", StringComparison.OrdinalIgnoreCase))
         {
-            throw new ArgumentException($"MetaImageWriter writes single-file .mha images; '{path}' does not end in .mha.", nameof(path));
+            var raw = DataFilePath(full);
+            DeepSim.IO.AtomicFile.Write(raw, stream => WriteVoxels(stream, image.VoxelSpan, cancellationToken));
+            DeepSim.IO.AtomicFile.WriteAllBytes(full, Encoding.ASCII.GetBytes(BuildHeader(image, Path.GetFileName(raw))));
+            return;
         }
 
-        var full = Path.GetFullPath(path);
+        if (!path.EndsWith(".mha", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ArgumentException($"MetaImageWriter writes .mha or .mhd images; '{path}' ends in neither.", nameof(path));
+        }
+
         DeepSim.IO.AtomicFile.Write(full, stream =>
         {
-            stream.Write(Encoding.ASCII.GetBytes(BuildHeader(image)));
+            stream.Write(Encoding.ASCII.GetBytes(BuildHeader(image, "LOCAL")));
             WriteVoxels(stream, image.VoxelSpan, cancellationToken);
         });
     }
+
+    /// <summary>The data file that goes with a .mhd header: the same path with the extension .raw.</summary>
+    public static string DataFilePath(string headerPath) => Path.ChangeExtension(headerPath, ".raw");
 
     private static void WriteVoxels(Stream stream, ReadOnlySpan<float> voxels, CancellationToken cancellationToken)
     {
@@ -63,7 +80,7 @@ public static class MetaImageWriter
         }
     }
 
-    private static string BuildHeader(MedicalImage image)
+    private static string BuildHeader(MedicalImage image, string dataFile)
     {
         var g = image.Geometry;
         var d = g.Direction;
@@ -120,7 +137,7 @@ public static class MetaImageWriter
         }
 
         Line("ElementType", "MET_FLOAT");
-        Line("ElementDataFile", "LOCAL");
+        Line("ElementDataFile", dataFile);
         return sb.ToString();
     }
 }
