@@ -55,3 +55,13 @@ public enum ScoringPrecision
     /// <summary>bfloat16 for the convolution and matrix products (faster on CPUs with native bfloat16, less precise).</summary>
     BFloat16 = 1,
 }
+
+/// <summary>Which configuration Invoke-SimilarityTraining trains.</summary>
+public enum TrainingPreset
+{
+    /// <summary>The best configuration measured: the two-branch CNN with the search-window ranking loss from image pairs (the fully connected network from patch pairs).</summary>
+    Recommended,
+
+    /// <summary>The paper's network (578-578-300-100-2, sigmoid), loss (two-way cross-entropy) and sampling (2,000 skull positives, random negatives).</summary>
+    Paper,
+}
