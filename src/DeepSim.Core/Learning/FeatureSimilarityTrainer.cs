@@ -82,6 +82,9 @@ public static class FeatureSimilarityTrainer
             var movingBatch = new float[b * s * s];
             var queries = new long[b * k];
             var structure = new double[outSide * outSide];
+            var positivesPerQuery = ((2 * options.PositiveRadius) + 1) * ((2 * options.PositiveRadius) + 1);
+            var positiveIndex = new long[b * k * positivesPerQuery];
+            var positiveLogMask = new float[positiveIndex.Length];
             for (var epoch = 1; epoch <= options.Epochs; epoch++)
             {
                 double lossSum = 0;
@@ -106,6 +109,8 @@ public static class FeatureSimilarityTrainer
                         PickQueries(structure, k, rng, queries.AsSpan(c * k, k), c * outSide * outSide);
                     }
 
+                    Positives(queries, outSide, options.PositiveRadius, positiveIndex, positiveLogMask);
+
                     var fx = Embed(TorchTraining.FromArray(fixedBatch, [b, 1, s, s]), fixedNet);
                     var mx = Embed(TorchTraining.FromArray(movingBatch, [b, 1, s, s]), movingNet);
                     var d = fx.shape[1];
@@ -114,13 +119,25 @@ public static class FeatureSimilarityTrainer
                     var target = tensor(queries, dtype: ScalarType.Int64);
                     var q = fRows.index_select(0, target);
                     var logits = q.matmul(mRows.t()).div_(options.Temperature);
-                    var loss = nn.functional.cross_entropy(logits, target);
+                    // Every position within PositiveRadius of the true one (inside the same crop) is correct:
+                    // loss = logsumexp(all candidates) - logsumexp(positives).
+                    var positives = tensor(positiveIndex, [queries.Length, positivesPerQuery], dtype: ScalarType.Int64);
+                    var positiveMask = tensor(positiveLogMask, [queries.Length, positivesPerQuery], dtype: ScalarType.Float32);
+                    var loss = (logits.logsumexp(1) - (logits.gather(1, positives) + positiveMask).logsumexp(1)).mean();
                     optimizer.zero_grad();
                     loss.backward();
                     optimizer.step();
 
                     lossSum += loss.item<float>() * queries.Length;
-                    correct += logits.argmax(1).eq(target).sum().item<long>();
+                    var best = logits.argmax(1).data<long>().ToArray();
+                    for (var i = 0; i < best.Length; i++)
+                    {
+                        if (IsPositive(queries[i], best[i], outSide, options.PositiveRadius))
+                        {
+                            correct++;
+                        }
+                    }
+
                     seen += queries.Length;
                     if (progress is not null && step % options.ProgressEverySteps == 0 && step < options.StepsPerEpoch)
                     {
@@ -292,6 +309,42 @@ public static class FeatureSimilarityTrainer
                 result[(y * o) + x] = Math.Sqrt(Math.Max(0, m2 - (mean * mean)));
             }
         }
+    }
+
+    /// <summary>The candidate indices within <paramref name="radius"/> of each query (same crop); a neighbour outside the crop repeats the query and is masked with -inf.</summary>
+    private static void Positives(long[] queries, int side, int radius, long[] index, float[] logMask)
+    {
+        var per = ((2 * radius) + 1) * ((2 * radius) + 1);
+        var area = (long)side * side;
+        for (var i = 0; i < queries.Length; i++)
+        {
+            var crop = queries[i] / area;
+            var local = queries[i] % area;
+            var y = (int)(local / side);
+            var x = (int)(local % side);
+            var j = i * per;
+            for (var dy = -radius; dy <= radius; dy++)
+            {
+                for (var dx = -radius; dx <= radius; dx++, j++)
+                {
+                    var inside = x + dx >= 0 && x + dx < side && y + dy >= 0 && y + dy < side;
+                    index[j] = inside ? (crop * area) + ((y + dy) * side) + x + dx : queries[i];
+                    logMask[j] = inside ? 0f : float.NegativeInfinity;
+                }
+            }
+        }
+    }
+
+    private static bool IsPositive(long query, long chosen, int side, int radius)
+    {
+        var area = (long)side * side;
+        if (query / area != chosen / area)
+        {
+            return false;
+        }
+
+        long a = query % area, c = chosen % area;
+        return Math.Abs((a / side) - (c / side)) <= radius && Math.Abs((a % side) - (c % side)) <= radius;
     }
 
     /// <summary>Draws query positions with probability proportional to the fixed patch's structure (plus a floor, so flat crops still train).</summary>
