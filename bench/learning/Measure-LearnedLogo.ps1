@@ -49,7 +49,13 @@ foreach ($fold in $groups) {
     $models = foreach ($c in $Configurations) {
         $args2 = @{} + $c; $args2.Remove('Name'); $name = $c.Name
         $t = [System.Diagnostics.Stopwatch]::StartNew()
-        $m = $train | Invoke-SimilarityTraining @args2 -Seed $Seed -Name $name
+        if ($c.ContainsKey('Options')) {
+            # Core options not exposed as cmdlet parameters (ablations): call the trainer directly.
+            $o = $c.Options.Clone(); $o.Seed = $Seed
+            $m = [DeepSim.Learning.FeatureSimilarityTrainer]::Train([DeepSim.Imaging.ImagePair[]]$train, [DeepSim.Learning.FeatureTrainingOptions]$o, $null, [Threading.CancellationToken]::None, $name)
+        } else {
+            $m = $train | Invoke-SimilarityTraining @args2 -Seed $Seed -Name $name
+        }
         $t.Stop()
         $last = $m.History[-1]
         $timings.Add([pscustomobject]@{ Fold = $fold.Name; Model = $name; TrainSeconds = [Math]::Round($t.Elapsed.TotalSeconds, 1); FinalLoss = $last.TrainLoss; TrainTop1 = $last.TrainAccuracy })

@@ -12,26 +12,26 @@ public sealed record FeatureTrainingOptions
     /// <summary>Patch side = receptive field of a feature vector (odd, >= 3). Default 17 (the paper's patch).</summary>
     public int PatchSize { get; init; } = 17;
 
-    /// <summary>Channels of the hidden convolutions (3x3, dilations 1, 2, 4, ...). Default 32.</summary>
-    public int Channels { get; init; } = 32;
+    /// <summary>Channels of the hidden convolutions (3x3, dilations 1, 2, 4, ...). Default 16.</summary>
+    public int Channels { get; init; } = 16;
 
-    /// <summary>Length of a feature vector (the final 1x1 convolution). Default 32.</summary>
-    public int FeatureDimension { get; init; } = 32;
+    /// <summary>Length of a feature vector (the final 1x1 convolution). Default 16.</summary>
+    public int FeatureDimension { get; init; } = 16;
 
-    /// <summary>Epochs (each <see cref="StepsPerEpoch"/> batches of freshly sampled, augmented crops). Default 8.</summary>
-    public int Epochs { get; init; } = 8;
+    /// <summary>Epochs (each <see cref="StepsPerEpoch"/> batches of freshly sampled, augmented crops). Default 10.</summary>
+    public int Epochs { get; init; } = 10;
 
-    /// <summary>Optimiser steps per epoch. Default 50.</summary>
-    public int StepsPerEpoch { get; init; } = 50;
+    /// <summary>Optimiser steps per epoch. Default 20.</summary>
+    public int StepsPerEpoch { get; init; } = 20;
 
     /// <summary>Crops per batch (each from a randomly drawn training pair). Default 8.</summary>
     public int CropsPerBatch { get; init; } = 8;
 
-    /// <summary>Side of a training crop in voxels; its positions (crop - patch + 1)^2 are the near candidates. Default 64.</summary>
-    public int CropSize { get; init; } = 64;
+    /// <summary>Side of a training crop in voxels; its positions (crop - patch + 1)^2 are the near candidates. Default 48.</summary>
+    public int CropSize { get; init; } = 48;
 
-    /// <summary>Query positions per crop (drawn where the fixed patch has structure; nearly free: the crop is embedded once). Default 256.</summary>
-    public int QueriesPerCrop { get; init; } = 256;
+    /// <summary>Query positions per crop (drawn where the fixed patch has structure; nearly free: the crop is embedded once). Default 64.</summary>
+    public int QueriesPerCrop { get; init; } = 64;
 
     /// <summary>
     /// Positions within this Chebyshev distance of the true one count as correct (their probabilities are summed), as

@@ -59,30 +59,35 @@ public sealed class InvokeSimilarityTrainingCommand : TrainingCmdlet
     [ValidateRange(3, 255)]
     public int PatchSize { get; set; } = 17;
 
-    /// <summary>CNN: channels of the hidden convolutions. Default 32.</summary>
+    /// <summary>CNN: channels of the hidden convolutions. Default 16.</summary>
     [Parameter]
     [ValidateRange(1, 1024)]
-    public int Channels { get; set; } = 32;
+    public int Channels { get; set; } = 16;
 
-    /// <summary>CNN: length of the feature vectors. Default 32.</summary>
+    /// <summary>CNN: length of the feature vectors. Default 16.</summary>
     [Parameter]
     [ValidateRange(1, 1024)]
-    public int FeatureDimension { get; set; } = 32;
+    public int FeatureDimension { get; set; } = 16;
 
-    /// <summary>CNN: optimiser steps per epoch (each on freshly sampled crops). Default 50.</summary>
+    /// <summary>CNN: optimiser steps per epoch (each on freshly sampled crops). Default 20.</summary>
     [Parameter]
     [ValidateRange(1, 1_000_000)]
-    public int StepsPerEpoch { get; set; } = 50;
+    public int StepsPerEpoch { get; set; } = 20;
 
     /// <summary>CNN: crops per step. Default 8.</summary>
     [Parameter]
     [ValidateRange(1, 4096)]
     public int CropsPerBatch { get; set; } = 8;
 
-    /// <summary>CNN: side of a training crop; its positions are a query's near candidates. Default 64.</summary>
+    /// <summary>CNN: side of a training crop; its positions are a query's near candidates. Default 48.</summary>
     [Parameter]
     [ValidateRange(5, 4096)]
-    public int CropSize { get; set; } = 64;
+    public int CropSize { get; set; } = 48;
+
+    /// <summary>CNN: query positions per crop (each a softmax over all candidates of the batch). Default 64.</summary>
+    [Parameter]
+    [ValidateRange(1, 1_000_000)]
+    public int QueriesPerCrop { get; set; } = 64;
 
     /// <summary>CNN: softmax temperature on the cosine scores. Default 0.1.</summary>
     [Parameter]
@@ -106,7 +111,7 @@ public sealed class InvokeSimilarityTrainingCommand : TrainingCmdlet
     [Parameter]
     public ActivationKind Activation { get; set; } = ActivationKind.Sigmoid;
 
-    /// <summary>Maximum number of epochs. Default 20 (fully connected network), 8 (CNN).</summary>
+    /// <summary>Maximum number of epochs. Default 20 (fully connected network), 10 (CNN).</summary>
     [Parameter]
     [ValidateRange(1, 100_000)]
     public int Epochs { get; set; } = 20;
@@ -236,6 +241,7 @@ public sealed class InvokeSimilarityTrainingCommand : TrainingCmdlet
             StepsPerEpoch = StepsPerEpoch,
             CropsPerBatch = CropsPerBatch,
             CropSize = CropSize,
+            QueriesPerCrop = QueriesPerCrop,
             Temperature = Temperature,
             LearningRate = bound.ContainsKey(nameof(LearningRate)) ? LearningRate : defaults.LearningRate,
             WeightDecay = bound.ContainsKey(nameof(WeightDecay)) ? WeightDecay : defaults.WeightDecay,
