@@ -134,9 +134,9 @@ switch ($Task) {
         $result.seconds = ($times | Sort-Object)[[int][math]::Floor(($times.Count - 1) / 2)]
         $centres = [Collections.Generic.List[DeepSim.Patches.PatchCenter]]::new()
         foreach ($e in $r.Errors) { $centres.Add($e.Center) }
-        $result.executedFlops = $model.CountSearchWindowFlops($centres, 40)
-        $result.perQueryWindowFlops = $model.CountSearchWindowFlops(300, 40)
-        $result.naiveFlops = $model.CountNaiveSearchWindowFlops(300, 40)
+        $result.executedFlops = [DeepSim.Learning.SearchWindowFlops]::Executed($model, $centres, 40)
+        $result.perQueryWindowFlops = [DeepSim.Learning.SearchWindowFlops]::PerQueryWindows($model, 300, 40)
+        $result.naiveFlops = [DeepSim.Learning.SearchWindowFlops]::Naive($model, 300, 40)
         $result.errors = @($r.Errors | ForEach-Object Error)
         $result.meanError = $r.MeanError
         $model.Precision = 'BFloat16'

@@ -72,8 +72,8 @@ var searches = searchImages.Select((im, i) => (im.Fixed, im.Moving, Centres: Tes
 var positions = ((2 * radius) + 1) * ((2 * radius) + 1);
 var scores = new float[queries * positions];
 model.ScoreSearchWindows(searches[0].Fixed, searches[0].Moving, searches[0].Centres.Take(2).ToList(), patch, radius, scores); // warm-up
-var fastFlops = model.CountSearchWindowFlops(queries, radius);
-var naiveFlops = model.CountNaiveSearchWindowFlops(queries, radius);
+var fastFlops = SearchWindowFlops.PerQueryWindows(model, queries, radius);
+var naiveFlops = SearchWindowFlops.Naive(model, queries, radius);
 foreach (var precision in new[] { ScoringPrecision.Float32, ScoringPrecision.BFloat16 })
 {
     model.Precision = precision;

@@ -45,17 +45,6 @@ public enum ActivationKind
     /// <summary>Rectified linear unit.</summary>
     Relu = 1,
 }
-
-/// <summary>Arithmetic used by <see cref="SimilarityModel.ScoreSearchWindows"/>.</summary>
-public enum ScoringPrecision
-{
-    /// <summary>32-bit floating point throughout (default).</summary>
-    Float32 = 0,
-
-    /// <summary>bfloat16 for the convolution and matrix products (faster on CPUs with native bfloat16, less precise).</summary>
-    BFloat16 = 1,
-}
-
 /// <summary>Which configuration Invoke-SimilarityTraining trains.</summary>
 public enum TrainingPreset
 {

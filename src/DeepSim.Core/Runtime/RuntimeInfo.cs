@@ -10,6 +10,9 @@ public sealed record RuntimeInfo(
     string? OmpWaitPolicy,
     double ProbeResult)
 {
+    /// <summary>The learned-metric scoring plan in use and what its self-check found, or null when it was not run.</summary>
+    public ScoringCheckResult? ScoringCheck { get; init; }
+
     /// <summary>Loads libtorch if needed and computes sum(arange(1..100)) = 5050 with it.</summary>
     public static RuntimeInfo Probe()
     {

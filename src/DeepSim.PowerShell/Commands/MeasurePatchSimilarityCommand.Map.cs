@@ -95,6 +95,7 @@ public sealed partial class MeasurePatchSimilarityCommand
                 throw new PipelineStoppedException();
             }
 
+            WriteScoringWarnings();
             WriteObject(new SimilarityMap(metric.Name, centre, SearchRadius, scores, truth));
         }
     }

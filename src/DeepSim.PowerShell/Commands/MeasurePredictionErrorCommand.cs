@@ -151,6 +151,7 @@ public sealed class MeasurePredictionErrorCommand : MetricCmdlet
         var results = Evaluate([(Fixed, Moving)], [Count], unchecked(_seed + _pairIndex++));
         if (results is not null)
         {
+            WriteScoringWarnings();
             WriteObject(results, enumerateCollection: true);
         }
     }
@@ -167,6 +168,7 @@ public sealed class MeasurePredictionErrorCommand : MetricCmdlet
         var results = Evaluate(_pooled, counts, _seed);
         if (results is not null)
         {
+            WriteScoringWarnings();
             WriteObject(results, enumerateCollection: true);
         }
     }

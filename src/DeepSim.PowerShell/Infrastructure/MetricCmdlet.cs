@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using DeepSim.Learning;
 using DeepSim.Similarity;
 
 namespace DeepSim.PowerShell.Infrastructure;
@@ -23,4 +24,16 @@ public abstract class MetricCmdlet : DeepSimCmdlet
     /// <summary>Turns -Metric values into metrics; an unknown name or a wrong type stops the cmdlet with a specific error.</summary>
     protected List<ISimilarityMetric> ResolveMetrics(IEnumerable<object?> values) =>
         MetricResolver.Resolve(values, MetricResolver.Options(Bins, HistogramRange, LccWindowRadius), (id, target, message, inner) => ThrowTerminating(id, ErrorCategory.InvalidArgument, target, message, inner));
+
+    /// <summary>
+    /// Shows, once per process, the warning left by the learned-metric scoring self-check when a fast plan was found wrong
+    /// on this machine and DeepSim fell back to a correct one.
+    /// </summary>
+    protected void WriteScoringWarnings()
+    {
+        if (ScoringSelfCheck.TakeWarning() is { } warning)
+        {
+            WriteWarning(warning);
+        }
+    }
 }

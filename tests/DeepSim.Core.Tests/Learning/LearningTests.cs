@@ -364,9 +364,9 @@ public sealed class LearningTests : IDisposable
         var pairs = TestPatchSampler.Sample(t1, pd, 20, 20, Patch, seed: 55);
         var model = SimilarityTrainer.Train(pairs, new SimilarityTrainingOptions { Epochs = 1 });
         long candidates = 300L * 81 * 81;
-        Assert.Equal(2 * candidates * ((578L * 578) + (578L * 300) + (300L * 100) + (100L * 2)), model.CountNaiveSearchWindowFlops(300, 40));
+        Assert.Equal(2 * candidates * ((578L * 578) + (578L * 300) + (300L * 100) + (100L * 2)), SearchWindowFlops.Naive(model, 300, 40));
         var fast = (300L * 2 * 578 * 289) + (2 * candidates * 578 * 289) + (2 * candidates * ((578L * 300) + (300L * 100) + 100));
-        Assert.Equal(fast, model.CountSearchWindowFlops(300, 40));
+        Assert.Equal(fast, SearchWindowFlops.PerQueryWindows(model, 300, 40));
     }
 
     private static int ArgMax(float[] values, int start, int count)

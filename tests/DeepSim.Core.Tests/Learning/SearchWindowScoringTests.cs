@@ -59,9 +59,9 @@ public sealed class SearchWindowScoringTests(ITestOutputHelper output)
         var model = SimilarityTrainer.Train(TestPatchSampler.Sample(ct, mr, 20, 20, Patch, seed: 62), new SimilarityTrainingOptions { Epochs = 1 });
         const int radius = 40;
         var centres = Enumerable.Range(0, 300).Select(i => new PatchCenter(70 + (i % 20 * 6), 70 + (i / 20 * 8))).ToList();
-        var shared = model.CountSearchWindowFlops(centres, radius);
-        var perQuery = model.CountSearchWindowFlops(300, radius);
-        var naive = model.CountNaiveSearchWindowFlops(300, radius);
+        var shared = SearchWindowFlops.Executed(model, centres, radius);
+        var perQuery = SearchWindowFlops.PerQueryWindows(model, 300, radius);
+        var naive = SearchWindowFlops.Naive(model, 300, radius);
         output.WriteLine($"executed {shared / 1e9:F1} GFLOP, per-query windows {perQuery / 1e9:F1}, naive {naive / 1e9:F1}");
 
         // Layer 1's moving half over the union box (81 + 19*6 - 1 - ... positions) once, instead of 300 x 6,561 positions.
@@ -72,6 +72,6 @@ public sealed class SearchWindowScoringTests(ITestOutputHelper output)
         Assert.Equal(expected, shared);
         Assert.True(shared < perQuery && perQuery < naive);
         model.ScoringMemoryBudgetBytes = 1;
-        Assert.Equal(perQuery, model.CountSearchWindowFlops(centres, radius));
+        Assert.Equal(perQuery, SearchWindowFlops.Executed(model, centres, radius));
     }
 }
