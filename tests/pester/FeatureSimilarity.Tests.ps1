@@ -4,7 +4,7 @@ BeforeAll {
     . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
     Import-Module $ModuleManifest -Force
     # Small, fast settings: the point is the user's pipeline, not the quality of the metric.
-    $script:Tiny = @{ Channels = 8; FeatureDimension = 8; Epochs = 2; StepsPerEpoch = 3; CropsPerBatch = 2; CropSize = 40; Seed = 3 }
+    $script:Tiny = @{ Channels = 16; FeatureDimension = 8; Epochs = 2; StepsPerEpoch = 3; CropsPerBatch = 2; CropSize = 40; Seed = 3 }
 }
 
 Describe 'Invoke-SimilarityTraining on image pairs, as a user pipes them' -Skip:(-not $HasData) {

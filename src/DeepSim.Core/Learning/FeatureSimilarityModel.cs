@@ -253,6 +253,9 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric
         return total;
     }
 
+    /// <summary>Added to the squared length before the square root when vectors are scaled to unit length.</summary>
+    internal const double NormEpsilon = 1e-4;
+
     /// <summary>The branch as tensors: weight, bias, dilation per layer.</summary>
     internal static (Tensor W, Tensor B, int Dilation)[] ToTensors(IReadOnlyList<ConvLayer> layers) =>
         [.. layers.Select(l => (TorchTraining.FromArray(l.Weights, [l.Outputs, l.Inputs, l.Kernel, l.Kernel]), TorchTraining.FromArray(l.Bias, [l.Outputs]), l.Dilation))];
@@ -271,7 +274,8 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric
             }
         }
 
-        var norm = h.pow(2).sum(1, keepdim: true).add(1e-8).sqrt();
+        // The small constant keeps the gradient bounded where a branch's output vanishes (it would be 1/|h|).
+        var norm = h.pow(2).sum(1, keepdim: true).add(NormEpsilon).sqrt();
         return h / norm;
     }
 

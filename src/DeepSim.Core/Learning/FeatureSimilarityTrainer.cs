@@ -128,7 +128,13 @@ public static class FeatureSimilarityTrainer
                     loss.backward();
                     optimizer.step();
 
-                    lossSum += loss.item<float>() * queries.Length;
+                    var lossValue = loss.item<float>();
+                    if (!float.IsFinite(lossValue))
+                    {
+                        throw new InvalidOperationException($"Training diverged at epoch {epoch}, step {step} (loss {lossValue}); lower the learning rate ({options.LearningRate}).");
+                    }
+
+                    lossSum += lossValue * queries.Length;
                     var best = logits.argmax(1).data<long>().ToArray();
                     for (var i = 0; i < best.Length; i++)
                     {
@@ -311,7 +317,7 @@ public static class FeatureSimilarityTrainer
         }
     }
 
-    /// <summary>The candidate indices within <paramref name="radius"/> of each query (same crop); a neighbour outside the crop repeats the query and is masked with -inf.</summary>
+    /// <summary>The candidate indices within <paramref name="radius"/> of each query (same crop); a neighbour outside the crop repeats the query and is masked out (log-weight -1e4).</summary>
     private static void Positives(long[] queries, int side, int radius, long[] index, float[] logMask)
     {
         var per = ((2 * radius) + 1) * ((2 * radius) + 1);
@@ -329,7 +335,8 @@ public static class FeatureSimilarityTrainer
                 {
                     var inside = x + dx >= 0 && x + dx < side && y + dy >= 0 && y + dy < side;
                     index[j] = inside ? (crop * area) + ((y + dy) * side) + x + dx : queries[i];
-                    logMask[j] = inside ? 0f : float.NegativeInfinity;
+                    // A finite stand-in for -infinity: exp(-1e4) is exactly 0 in float32, and no inf - inf reaches the gradient.
+                    logMask[j] = inside ? 0f : -1e4f;
                 }
             }
         }
