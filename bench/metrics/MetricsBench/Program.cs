@@ -9,6 +9,7 @@ using System.Globalization;
 using System.Text.Json;
 using DeepSim.Evaluation;
 using DeepSim.Imaging;
+using DeepSim.Reporting;
 using DeepSim.Similarity;
 using SkiaSharp;
 
@@ -25,7 +26,7 @@ var ct = LoadGrey(Path.Combine(dataRoot, "ct-mr-head", "CT", "2004.png"));
 var mr = LoadGrey(Path.Combine(dataRoot, "ct-mr-head", "MR", "2004.png"));
 var options = new PredictionErrorOptions();
 var mask = ct.GetVoxels().Select(v => v > 10).ToArray();
-var centres = PredictionErrorProtocol.SelectCentres(mask, ct.SizeX, ct.SizeY, options);
+var centres = PredictionErrorProtocol.SelectCenters(mask, ct.SizeX, ct.SizeY, options);
 var w = options.WindowWidth;
 var pairs = (long)centres.Count * w * w;
 

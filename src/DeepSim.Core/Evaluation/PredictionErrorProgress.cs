@@ -1,6 +1,6 @@
 namespace DeepSim.Evaluation;
 
-/// <summary>Progress of <see cref="PredictionErrorProtocol.Run"/>: which metric, how many of its queries are done.</summary>
+/// <summary>Progress of <see cref="PredictionErrorProtocol.Run(IReadOnlyList{DeepSim.Similarity.ISimilarityMetric}, DeepSim.Imaging.MedicalImage, DeepSim.Imaging.MedicalImage, IReadOnlyList{DeepSim.Patches.PatchCenter}, PredictionErrorOptions?, IProgress{PredictionErrorProgress}?, CancellationToken)"/>: which metric, how many of its queries are done.</summary>
 /// <param name="Metric">Name of the metric being scored.</param>
 /// <param name="MetricIndex">Zero-based index of that metric.</param>
 /// <param name="MetricCount">Number of metrics.</param>

@@ -6,7 +6,7 @@ namespace DeepSim.Evaluation;
 
 /// <summary>
 /// The prediction-error protocol of Cheng, Zhang and Zheng ("Deep similarity learning for multimodal medical
-/// images"): for each of N query centres in the fixed image, every moving patch within +-R voxels is scored; the
+/// images"): for each of N query centers in the fixed image, every moving patch within +-R voxels is scored; the
 /// prediction error is the rank of the best-scoring candidate inside the true (2T+1) x (2T+1) region among all
 /// (2R+1)^2 candidates, minus 1 (0 = the top candidate lies in the true region).
 /// </summary>
@@ -20,12 +20,12 @@ namespace DeepSim.Evaluation;
 public static class PredictionErrorProtocol
 {
     /// <summary>
-    /// Picks <paramref name="count"/> distinct centres at random among the true voxels of a region-of-interest mask
+    /// Picks <paramref name="count"/> distinct centers at random among the true voxels of a region-of-interest mask
     /// (row-major, x fastest, sizeX * sizeY * sizeZ values) that lie at least <paramref name="margin"/> voxels from
-    /// the x and y borders. The same arguments always give the same centres, in the same order.
+    /// the x and y borders. The same arguments always give the same centers, in the same order.
     /// </summary>
     /// <exception cref="ArgumentException">The mask has the wrong length or too few eligible voxels.</exception>
-    public static IReadOnlyList<PatchCenter> SelectCentres(bool[] mask, int sizeX, int sizeY, int count, int seed, int margin, int sizeZ = 1)
+    public static IReadOnlyList<PatchCenter> SelectCenters(bool[] mask, int sizeX, int sizeY, int count, int seed, int margin, int sizeZ = 1)
     {
         ArgumentNullException.ThrowIfNull(mask);
         if (mask.LongLength != (long)sizeX * sizeY * sizeZ)
@@ -48,25 +48,25 @@ public static class PredictionErrorProtocol
             }
         }
 
-        return SelectCentres(candidates, sizeX, sizeY, count, seed, margin);
+        return SelectCenters(candidates, sizeX, sizeY, count, seed, margin);
     }
 
-    /// <summary>As <see cref="SelectCentres(bool[], int, int, int, int, int, int)"/>, with the settings' count, seed and margin (R + P/2).</summary>
-    public static IReadOnlyList<PatchCenter> SelectCentres(bool[] mask, int sizeX, int sizeY, PredictionErrorOptions options, int sizeZ = 1)
+    /// <summary>As <see cref="SelectCenters(bool[], int, int, int, int, int, int)"/>, with the settings' count, seed and margin (R + P/2).</summary>
+    public static IReadOnlyList<PatchCenter> SelectCenters(bool[] mask, int sizeX, int sizeY, PredictionErrorOptions options, int sizeZ = 1)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        return SelectCentres(mask, sizeX, sizeY, options.Count, options.Seed, options.Margin, sizeZ);
+        return SelectCenters(mask, sizeX, sizeY, options.Count, options.Seed, options.Margin, sizeZ);
     }
 
     /// <summary>
-    /// Picks <paramref name="count"/> distinct centres at random from a candidate list (duplicates count once),
+    /// Picks <paramref name="count"/> distinct centers at random from a candidate list (duplicates count once),
     /// keeping only those at least <paramref name="margin"/> voxels from the x and y borders of a sizeX x sizeY
     /// image. Selection is a partial Fisher-Yates shuffle of the eligible candidates (in the order given) driven by
-    /// <c>new Random(seed)</c>, whose seeded sequence .NET keeps stable, so the same seed gives the same centres.
+    /// <c>new Random(seed)</c>, whose seeded sequence .NET keeps stable, so the same seed gives the same centers.
     /// </summary>
     /// <exception cref="ArgumentException">Fewer than <paramref name="count"/> candidates are eligible.</exception>
-    public static IReadOnlyList<PatchCenter> SelectCentres(IReadOnlyList<PatchCenter> candidates, int sizeX, int sizeY, int count, int seed, int margin)
+    public static IReadOnlyList<PatchCenter> SelectCenters(IReadOnlyList<PatchCenter> candidates, int sizeX, int sizeY, int count, int seed, int margin)
     {
         ArgumentNullException.ThrowIfNull(candidates);
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
@@ -83,7 +83,7 @@ public static class PredictionErrorProtocol
 
         if (eligible.Count < count)
         {
-            throw new ArgumentException($"Only {eligible.Count} of {candidates.Count} candidate centres lie in the region of interest at least {margin} voxels from the border of the {sizeX}x{sizeY} image; {count} are needed. Use fewer queries or a smaller search radius.", nameof(candidates));
+            throw new ArgumentException($"Only {eligible.Count} of {candidates.Count} candidate centers lie in the region of interest at least {margin} voxels from the border of the {sizeX}x{sizeY} image; {count} are needed. Use fewer queries or a smaller search radius.", nameof(candidates));
         }
 
         var random = new Random(seed);
@@ -161,7 +161,7 @@ public static class PredictionErrorProtocol
     }
 
     /// <summary>
-    /// Runs the protocol for each metric on the same centres: scores every query's search window
+    /// Runs the protocol for each metric on the same centers: scores every query's search window
     /// (<see cref="ISimilarityMetric.ScoreSearchWindows"/>) and ranks it. One result per metric, in order.
     /// 3D images are searched within the z-slice of each centre.
     /// </summary>
@@ -171,7 +171,7 @@ public static class PredictionErrorProtocol
         IReadOnlyList<ISimilarityMetric> metrics,
         MedicalImage fixedImage,
         MedicalImage movingImage,
-        IReadOnlyList<PatchCenter> centres,
+        IReadOnlyList<PatchCenter> centers,
         PredictionErrorOptions? options = null,
         IProgress<PredictionErrorProgress>? progress = null,
         CancellationToken cancellationToken = default)
@@ -179,12 +179,12 @@ public static class PredictionErrorProtocol
         ArgumentNullException.ThrowIfNull(metrics);
         ArgumentNullException.ThrowIfNull(fixedImage);
         ArgumentNullException.ThrowIfNull(movingImage);
-        ArgumentNullException.ThrowIfNull(centres);
+        ArgumentNullException.ThrowIfNull(centers);
         options ??= new PredictionErrorOptions();
         options.Validate();
-        if (centres.Count == 0)
+        if (centers.Count == 0)
         {
-            throw new ArgumentException("At least one query centre is needed.", nameof(centres));
+            throw new ArgumentException("At least one query centre is needed.", nameof(centers));
         }
 
         foreach (var metric in metrics)
@@ -196,20 +196,20 @@ public static class PredictionErrorProtocol
         }
 
         var w = options.WindowWidth;
-        var scores = new float[centres.Count * w * w];
+        var scores = new float[centers.Count * w * w];
         var results = new List<PredictionErrorResult>(metrics.Count);
         for (var m = 0; m < metrics.Count; m++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var metric = metrics[m];
             var index = m;
-            var queryProgress = progress is null ? null : new ForwardingProgress(done => progress.Report(new PredictionErrorProgress(metric.Name, index, metrics.Count, done, centres.Count)));
-            metric.ScoreSearchWindows(fixedImage, movingImage, centres, options.PatchSize, options.SearchRadius, scores, queryProgress, cancellationToken);
-            var errors = new PatchPredictionError[centres.Count];
-            for (var q = 0; q < centres.Count; q++)
+            var queryProgress = progress is null ? null : new ForwardingProgress<int>(done => progress.Report(new PredictionErrorProgress(metric.Name, index, metrics.Count, done, centers.Count)));
+            Patches.NonFinitePatches.ScoreSearchWindows(metric, fixedImage, movingImage, centers, options.PatchSize, options.SearchRadius, scores, queryProgress, cancellationToken);
+            var errors = new PatchPredictionError[centers.Count];
+            for (var q = 0; q < centers.Count; q++)
             {
                 var rank = RankQuery(scores.AsSpan(q * w * w, w * w), options.SearchRadius, options.Tolerance);
-                errors[q] = new PatchPredictionError(centres[q], rank.Rank, rank.Error, rank.BestOffset, rank.BestScore, rank.TrueRegionScore);
+                errors[q] = new PatchPredictionError(centers[q], rank.Rank, rank.Error, rank.BestOffset, rank.BestScore, rank.TrueRegionScore);
             }
 
             results.Add(PredictionErrorResult.FromErrors(metric.Name, errors, options));
@@ -218,9 +218,123 @@ public static class PredictionErrorProtocol
         return results;
     }
 
-    /// <summary>Reports synchronously (no synchronisation-context hop), so counts arrive as they happen.</summary>
-    private sealed class ForwardingProgress(Action<int> report) : IProgress<int>
+    /// <summary>
+    /// Runs the protocol for each metric over several image pairs and pools the errors: the options' count is spread
+    /// over the pairs (<see cref="PredictionErrorRunOptions.SplitCount"/>), each pair's centers are drawn from its
+    /// region (<see cref="PredictionErrorRunOptions.Region"/>) with its own seed
+    /// (<see cref="PredictionErrorRunOptions.PairSeed"/>), and each metric gets one result over all measured pairs.
+    /// A pair that cannot be measured (mask or geometry mismatch, empty region, too few centers, settings it refuses)
+    /// is left out and listed in <see cref="PredictionErrorRun.Skipped"/>; the others are still measured.
+    /// </summary>
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    public static PredictionErrorRun Run(
+        IReadOnlyList<ISimilarityMetric> metrics,
+        IReadOnlyList<ImagePair> pairs,
+        PredictionErrorRunOptions options,
+        IProgress<PredictionErrorRunProgress>? progress = null,
+        CancellationToken cancellationToken = default)
     {
-        public void Report(int value) => report(value);
+        ArgumentNullException.ThrowIfNull(metrics);
+        ArgumentNullException.ThrowIfNull(pairs);
+        ArgumentNullException.ThrowIfNull(options);
+        if (metrics.Count == 0)
+        {
+            throw new ArgumentException("At least one metric is needed.", nameof(metrics));
+        }
+
+        var protocol = options.Protocol;
+        var skipped = new List<SkippedImagePair>();
+        var perMetric = metrics.Select(_ => new List<PatchPredictionError>()).ToList();
+        if (pairs.Count == 0)
+        {
+            return new PredictionErrorRun([], skipped);
+        }
+
+        var counts = PredictionErrorRunOptions.SplitCount(protocol.Count, pairs.Count);
+        var totalQueries = counts.Sum();
+        var done = 0;
+        for (var i = 0; i < pairs.Count; i++)
+        {
+            if (counts[i] == 0)
+            {
+                continue;
+            }
+
+            var pair = pairs[i];
+            var (f, m) = (pair.Fixed, pair.Moving);
+            RegionOfInterest region;
+            try
+            {
+                PatchSampler.Validate(f, m, protocol.PatchSize);
+                region = options.Region.For(f);
+            }
+            catch (PatchSamplingException e)
+            {
+                skipped.Add(new SkippedImagePair(pair, SkipReason(e.Error), e.Message, e));
+                continue;
+            }
+
+            var candidates = region.Centers(protocol.Margin);
+            if (candidates.Count == 0)
+            {
+                skipped.Add(new SkippedImagePair(pair, PredictionErrorSkipReason.EmptyRegion, $"No voxel of the region ({region.Description}) in {f.Name} is at least {protocol.Margin} voxels (search radius + half patch) from the border; use a smaller -SearchRadius or another -Region."));
+                continue;
+            }
+
+            IReadOnlyList<PatchCenter> centers;
+            try
+            {
+                centers = SelectCenters(candidates, f.SizeX, f.SizeY, counts[i], PredictionErrorRunOptions.PairSeed(protocol.Seed, i), protocol.Margin);
+            }
+            catch (ArgumentException e)
+            {
+                skipped.Add(new SkippedImagePair(pair, PredictionErrorSkipReason.TooFewCenters, $"{f.Name}: {e.Message}", e));
+                continue;
+            }
+
+            var before = done;
+            var index = i;
+            var pairProgress = progress is null ? null : new ForwardingProgress<PredictionErrorProgress>(p => progress.Report(new PredictionErrorRunProgress(pair.Name, index, pairs.Count, before, centers.Count, totalQueries, p)));
+            IReadOnlyList<PredictionErrorResult> results;
+            try
+            {
+                results = Run(metrics, f, m, centers, protocol with { Count = centers.Count }, pairProgress, cancellationToken);
+            }
+            catch (ArgumentException e)
+            {
+                skipped.Add(new SkippedImagePair(pair, PredictionErrorSkipReason.InvalidSetup, e.Message, e));
+                continue;
+            }
+
+            done += centers.Count;
+            for (var k = 0; k < results.Count; k++)
+            {
+                perMetric[k].AddRange(results[k].Errors);
+            }
+        }
+
+        if (perMetric[0].Count == 0)
+        {
+            return new PredictionErrorRun([], skipped);
+        }
+
+        var source = options.SourceName ?? (pairs.Count == 1 ? pairs[0].Name : $"{pairs.Count} image pairs");
+        return new PredictionErrorRun(
+            [.. metrics.Select((metric, k) => PredictionErrorResult.FromErrors(metric.Name, perMetric[k], protocol with { Count = perMetric[k].Count }) with { Source = source })],
+            skipped);
+    }
+
+    private static PredictionErrorSkipReason SkipReason(PatchSamplingError error) => error switch
+    {
+        PatchSamplingError.ImageGeometryMismatch => PredictionErrorSkipReason.ImageGeometryMismatch,
+        PatchSamplingError.MaskMismatch => PredictionErrorSkipReason.MaskMismatch,
+        PatchSamplingError.EmptyRegion => PredictionErrorSkipReason.EmptyRegion,
+        _ => PredictionErrorSkipReason.InvalidPatchSize,
+    };
+
+    /// <summary>Reports synchronously (no synchronisation-context hop), so counts arrive as they happen.</summary>
+    private sealed class ForwardingProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
     }
 }

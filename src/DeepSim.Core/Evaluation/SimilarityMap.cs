@@ -114,7 +114,7 @@ public sealed class SimilarityMap
         ArgumentNullException.ThrowIfNull(metric);
         var w = (2 * radius) + 1;
         var scores = new float[w * w];
-        metric.ScoreSearchWindows(fixedImage, movingImage, [center], patchSize, radius, scores, null, cancellationToken);
+        Patches.NonFinitePatches.ScoreSearchWindows(metric, fixedImage, movingImage, [center], patchSize, radius, scores, null, cancellationToken);
         return new SimilarityMap(metric.Name, center, radius, scores, trueOffset);
     }
 
@@ -126,7 +126,7 @@ public sealed class SimilarityMap
         ISimilarityMetric metric,
         MedicalImage fixedImage,
         MedicalImage movingImage,
-        IReadOnlyList<PatchCenter> centres,
+        IReadOnlyList<PatchCenter> centers,
         int patchSize,
         int radius,
         SearchOffset? trueOffset = null,
@@ -134,11 +134,11 @@ public sealed class SimilarityMap
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(metric);
-        ArgumentNullException.ThrowIfNull(centres);
+        ArgumentNullException.ThrowIfNull(centers);
         var w = (2 * radius) + 1;
-        var scores = new float[centres.Count * w * w];
-        metric.ScoreSearchWindows(fixedImage, movingImage, centres, patchSize, radius, scores, progress, cancellationToken);
-        return [.. centres.Select((c, q) => new SimilarityMap(metric.Name, c, radius, scores.AsSpan(q * w * w, w * w), trueOffset))];
+        var scores = new float[centers.Count * w * w];
+        Patches.NonFinitePatches.ScoreSearchWindows(metric, fixedImage, movingImage, centers, patchSize, radius, scores, progress, cancellationToken);
+        return [.. centers.Select((c, q) => new SimilarityMap(metric.Name, c, radius, scores.AsSpan(q * w * w, w * w), trueOffset))];
     }
 
     /// <inheritdoc />

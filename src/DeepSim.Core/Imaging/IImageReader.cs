@@ -30,3 +30,17 @@ public interface IMultiFileImageReader : IImageReader
         Action<string> onWarning,
         CancellationToken cancellationToken = default);
 }
+
+/// <summary>A multi-file reader that can return its images one at a time, building each only when it is asked for.</summary>
+public interface IStreamingMultiFileImageReader : IMultiFileImageReader
+{
+    /// <summary>
+    /// As <see cref="IMultiFileImageReader.ReadMany"/>, but lazily: the headers of all files are read first (small), then
+    /// each image is built when the enumeration reaches it, so that only one volume is held at a time.
+    /// </summary>
+    IEnumerable<MedicalImage> StreamMany(
+        IReadOnlyList<string> paths,
+        Action<ImageReadException> onFileError,
+        Action<string> onWarning,
+        CancellationToken cancellationToken = default);
+}

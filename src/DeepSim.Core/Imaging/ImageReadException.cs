@@ -27,8 +27,23 @@ public enum ImageReadError
     /// <summary>A valid file that holds no image (a DICOM RT plan, a structured report).</summary>
     NotAnImage,
 
-    /// <summary>The operating system refused to read it.</summary>
+    /// <summary>The operating system refused to read it (permissions).</summary>
     AccessDenied,
+
+    /// <summary>The path is a symbolic link that loops (ELOOP: too many levels of symbolic links).</summary>
+    LinkLoop,
+
+    /// <summary>The path names a directory or another object that is not a regular file where a file was expected.</summary>
+    NotAFile,
+
+    /// <summary>Another input/output error of the operating system (a device error, a file that vanished while read).</summary>
+    ReadFailed,
+
+    /// <summary>The image holds NaN or infinite voxel values where finite ones are required.</summary>
+    NonFiniteVoxels,
+
+    /// <summary>Compressed pixel data that does not decode to the image the header declares (a corrupt RLE or deflate stream).</summary>
+    CorruptPixelData,
 }
 
 /// <summary>An image could not be read: carries the file, the kind of problem and, where useful, a byte offset.</summary>
@@ -36,7 +51,7 @@ public sealed class ImageReadException : Exception
 {
     /// <summary>Creates the exception.</summary>
     public ImageReadException(ImageReadError error, string path, string message, long? offset = null, Exception? inner = null)
-        : base(Compose(path, message, offset), inner)
+        : base(Compose(DeepSim.IO.MessageText.Clean(path), DeepSim.IO.MessageText.Clean(message), offset), inner)
     {
         Error = error;
         Path = path;

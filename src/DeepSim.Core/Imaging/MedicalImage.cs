@@ -98,13 +98,18 @@ public sealed class MedicalImage
     /// <summary>A short name for display: the file name, or "memory".</summary>
     public string Name => SourcePath is null ? "memory" : System.IO.Path.GetFileName(SourcePath.TrimEnd('/', '\\'));
 
-    /// <summary>Smallest and largest voxel value.</summary>
+    /// <summary>Smallest and largest finite voxel value (NaN and infinite voxels are left out; (+inf, -inf) when there is none).</summary>
     public (float Min, float Max) GetRange()
     {
         var min = float.PositiveInfinity;
         var max = float.NegativeInfinity;
         foreach (var v in _voxels)
         {
+            if (!float.IsFinite(v))
+            {
+                continue;
+            }
+
             if (v < min)
             {
                 min = v;
@@ -118,6 +123,36 @@ public sealed class MedicalImage
 
         return (min, max);
     }
+
+    /// <summary>
+    /// How many voxels are NaN and how many infinite. DeepSim keeps such voxels as read (import warns once per image with
+    /// these counts); patch sampling never uses a patch that contains one, and scoring gives a candidate patch that
+    /// contains one a NaN score, which ranks last.
+    /// </summary>
+    public (long NaN, long Infinite) CountNonFinite()
+    {
+        long nan = 0;
+        long inf = 0;
+        foreach (var v in _voxels)
+        {
+            if (!float.IsFinite(v))
+            {
+                if (float.IsNaN(v))
+                {
+                    nan++;
+                }
+                else
+                {
+                    inf++;
+                }
+            }
+        }
+
+        return (nan, inf);
+    }
+
+    /// <summary>True when every voxel is finite (no NaN, no infinity).</summary>
+    public bool IsAllFinite() => CountNonFinite() is (0, 0);
 
     /// <summary>True when both images have the same size and, within a tolerance, the same geometry.</summary>
     public bool SameGridAs(MedicalImage other, double tolerance = 1e-4) =>

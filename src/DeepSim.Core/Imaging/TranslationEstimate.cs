@@ -8,7 +8,7 @@ namespace DeepSim.Imaging;
 /// Sign convention: the content of the moving image is displaced by (<see cref="Dx"/>, <see cref="Dy"/>) voxels relative
 /// to the fixed image, that is moving(x + Dx, y + Dy) shows what fixed(x, y) shows (x = column, y = row, both growing
 /// away from voxel (0, 0)). <c>ImageAlignment.Shift(fixed, Dx, Dy)</c> reproduces the moving image's position, and
-/// <c>ImageAlignment.Shift(moving, -Dx, -Dy)</c> (which is what <see cref="ImageAlignment.Correct"/> does) brings the
+/// <c>ImageAlignment.Shift(moving, -Dx, -Dy)</c> (which is what <c>DeepSim.Registration.ImageAlignment.Correct</c> does) brings the
 /// moving image onto the fixed one.
 /// </remarks>
 /// <param name="Dx">Displacement of the moving image's content along x (columns), in voxels.</param>

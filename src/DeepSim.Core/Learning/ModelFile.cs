@@ -234,54 +234,89 @@ public static class ModelFile
             throw new ModelFileException(ModelFileError.WrongKind, full, $"unknown model kind {kindValue} in a version {version} file.");
         }
 
-        try
+        // Every count and length is checked against the bytes that remain before anything is allocated: a hand-made file
+        // with a recomputed checksum must give a ModelFile* error, never an OutOfMemoryException.
+        var pos = HeaderLength;
+        var metaLength = ReadCount(body, ref pos, 1, full, "metadata length");
+        var meta = body.Slice(pos, metaLength).ToArray();
+        pos += metaLength;
+        var count = ReadCount(body, ref pos, 4, full, "weight block count");
+        var blocks = new List<float[]>(count);
+        for (var b = 0; b < count; b++)
         {
-            var pos = HeaderLength;
-            var metaLength = (int)BinaryPrimitives.ReadUInt32LittleEndian(body[pos..]);
-            pos += 4;
-            var meta = body.Slice(pos, metaLength).ToArray();
-            pos += metaLength;
-            var count = (int)BinaryPrimitives.ReadUInt32LittleEndian(body[pos..]);
-            pos += 4;
-            var blocks = new List<float[]>(count);
-            for (var b = 0; b < count; b++)
+            var n = ReadCount(body, ref pos, 4, full, $"length of weight block {b}");
+            var values = new float[n];
+            var src = body.Slice(pos, n * 4);
+            for (var i = 0; i < n; i++)
             {
-                var n = (int)BinaryPrimitives.ReadUInt32LittleEndian(body[pos..]);
-                pos += 4;
-                var values = new float[n];
-                var src = body.Slice(pos, checked(n * 4));
-                for (var i = 0; i < n; i++)
+                var v = BinaryPrimitives.ReadSingleLittleEndian(src.Slice(i * 4, 4));
+                if (!float.IsFinite(v))
                 {
-                    values[i] = BinaryPrimitives.ReadSingleLittleEndian(src.Slice(i * 4, 4));
+                    throw new ModelFileException(ModelFileError.NonFiniteWeights, full, $"weight block {b} holds a non-finite value ({v.ToString(System.Globalization.CultureInfo.InvariantCulture)} at index {i}); a model with NaN or infinite weights scores every patch NaN, so it is refused.");
                 }
 
-                pos += n * 4;
-                blocks.Add(values);
+                values[i] = v;
             }
 
-            if (pos != body.Length)
-            {
-                throw new ModelFileException(ModelFileError.Corrupt, full, "the weight blocks do not fill the file.");
-            }
-
-            return ((ModelKind)kindValue, meta, blocks);
+            pos += n * 4;
+            blocks.Add(values);
         }
-        catch (Exception e) when (e is ArgumentOutOfRangeException or OverflowException)
+
+        if (pos != body.Length)
         {
-            throw new ModelFileException(ModelFileError.Corrupt, full, "the block structure runs past the end of the file.", e);
+            throw new ModelFileException(ModelFileError.Corrupt, full, $"the weight blocks end at byte {pos} but the content ends at byte {body.Length}.");
         }
+
+        return ((ModelKind)kindValue, meta, blocks);
+    }
+
+    /// <summary>
+    /// Reads a uint32 count at <paramref name="pos"/> and checks that count x <paramref name="unitBytes"/> bytes
+    /// (at least) remain after it.
+    /// </summary>
+    private static int ReadCount(ReadOnlySpan<byte> body, ref int pos, int unitBytes, string path, string what)
+    {
+        if (pos + 4 > body.Length)
+        {
+            throw new ModelFileException(ModelFileError.Corrupt, path, $"the {what} lies past the end of the content (byte {pos} of {body.Length}).");
+        }
+
+        var value = BinaryPrimitives.ReadUInt32LittleEndian(body[pos..]);
+        pos += 4;
+        var remaining = body.Length - pos;
+        if (value > (ulong)remaining / (ulong)unitBytes)
+        {
+            throw new ModelFileException(ModelFileError.Corrupt, path, $"the {what} is {value}, but only {remaining} bytes follow it.");
+        }
+
+        return (int)value;
     }
 
     private static SimilarityModel BuildSimilarity(byte[] metadata, List<float[]> blocks)
     {
         var meta = JsonSerializer.Deserialize<SimilarityMetadata>(metadata, Json) ?? throw new JsonException("empty metadata");
+        Require(meta.Name is not null, "Name");
+        Require(meta.Options is not null, "Options");
+        Require(meta.History is not null && meta.History.All(h => h is not null), "History");
+        Require(meta.LayerShapes is not null && meta.LayerShapes.Length > 0, "LayerShapes");
+        Require(meta.PatchSize is > 0 and < 4096, "PatchSize");
+        for (var i = 0; i < meta.LayerShapes.Length; i++)
+        {
+            var shape = meta.LayerShapes[i];
+            Require(shape is { Length: 2 } && shape[0] > 0 && shape[1] > 0, $"LayerShapes[{i}]");
+            if (2 * i + 1 < blocks.Count && ((long)shape[0] * shape[1] != blocks[2 * i].Length || shape[0] != blocks[(2 * i) + 1].Length))
+            {
+                throw new InvalidOperationException($"layer {i} is declared {shape[0]}x{shape[1]} but its weight blocks hold {blocks[2 * i].Length} weights and {blocks[(2 * i) + 1].Length} biases.");
+            }
+        }
+
         if (blocks.Count != 2 * meta.LayerShapes.Length)
         {
             throw new InvalidOperationException($"{meta.LayerShapes.Length} layers need {2 * meta.LayerShapes.Length} weight blocks, found {blocks.Count}.");
         }
 
         var layers = meta.LayerShapes.Select((s, i) => new DenseLayer(s[0], s[1], blocks[2 * i], blocks[(2 * i) + 1])).ToList();
-        return new SimilarityModel(meta.Name, meta.PatchSize, meta.Normalization, meta.Activation, layers, meta.Options, meta.History,
+        return new SimilarityModel(DeepSim.IO.MessageText.Clean(meta.Name), meta.PatchSize, meta.Normalization, meta.Activation, layers, meta.Options, meta.History,
             meta.BestEpoch, meta.Pretrained, meta.TrainingPairCount, meta.CreatedUtc);
     }
 
@@ -304,6 +339,15 @@ public static class ModelFile
     private static SdaeModel BuildSdae(byte[] metadata, List<float[]> blocks)
     {
         var meta = JsonSerializer.Deserialize<SdaeMetadata>(metadata, Json) ?? throw new JsonException("empty metadata");
+        Require(meta.Options is not null, "Options");
+        Require(meta.Autoencoders is not null && meta.Autoencoders.Length > 0, "Autoencoders");
+        Require(meta.PatchSize is > 0 and < 4096, "PatchSize");
+        for (var i = 0; i < meta.Autoencoders.Length; i++)
+        {
+            var a = meta.Autoencoders[i];
+            Require(a is not null && a.Name is not null && a.EpochReconstructionErrors is not null && a.Hidden > 0 && a.Inputs > 0, $"Autoencoders[{i}]");
+        }
+
         if (blocks.Count != 4 * meta.Autoencoders.Length)
         {
             throw new InvalidOperationException($"{meta.Autoencoders.Length} autoencoders need {4 * meta.Autoencoders.Length} weight blocks, found {blocks.Count}.");
@@ -311,7 +355,7 @@ public static class ModelFile
 
         var aes = meta.Autoencoders.Select((a, i) => new SdaeAutoencoder(
             a.Level,
-            a.Name,
+            DeepSim.IO.MessageText.Clean(a.Name),
             new DenseLayer(a.Hidden, a.Inputs, blocks[4 * i], blocks[(4 * i) + 1]),
             new DenseLayer(a.Inputs, a.Hidden, blocks[(4 * i) + 2], blocks[(4 * i) + 3]),
             a.LinearDecoder,
@@ -319,6 +363,15 @@ public static class ModelFile
             a.ReconstructionError,
             a.MeanHiddenActivation)).ToList();
         return new SdaeModel(meta.PatchSize, meta.Normalization, meta.Options, aes, meta.TrainingPairCount, meta.CreatedUtc);
+    }
+
+    /// <summary>A metadata field that a hand-made file left out or set to nonsense: a Corrupt error naming it.</summary>
+    private static void Require([System.Diagnostics.CodeAnalysis.DoesNotReturnIf(false)] bool ok, string field)
+    {
+        if (!ok)
+        {
+            throw new InvalidOperationException($"the metadata field {field} is missing or invalid.");
+        }
     }
 
     private sealed record SimilarityMetadata(

@@ -20,6 +20,9 @@ public enum ModelFileError
 
     /// <summary>The checksum is right but the content is inconsistent (should not happen with files DeepSim wrote).</summary>
     Corrupt = 5,
+
+    /// <summary>A weight or bias is NaN or infinite: such a model scores every patch NaN, so it is refused.</summary>
+    NonFiniteWeights = 6,
 }
 
 /// <summary>A model file could not be read; <see cref="Error"/> says why and <see cref="Path"/> which file.</summary>
@@ -27,7 +30,7 @@ public sealed class ModelFileException : IOException
 {
     /// <summary>Creates the exception.</summary>
     public ModelFileException(ModelFileError error, string path, string message, Exception? innerException = null)
-        : base($"{path}: {message}", innerException)
+        : base($"{DeepSim.IO.MessageText.Clean(path)}: {DeepSim.IO.MessageText.Clean(message)}", innerException)
     {
         Error = error;
         Path = path;

@@ -87,21 +87,29 @@ public static class PatchSampler
     {
         ArgumentNullException.ThrowIfNull(options);
         Validate(fixedImage, movingImage, options.PatchSize);
-        if (mask is not null && (mask.SizeX != fixedImage.SizeX || mask.SizeY != fixedImage.SizeY || mask.SizeZ != fixedImage.SizeZ))
+        var half = options.PatchSize / 2;
+        var region = new RegionOptions { Kind = options.Region, Threshold = options.Threshold, DilationRadius = options.DilationRadius, Mask = mask }.For(fixedImage);
+        var candidates = region.Centers(half);
+        var badFixed = NonFinitePatches.Of(fixedImage);
+        var badMoving = NonFinitePatches.Of(movingImage);
+        if (badFixed is not null || badMoving is not null)
         {
-            throw new PatchSamplingException(PatchSamplingError.MaskMismatch, $"Mask {mask.Name} is {mask.SizeX}x{mask.SizeY}x{mask.SizeZ} but the images are {fixedImage.SizeX}x{fixedImage.SizeY}x{fixedImage.SizeZ}.");
+            // DeepSim's non-finite policy: no patch with a NaN or infinite voxel is ever sampled.
+            var all = candidates.Count;
+            candidates = [.. candidates.Where(c => !(badFixed?.Touches(c, half) ?? false) && !(badMoving?.Touches(c, half) ?? false))];
+            if (candidates.Count == 0 && all > 0)
+            {
+                throw new PatchSamplingException(PatchSamplingError.EmptyRegion, $"Every patch centre of the region ({region.Description}) in {fixedImage.Name} touches a NaN or infinite voxel of {fixedImage.Name} or {movingImage.Name}; patches with non-finite voxels are never sampled.");
+            }
         }
 
-        var half = options.PatchSize / 2;
-        var region = mask is not null ? RegionOfInterest.FromMask(mask) : RegionOfInterest.Create(fixedImage, options.Region, options.Threshold, options.DilationRadius);
-        var candidates = region.Centres(half);
         if (candidates.Count == 0)
         {
             throw new PatchSamplingException(PatchSamplingError.EmptyRegion, $"No voxel of the region ({region.Description}) in {fixedImage.Name} lies at least {half} voxels from the border; choose another -Region, -Threshold or -Mask.");
         }
 
         var random = new Random(options.Seed);
-        var positives = ChooseCentres(candidates, options.Count, random);
+        var positives = ChooseCenters(candidates, options.Count, random);
         var fixedRange = IntensityRange.Of(fixedImage);
         var movingRange = IntensityRange.Of(movingImage);
         var fixedSource = fixedImage.SourcePath ?? fixedImage.Name;
@@ -112,7 +120,7 @@ public static class PatchSampler
             cancellationToken.ThrowIfCancellationRequested();
             var fixedPatch = Extract(fixedImage, c, options.PatchSize);
             result.Add(new PatchPair(fixedPatch, Extract(movingImage, c, options.PatchSize), options.PatchSize, PatchLabel.Match, c, c, fixedSource, movingSource, fixedRange, movingRange));
-            var n = NegativeCentre(c, fixedImage, half, options, random);
+            var n = NegativeCenter(c, fixedImage, half, options, random, badMoving);
             result.Add(new PatchPair((float[])fixedPatch.Clone(), Extract(movingImage, n, options.PatchSize), options.PatchSize, PatchLabel.NonMatch, c, n, fixedSource, movingSource, fixedRange, movingRange));
         }
 
@@ -141,7 +149,7 @@ public static class PatchSampler
     }
 
     /// <summary>Chooses <paramref name="count"/> centres: without replacement when there are enough, otherwise every centre then random repeats.</summary>
-    private static List<PatchCenter> ChooseCentres(List<PatchCenter> candidates, int count, Random random)
+    private static List<PatchCenter> ChooseCenters(List<PatchCenter> candidates, int count, Random random)
     {
         var chosen = new List<PatchCenter>(count);
         var pool = candidates.ToArray();
@@ -160,7 +168,7 @@ public static class PatchSampler
         return chosen;
     }
 
-    private static PatchCenter NegativeCentre(PatchCenter c, MedicalImage image, int half, PatchSamplingOptions options, Random random)
+    private static PatchCenter NegativeCenter(PatchCenter c, MedicalImage image, int half, PatchSamplingOptions options, Random random, NonFinitePatches? badMoving)
     {
         int minX = half, maxX = image.SizeX - half - 1, minY = half, maxY = image.SizeY - half - 1;
         if (options.Negatives == NegativeSampling.Neighbourhood)
@@ -177,14 +185,18 @@ public static class PatchSampler
             throw new PatchSamplingException(PatchSamplingError.InvalidPatchSize, $"Image {image.Name} is too small for a {2 * half + 1}x{2 * half + 1} negative patch outside the {2 * ex + 1}x{2 * ex + 1} neighbourhood of {c}.");
         }
 
-        while (true)
+        // Draws are the same as before for images without non-finite voxels; with them, a negative whose moving patch
+        // touches one is drawn again, a bounded number of times.
+        for (var attempt = 0; attempt < 100_000; attempt++)
         {
             var x = random.Next(minX, maxX + 1);
             var y = random.Next(minY, maxY + 1);
-            if (Math.Abs(x - c.X) > ex || Math.Abs(y - c.Y) > ex)
+            if ((Math.Abs(x - c.X) > ex || Math.Abs(y - c.Y) > ex) && !(badMoving?.Touches(new PatchCenter(x, y, c.Z), half) ?? false))
             {
                 return new PatchCenter(x, y, c.Z);
             }
         }
+
+        throw new PatchSamplingException(PatchSamplingError.EmptyRegion, $"No negative patch around {c} in the moving image is free of NaN or infinite voxels.");
     }
 }

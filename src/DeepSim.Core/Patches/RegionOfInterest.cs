@@ -53,7 +53,7 @@ public sealed class RegionOfInterest
     public int Count => _mask.Count(b => b);
 
     /// <summary>The region's voxels whose centred patch of side <paramref name="margin"/> x 2 + 1 stays in the image.</summary>
-    public List<PatchCenter> Centres(int margin)
+    public List<PatchCenter> Centers(int margin)
     {
         var list = new List<PatchCenter>();
         for (var z = 0; z < SizeZ; z++)
@@ -89,7 +89,7 @@ public sealed class RegionOfInterest
         var seed = new bool[v.Length];
         for (var i = 0; i < v.Length; i++)
         {
-            seed[i] = v[i] >= threshold;
+            seed[i] = v[i] >= threshold && float.IsFinite(v[i]);
         }
 
         var mask = dilationRadius == 0 ? seed : Dilate(seed, image.SizeX, image.SizeY, image.SizeZ, dilationRadius);
@@ -124,12 +124,16 @@ public sealed class RegionOfInterest
         const int bins = 256;
         var hist = new long[bins];
         var scale = (bins - 1) / (max - min);
+        long total = 0;
         foreach (var x in image.VoxelSpan)
         {
-            hist[(int)((x - min) * scale)]++;
+            if (float.IsFinite(x))
+            {
+                hist[(int)((x - min) * scale)]++;
+                total++;
+            }
         }
 
-        long total = image.VoxelCount;
         double sumAll = 0;
         for (var i = 0; i < bins; i++)
         {

@@ -65,17 +65,13 @@ public sealed class ExportPredictionErrorReportCommand : DeepSimCmdlet
         }
 
         var folder = ResolveOutputPath(Path);
-        var rows = PredictionErrorTable.Summarise(_results, Resamples, Seed);
+        var options = new PredictionErrorReportOptions { Resamples = Resamples, Seed = Seed, Title = Title };
+        var rows = PredictionErrorReport.Summarise(_results, options);
         if (ShouldProcess(folder, "Write prediction-error.md, prediction-error.csv and figures/prediction-error.png"))
         {
             try
             {
-                Directory.CreateDirectory(folder);
-                PredictionErrorTable.WriteAtomic(System.IO.Path.Combine(folder, "prediction-error.md"), $"# {Title}\n\nPrediction error = rank of the best score inside the true region minus 1 (0 is a hit); 95% percentile bootstrap intervals over patches ({Resamples} resamples, seed {Seed}).\n\n" + PredictionErrorTable.ToMarkdown(rows));
-                PredictionErrorTable.WriteAtomic(System.IO.Path.Combine(folder, "prediction-error.csv"), PredictionErrorTable.ToCsv(rows));
-                var byMetric = _results.GroupBy(r => r.Metric).Select(g => new MetricErrors(g.Key, [.. g.SelectMany(r => r.Errors).Select(e => (double)e.Error)])).ToList();
-                // Wide enough that every metric's label has room under its box.
-                PredictionErrorPlots.WriteDistribution(byMetric, System.IO.Path.Combine(folder, "figures", "prediction-error.png"), Title, Math.Max(900, 420 + (120 * byMetric.Count)), 560);
+                PredictionErrorReport.Write(folder, _results, rows, options);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

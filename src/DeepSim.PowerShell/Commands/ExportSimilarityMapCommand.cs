@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using DeepSim.Evaluation;
 using DeepSim.PowerShell.Infrastructure;
+using DeepSim.Reporting;
 
 namespace DeepSim.PowerShell.Commands;
 
@@ -49,6 +50,10 @@ public sealed class ExportSimilarityMapCommand : DeepSimCmdlet
     [Parameter]
     public SwitchParameter NoClobber { get; set; }
 
+    /// <summary>Replace a read-only file (its permissions are kept). Without it a read-only target is an error (SimilarityMapFileReadOnly).</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
     /// <summary>Write the file's FileInfo to the pipeline.</summary>
     [Parameter]
     public SwitchParameter PassThru { get; set; }
@@ -82,7 +87,13 @@ public sealed class ExportSimilarityMapCommand : DeepSimCmdlet
         RenderedPng written;
         try
         {
+            using var scope = DeepSim.IO.AtomicFile.ReplaceReadOnly(Force);
             written = SimilarityMapRenderer.WritePng(_maps, path, new SimilarityMapRenderOptions { Columns = Columns, CellSize = CellSize });
+        }
+        catch (DeepSim.IO.AtomicWriteRefusedException e)
+        {
+            WriteRefusal("SimilarityMapFile", e, terminating: true);
+            return;
         }
         catch (DirectoryNotFoundException e)
         {

@@ -6,7 +6,7 @@ namespace DeepSim.PowerShell.Commands;
 
 /// <summary>
 /// <para type="synopsis">Saves a SimilarityModel or SdaeModel to one file (weights, layer sizes, normalisation, options, training history).</para>
-/// <para type="description">Export-SimilarityModel writes the model to a single DeepSim model file, first to a temporary file in the same folder and then by renaming it, so an interrupted export never leaves a half-written model and never damages an existing one. An existing file is replaced unless -NoClobber is given. -WhatIf and -Confirm are honoured. Import-SimilarityModel reads the file back; a round trip gives bit-identical scores.</para>
+/// <para type="description">Export-SimilarityModel writes the model to a single DeepSim model file, first to a temporary file in the same folder and then by renaming it, so an interrupted export never leaves a half-written model and never damages an existing one. An existing file is replaced unless -NoClobber is given; a read-only file only with -Force (its permissions are kept); a symbolic link is written through (its target is replaced, the link stays); a directory or device is refused. Temporary files left by a killed export are removed on the next export to that folder. -WhatIf and -Confirm are honoured. Import-SimilarityModel reads the file back; a round trip gives bit-identical scores.</para>
 /// </summary>
 /// <example>
 /// <code>$model | Export-SimilarityModel -Path ./models/ct-mr.dsim</code>
@@ -35,6 +35,10 @@ public sealed class ExportSimilarityModelCommand : DeepSimCmdlet
     /// <summary>Do not replace an existing file.</summary>
     [Parameter]
     public SwitchParameter NoClobber { get; set; }
+
+    /// <summary>Replace a read-only file (its permissions are kept). Without it a read-only target is an error (ModelFileReadOnly), as with PowerShell's own writers.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
 
     /// <summary>Write the file's FileInfo to the pipeline.</summary>
     [Parameter]
@@ -75,7 +79,13 @@ public sealed class ExportSimilarityModelCommand : DeepSimCmdlet
 
         try
         {
+            using var scope = DeepSim.IO.AtomicFile.ReplaceReadOnly(Force);
             ModelFile.Save(model, path);
+        }
+        catch (DeepSim.IO.AtomicWriteRefusedException e)
+        {
+            WriteRefusal("ModelFile", e);
+            return;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -39,6 +39,10 @@ public sealed class ExportTrainingHistoryPlotCommand : DeepSimCmdlet
     [Parameter]
     public string? Title { get; set; }
 
+    /// <summary>Replace a read-only file (its permissions are kept). Without it a read-only target is an error (PlotFileReadOnly).</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
     /// <summary>Write the file's FileInfo to the pipeline.</summary>
     [Parameter]
     public SwitchParameter PassThru { get; set; }
@@ -87,6 +91,7 @@ public sealed class ExportTrainingHistoryPlotCommand : DeepSimCmdlet
 
         try
         {
+            using var scope = DeepSim.IO.AtomicFile.ReplaceReadOnly(Force);
             if (similarity.Count > 0)
             {
                 var curves = similarity.Select(m => new TrainingCurve(m.Name, [.. m.History.Select(h => new EpochPoint(h.Epoch, h.TrainLoss, h.TrainAccuracy, h.ValidationLoss, h.ValidationAccuracy))])).ToList();
@@ -97,6 +102,10 @@ public sealed class ExportTrainingHistoryPlotCommand : DeepSimCmdlet
                 var layers = sdae[0].Autoencoders.Select(a => ($"level {a.Level} ({a.Name})", (IReadOnlyList<double>)a.EpochReconstructionErrors)).ToList();
                 SdaeCurvePlots.Write(layers, path, Title ?? "SDAE pre-training");
             }
+        }
+        catch (DeepSim.IO.AtomicWriteRefusedException e)
+        {
+            WriteRefusal("PlotFile", e, terminating: true);
         }
         catch (ArgumentException e)
         {

@@ -17,18 +17,26 @@ namespace DeepSim.PowerShell.Commands;
 /// <code>Get-ChildItem ./archive -Recurse -Filter *.dcm | Get-DicomTag -Name SeriesInstanceUID, '(0020,0013)' | Group-Object Value | Sort-Object Count -Descending</code>
 /// <para>Counts the files of each series and instance number across an archive.</para>
 /// </example>
-[Cmdlet(VerbsCommon.Get, "DicomTag")]
+[Cmdlet(VerbsCommon.Get, "DicomTag", DefaultParameterSetName = PathSet)]
 [OutputType(typeof(DicomTagValue))]
 public sealed class GetDicomTagCommand : DeepSimCmdlet
 {
+    private const string PathSet = "Path";
+    private const string LiteralPathSet = "LiteralPath";
+
     #region Parameters
 
-    /// <summary>DICOM files to read (wildcards allowed); binds FullName from piped files.</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("FullName", "PSPath")]
+    /// <summary>DICOM files to read (wildcards allowed; a pattern that matches nothing is an error).</summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string[] Path { get; set; } = [];
+
+    /// <summary>DICOM files to read, taken literally (no wildcards: a name such as pair[1].dcm is that file). Binds FullName/PSPath from piped file objects, so files from Get-ChildItem are read whatever their names hold.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet, ValueFromPipelineByPropertyName = true)]
+    [Alias("PSPath", "FullName", "LP")]
+    [ValidateNotNullOrEmpty]
+    public string[] LiteralPath { get; set; } = [];
 
     /// <summary>Keywords (e.g. PatientID) or tags (e.g. "(0010,0020)") to read; all top-level attributes when omitted.</summary>
     [Parameter(Position = 1)]
@@ -54,9 +62,10 @@ public sealed class GetDicomTagCommand : DeepSimCmdlet
     /// <summary>Reads each file.</summary>
     protected override void ProcessRecord()
     {
-        foreach (var input in Path)
+        var literal = ParameterSetName == LiteralPathSet;
+        foreach (var input in literal ? LiteralPath : Path)
         {
-            foreach (var file in ResolveExistingPaths(input, "DicomFileNotFound"))
+            foreach (var file in ResolveExistingPaths(input, "DicomFileNotFound", literal))
             {
                 StopToken.ThrowIfCancellationRequested();
                 try

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using DeepSim.Imaging;
+using DeepSim.Registration;
 using DeepSim.PowerShell.Infrastructure;
 
 namespace DeepSim.PowerShell.Commands;
@@ -123,27 +124,27 @@ public sealed class ImportImagePairCommand : DeepSimCmdlet
 
     private List<string> ResolveFixed()
     {
-        List<string> resolved;
-        try
-        {
-            resolved = [.. GetResolvedProviderPathFromPSPath(FixedPath, out _)];
-        }
-        catch (ItemNotFoundException e)
-        {
-            ThrowTerminating("ImagePairFixedNotFound", ErrorCategory.ObjectNotFound, FixedPath, $"Cannot find '{FixedPath}'.", e);
-            return [];
-        }
+        // Nothing found is reported (ImagePairFixedNotFound) by the shared path expansion, and then there is nothing to pair.
+        var resolved = ResolveExistingPaths(FixedPath, "ImagePairFixedNotFound");
 
+        // The loader's file selection: a folder's files without the data files of headers (.raw/.zraw/.img).
         var files = new List<string>();
         foreach (var p in resolved)
         {
-            if (Directory.Exists(p))
+            foreach (var r in _loader.SelectFiles(p, recurse: false, StopToken))
             {
-                files.AddRange(Directory.EnumerateFiles(p).Order(StringComparer.Ordinal));
-            }
-            else
-            {
-                files.Add(p);
+                switch (r.Kind)
+                {
+                    case ImageLoadResultKind.File:
+                        files.Add(r.Path);
+                        break;
+                    case ImageLoadResultKind.Error:
+                        WriteError(r.Error!.ErrorId, ErrorMapping.Category(r.Error.Error), r.Error.Path, r.Error.Message, r.Error);
+                        break;
+                    default:
+                        WriteVerbose(r.Message ?? r.Path);
+                        break;
+                }
             }
         }
 
@@ -152,21 +153,26 @@ public sealed class ImportImagePairCommand : DeepSimCmdlet
 
     private MedicalImage? ReadSingle(string file)
     {
-        try
+        MedicalImage? image = null;
+        foreach (var r in _loader.Stream([file], recurse: false, StopToken))
         {
-            var reader = _loader.SelectReader(file);
-            var result = ImageLoader.ReadFile(reader, file, StopToken);
-            foreach (var r in result.Where(r => r.Error is not null))
+            switch (r.Kind)
             {
-                WriteError(r.Error!.ErrorId, ErrorMapping.Category(r.Error.Error), file, r.Error.Message, r.Error);
+                case ImageLoadResultKind.Image:
+                    image ??= r.Image;
+                    break;
+                case ImageLoadResultKind.Error:
+                    WriteError(r.Error!.ErrorId, ErrorMapping.Category(r.Error.Error), file, r.Error.Message, r.Error);
+                    break;
+                case ImageLoadResultKind.Warning:
+                    WriteWarning(r.Message);
+                    break;
+                default:
+                    WriteVerbose(r.Message ?? r.Path);
+                    break;
             }
+        }
 
-            return result.FirstOrDefault(r => r.Image is not null)?.Image;
-        }
-        catch (ImageReadException e)
-        {
-            WriteError(e.ErrorId, ErrorMapping.Category(e.Error), file, e.Message, e);
-            return null;
-        }
+        return image;
     }
 }

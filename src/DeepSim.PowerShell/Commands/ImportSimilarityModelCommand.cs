@@ -17,18 +17,26 @@ namespace DeepSim.PowerShell.Commands;
 /// <code>Get-ChildItem ./models/*.dsim | Import-SimilarityModel | Format-Table Name, PatchSize, LayerSizes, BestEpoch</code>
 /// <para>Lists the models of a folder.</para>
 /// </example>
-[Cmdlet(VerbsData.Import, "SimilarityModel")]
+[Cmdlet(VerbsData.Import, "SimilarityModel", DefaultParameterSetName = PathSet)]
 [OutputType(typeof(SimilarityModel), typeof(FeatureSimilarityModel), typeof(SdaeModel))]
 public sealed class ImportSimilarityModelCommand : DeepSimCmdlet
 {
+    private const string PathSet = "Path";
+    private const string LiteralPathSet = "LiteralPath";
+
     #region Parameters
 
-    /// <summary>Model files to read (wildcards allowed). Binds FullName from piped files.</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("FullName", "PSPath")]
+    /// <summary>Model files to read (wildcards allowed; a pattern that matches nothing is an error).</summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string[] Path { get; set; } = [];
+
+    /// <summary>Model files to read, taken literally (no wildcards: a name such as pair[1].dcm is that file). Binds FullName/PSPath from piped file objects, so files from Get-ChildItem are read whatever their names hold.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet, ValueFromPipelineByPropertyName = true)]
+    [Alias("PSPath", "FullName", "LP")]
+    [ValidateNotNullOrEmpty]
+    public string[] LiteralPath { get; set; } = [];
 
     #endregion
 
@@ -37,9 +45,10 @@ public sealed class ImportSimilarityModelCommand : DeepSimCmdlet
     /// <summary>Reads each file.</summary>
     protected override void ProcessRecord()
     {
-        foreach (var input in Path)
+        var literal = ParameterSetName == LiteralPathSet;
+        foreach (var input in literal ? LiteralPath : Path)
         {
-            foreach (var file in ResolveExistingPaths(input, "ModelFileNotFound"))
+            foreach (var file in ResolveExistingPaths(input, "ModelFileNotFound", literal))
             {
                 try
                 {
@@ -49,9 +58,21 @@ public sealed class ImportSimilarityModelCommand : DeepSimCmdlet
                 {
                     WriteError("ModelFile" + e.Error, ErrorCategory.InvalidData, file, e.Message, e);
                 }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                catch (OutOfMemoryException e)
                 {
-                    WriteError("ModelFileReadFailed", ErrorCategory.ReadError, file, $"Cannot read '{file}': {e.Message}", e);
+                    // Counts are checked against the file length before allocating; this is a real shortage of memory.
+                    WriteError("ModelFileTooLarge", ErrorCategory.ResourceUnavailable, file, $"Not enough memory to read '{DeepSim.IO.MessageText.Clean(file)}'.", e);
+                }
+                catch (Exception e) when (DeepSim.IO.IoFailure.Classify(e, file) is { } kind)
+                {
+                    var (id, category) = kind switch
+                    {
+                        DeepSim.IO.IoFailureKind.IsADirectory => ("ModelFileNotAFile", ErrorCategory.InvalidArgument),
+                        DeepSim.IO.IoFailureKind.AccessDenied => ("ModelFileAccessDenied", ErrorCategory.PermissionDenied),
+                        DeepSim.IO.IoFailureKind.NotFound => ("ModelFileNotFound", ErrorCategory.ObjectNotFound),
+                        _ => ("ModelFileReadFailed", ErrorCategory.ReadError),
+                    };
+                    WriteError(id, category, file, $"Cannot read '{DeepSim.IO.MessageText.Clean(file)}': it {DeepSim.IO.IoFailure.Describe(kind, e)}.", e);
                 }
             }
         }

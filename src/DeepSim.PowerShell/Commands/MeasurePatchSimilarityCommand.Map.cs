@@ -82,13 +82,12 @@ public sealed partial class MeasurePatchSimilarityCommand
             ThrowTerminating("TrueOffsetOutOfRange", ErrorCategory.InvalidArgument, TrueOffset, $"-TrueOffset {truth} lies outside the +-{SearchRadius} search window.");
         }
 
-        var w = (2 * SearchRadius) + 1;
         foreach (var metric in _mapMetrics)
         {
-            var scores = new float[w * w];
+            SimilarityMap map;
             try
             {
-                metric.ScoreSearchWindows(Fixed, Moving, [centre], size, SearchRadius, scores, null, StopToken);
+                map = SimilarityMap.Compute(metric, Fixed, Moving, centre, size, SearchRadius, truth, StopToken);
             }
             catch (OperationCanceledException) when (StopToken.IsCancellationRequested)
             {
@@ -96,7 +95,7 @@ public sealed partial class MeasurePatchSimilarityCommand
             }
 
             WriteScoringWarnings();
-            WriteObject(new SimilarityMap(metric.Name, centre, SearchRadius, scores, truth));
+            WriteObject(map);
         }
     }
 }

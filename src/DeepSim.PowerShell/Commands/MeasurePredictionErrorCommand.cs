@@ -28,7 +28,7 @@ namespace DeepSim.PowerShell.Commands;
 [OutputType(typeof(PredictionErrorResult))]
 public sealed class MeasurePredictionErrorCommand : MetricCmdlet
 {
-    private readonly List<(MedicalImage Fixed, MedicalImage Moving)> _pooled = [];
+    private readonly List<ImagePair> _pooled = [];
     private List<ISimilarityMetric> _metrics = [];
     private int _seed;
     private int _pairIndex;
@@ -132,125 +132,78 @@ public sealed class MeasurePredictionErrorCommand : MetricCmdlet
     /// <summary>Evaluates one image pair, or keeps it for pooling.</summary>
     protected override void ProcessRecord()
     {
+        var pair = new ImagePair(Fixed.Name, Fixed, Moving);
         try
         {
             PatchSampler.Validate(Fixed, Moving, PatchSize!.Value);
         }
         catch (PatchSamplingException e)
         {
-            WriteError(e.ErrorId, ErrorMapping.Category(e.Error), new ImagePair(Fixed.Name, Fixed, Moving), e.Message, e);
+            WriteError(e.ErrorId, ErrorMapping.Category(e.Error), pair, e.Message, e);
             return;
         }
 
         if (Pool)
         {
-            _pooled.Add((Fixed, Moving));
+            _pooled.Add(pair);
             return;
         }
 
-        var results = Evaluate([(Fixed, Moving)], [Count], unchecked(_seed + _pairIndex++));
-        if (results is not null)
-        {
-            WriteScoringWarnings();
-            WriteObject(results, enumerateCollection: true);
-        }
+        Evaluate([pair], unchecked(_seed + _pairIndex++));
     }
 
     /// <summary>Evaluates the pooled image pairs.</summary>
     protected override void EndProcessing()
     {
-        if (!Pool || _pooled.Count == 0)
+        if (Pool && _pooled.Count > 0)
         {
-            return;
-        }
-
-        var counts = Enumerable.Range(0, _pooled.Count).Select(i => (Count / _pooled.Count) + (i < Count % _pooled.Count ? 1 : 0)).ToArray();
-        var results = Evaluate(_pooled, counts, _seed);
-        if (results is not null)
-        {
-            WriteScoringWarnings();
-            WriteObject(results, enumerateCollection: true);
+            Evaluate(_pooled, _seed);
         }
     }
 
     #endregion
 
-    private List<PredictionErrorResult>? Evaluate(IReadOnlyList<(MedicalImage Fixed, MedicalImage Moving)> images, int[] counts, int seed)
+    private void Evaluate(IReadOnlyList<ImagePair> pairs, int seed)
     {
         const string activity = "Measure-PredictionError";
-        var options = new PredictionErrorOptions { Count = counts.Sum(), SearchRadius = SearchRadius, Tolerance = Tolerance, Seed = seed, PatchSize = PatchSize!.Value };
-        var perMetric = _metrics.Select(_ => new List<PatchPredictionError>()).ToList();
-        var totalQueries = counts.Sum();
-        var done = 0;
-        for (var i = 0; i < images.Count; i++)
+        var options = new PredictionErrorRunOptions
         {
-            if (counts[i] == 0)
-            {
-                continue;
-            }
-
-            var (f, m) = images[i];
-            if (Mask is not null && (Mask.SizeX != f.SizeX || Mask.SizeY != f.SizeY || Mask.SizeZ != f.SizeZ))
-            {
-                WriteError("MaskMismatch", ErrorCategory.InvalidArgument, Mask, $"Mask {Mask.Name} is {Mask.SizeX}x{Mask.SizeY}x{Mask.SizeZ} but {f.Name} is {f.SizeX}x{f.SizeY}x{f.SizeZ}.");
-                continue;
-            }
-
-            var region = Mask is not null ? RegionOfInterest.FromMask(Mask) : RegionOfInterest.Create(f, Region, Threshold, DilationRadius);
-            var candidates = region.Centres(options.Margin);
-            if (candidates.Count == 0)
-            {
-                WriteError("EmptyRegion", ErrorCategory.InvalidData, new ImagePair(f.Name, f, m), $"No voxel of the region ({region.Description}) in {f.Name} is at least {options.Margin} voxels (search radius + half patch) from the border; use a smaller -SearchRadius or another -Region.");
-                continue;
-            }
-
-            IReadOnlyList<PatchCenter> centres;
-            try
-            {
-                centres = PredictionErrorProtocol.SelectCentres(candidates, f.SizeX, f.SizeY, counts[i], unchecked(seed + (7919 * i)), options.Margin);
-            }
-            catch (ArgumentException e)
-            {
-                WriteError("TooFewCentres", ErrorCategory.InvalidData, new ImagePair(f.Name, f, m), $"{f.Name}: {e.Message}", e);
-                continue;
-            }
-
-            var offset = done;
-            IReadOnlyList<PredictionErrorResult> results;
-            try
-            {
-                results = RunWithProgress<PredictionErrorProgress, IReadOnlyList<PredictionErrorResult>>(
-                    (progress, token) => PredictionErrorProtocol.Run(_metrics, f, m, centres, options with { Count = centres.Count }, progress, token),
-                    p => new ProgressUpdate(
-                        activity,
-                        $"{p.Metric} ({p.MetricIndex + 1}/{p.MetricCount}) on {f.Name}: {p.QueriesCompleted}/{p.QueryCount} patches",
-                        (int)(100.0 * (offset + (centres.Count * p.PercentComplete / 100.0)) / Math.Max(1, totalQueries)),
-                        $"{(2 * SearchRadius) + 1}^2 candidates per patch"));
-            }
-            catch (OperationCanceledException) when (StopToken.IsCancellationRequested)
-            {
-                throw new PipelineStoppedException();
-            }
-            catch (ArgumentException e)
-            {
-                WriteError("PredictionErrorSetup", ErrorCategory.InvalidArgument, new ImagePair(f.Name, f, m), e.Message, e);
-                continue;
-            }
-
-            done += centres.Count;
-            for (var k = 0; k < results.Count; k++)
-            {
-                perMetric[k].AddRange(results[k].Errors);
-            }
+            Protocol = new PredictionErrorOptions { Count = Count, SearchRadius = SearchRadius, Tolerance = Tolerance, Seed = seed, PatchSize = PatchSize!.Value },
+            Region = new RegionOptions { Kind = Region, Threshold = Threshold, DilationRadius = DilationRadius, Mask = Mask },
+            SourceName = SourceName,
+        };
+        PredictionErrorRun run;
+        try
+        {
+            run = RunWithProgress<PredictionErrorRunProgress, PredictionErrorRun>(
+                (progress, token) => PredictionErrorProtocol.Run(_metrics, pairs, options, progress, token),
+                p => new ProgressUpdate(
+                    activity,
+                    $"{p.Current.Metric} ({p.Current.MetricIndex + 1}/{p.Current.MetricCount}) on {p.Pair}: {p.Current.QueriesCompleted}/{p.Current.QueryCount} patches",
+                    (int)p.PercentComplete,
+                    $"{(2 * SearchRadius) + 1}^2 candidates per patch"));
+        }
+        catch (OperationCanceledException) when (StopToken.IsCancellationRequested)
+        {
+            throw new PipelineStoppedException();
         }
 
         CompleteProgress(activity);
-        if (perMetric[0].Count == 0)
+        foreach (var skip in run.Skipped)
         {
-            return null;
+            var (id, category, target) = skip.Reason switch
+            {
+                PredictionErrorSkipReason.MaskMismatch => ("MaskMismatch", ErrorCategory.InvalidArgument, (object?)Mask),
+                PredictionErrorSkipReason.EmptyRegion => ("EmptyRegion", ErrorCategory.InvalidData, skip.Pair),
+                PredictionErrorSkipReason.TooFewCenters => ("TooFewCenters", ErrorCategory.InvalidData, skip.Pair),
+                PredictionErrorSkipReason.ImageGeometryMismatch => ("ImageGeometryMismatch", ErrorCategory.InvalidArgument, skip.Pair),
+                PredictionErrorSkipReason.InvalidPatchSize => ("InvalidPatchSize", ErrorCategory.InvalidArgument, skip.Pair),
+                _ => ("PredictionErrorSetup", ErrorCategory.InvalidArgument, skip.Pair),
+            };
+            WriteError(id, category, target, skip.Message, skip.Exception);
         }
 
-        var source = SourceName ?? (images.Count == 1 ? images[0].Fixed.Name : $"{images.Count} image pairs");
-        return [.. _metrics.Select((metric, k) => PredictionErrorResult.FromErrors(metric.Name, perMetric[k], options with { Count = perMetric[k].Count }) with { Source = source })];
+        WriteScoringWarnings();
+        WriteObject(run.Results, enumerateCollection: true);
     }
 }

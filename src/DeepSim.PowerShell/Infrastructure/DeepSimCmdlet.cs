@@ -55,6 +55,7 @@ public abstract class DeepSimCmdlet : PSCmdlet, IDisposable
     /// <summary>Writes a non-terminating error.</summary>
     protected void WriteError(string errorId, ErrorCategory category, object? target, string message, Exception? inner = null, string? recommendedAction = null)
     {
+        message = UserMessage(message);
         var record = new ErrorRecord(inner ?? new InvalidOperationException(message), errorId, category, target);
         record.ErrorDetails = new ErrorDetails(message);
         if (recommendedAction is not null)
@@ -68,6 +69,7 @@ public abstract class DeepSimCmdlet : PSCmdlet, IDisposable
     /// <summary>Stops the cmdlet with a terminating error.</summary>
     protected void ThrowTerminating(string errorId, ErrorCategory category, object? target, string message, Exception? inner = null, string? recommendedAction = null)
     {
+        message = UserMessage(message);
         var record = new ErrorRecord(inner ?? new InvalidOperationException(message), errorId, category, target);
         record.ErrorDetails = new ErrorDetails(message);
         if (recommendedAction is not null)
@@ -76,6 +78,18 @@ public abstract class DeepSimCmdlet : PSCmdlet, IDisposable
         }
 
         ThrowTerminatingError(record);
+    }
+
+    /// <summary>
+    /// A message as a user should see it: without .NET's argument fragments ("(Parameter 'Tolerance')", "Actual value
+    /// was 3.") that exception messages carry, and with control characters from file headers or model names shown as
+    /// \xNN escapes instead of reaching the terminal.
+    /// </summary>
+    internal static string UserMessage(string message)
+    {
+        var text = System.Text.RegularExpressions.Regex.Replace(message, @"\s*\(Parameter '[^']*'\)", string.Empty);
+        text = System.Text.RegularExpressions.Regex.Replace(text, @"\s*Actual value was [^\r\n]*?\.(?=\s|$)", string.Empty);
+        return DeepSim.IO.MessageText.Clean(text.Trim());
     }
 
     /// <summary>Writes a progress record of this cmdlet's activity.</summary>
@@ -101,19 +115,79 @@ public abstract class DeepSimCmdlet : PSCmdlet, IDisposable
     }
 
     /// <summary>
-    /// Expands a user path (wildcards allowed) to existing provider paths; when nothing matches, writes a
-    /// non-terminating ObjectNotFound error with <paramref name="notFoundErrorId"/> and returns nothing.
+    /// Expands a user path to existing file-system paths: literally when <paramref name="literal"/> (-LiteralPath, piped
+    /// file objects), else as a wildcard pattern; a pattern that matches nothing but names an existing item literally
+    /// (a file called <c>pair[1].dcm</c>) gives that item. When nothing is found, writes a non-terminating ObjectNotFound
+    /// error with <paramref name="notFoundErrorId"/> (a wildcard that matches nothing included) and returns nothing; a
+    /// path that is not a file-system path is an InvalidArgument error with the same id.
     /// </summary>
-    protected IReadOnlyList<string> ResolveExistingPaths(string input, string notFoundErrorId)
+    protected IReadOnlyList<string> ResolveExistingPaths(string input, string notFoundErrorId, bool literal = false)
     {
+        string? unresolved = null;
         try
         {
-            return [.. GetResolvedProviderPathFromPSPath(input, out _)];
+            unresolved = GetUnresolvedProviderPathFromPSPath(input);
+            if (literal || !WildcardPattern.ContainsWildcardCharacters(input))
+            {
+                if (Exists(unresolved))
+                {
+                    return [unresolved];
+                }
+
+                WriteError(notFoundErrorId, ErrorCategory.ObjectNotFound, input, $"Cannot find '{input}': no such file or folder.");
+                return [];
+            }
+
+            var matches = GetResolvedProviderPathFromPSPath(input, out var provider);
+            if (provider.ImplementingType != typeof(Microsoft.PowerShell.Commands.FileSystemProvider))
+            {
+                WriteError(notFoundErrorId, ErrorCategory.InvalidArgument, input, $"'{input}' is not a file-system path (provider {provider.Name}).");
+                return [];
+            }
+
+            if (matches.Count > 0)
+            {
+                return [.. matches];
+            }
         }
-        catch (ItemNotFoundException e)
+        catch (ItemNotFoundException)
         {
-            WriteError(notFoundErrorId, ErrorCategory.ObjectNotFound, input, $"Cannot find '{input}'.", e);
+            // Handled below: the literal name, else an error.
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or ProviderNotFoundException or System.Management.Automation.DriveNotFoundException or ProviderInvocationException)
+        {
+            WriteError(notFoundErrorId, ErrorCategory.InvalidArgument, input, $"'{input}' is not a valid file-system path: {e.Message}", e);
             return [];
+        }
+
+        if (unresolved is not null && Exists(unresolved))
+        {
+            return [unresolved];
+        }
+
+        WriteError(notFoundErrorId, ErrorCategory.ObjectNotFound, input, $"Cannot find '{input}': no file or folder matches it.");
+        return [];
+
+        static bool Exists(string path) => File.Exists(path) || Directory.Exists(path) || new FileInfo(path).LinkTarget is not null;
+    }
+
+    /// <summary>
+    /// Reports an export that refused to replace what is at its path: <paramref name="prefix"/>ReadOnly
+    /// (PermissionDenied; -Force replaces it) or <paramref name="prefix"/>NotARegularFile (InvalidArgument).
+    /// </summary>
+    protected void WriteRefusal(string prefix, DeepSim.IO.AtomicWriteRefusedException e, bool terminating = false)
+    {
+        var readOnly = e.Refusal == DeepSim.IO.AtomicWriteRefusal.ReadOnly;
+        var id = prefix + (readOnly ? "ReadOnly" : "NotARegularFile");
+        var category = readOnly ? ErrorCategory.PermissionDenied : ErrorCategory.InvalidArgument;
+        var hint = readOnly ? "Use -Force to replace a read-only file (its permissions are kept)." : null;
+        if (terminating)
+        {
+            ThrowTerminating(id, category, e.Path, e.Message, e, hint);
+        }
+        else
+        {
+            WriteError(id, category, e.Path, e.Message, e, hint);
         }
     }
 

@@ -27,7 +27,7 @@ public class ProtocolTests
     {
         var (t1, pd) = GreyPng.T1AndPd();
         var options = new PredictionErrorOptions { Count = 40, SearchRadius = 12, Seed = 4 };
-        var centres = PredictionErrorProtocol.SelectCentres(Foreground(t1, 30), t1.SizeX, t1.SizeY, options);
+        var centres = PredictionErrorProtocol.SelectCenters(Foreground(t1, 30), t1.SizeX, t1.SizeY, options);
         var metrics = MetricRegistry.Names.Select(n => MetricRegistry.Create(n)).ToArray();
         var reports = new List<PredictionErrorProgress>();
         var results = PredictionErrorProtocol.Run(metrics, t1, pd, centres, options, new SyncProgress<PredictionErrorProgress>(p =>
@@ -93,7 +93,7 @@ public class ProtocolTests
         var fixedImage = new MedicalImage(voxels, size, size, 1);
         var moving = new MedicalImage(shifted, size, size, 1);
         var options = new PredictionErrorOptions { Count = 5, SearchRadius = 6, PatchSize = 9 };
-        var centres = PredictionErrorProtocol.SelectCentres(Enumerable.Repeat(true, size * size).ToArray(), size, size, options);
+        var centres = PredictionErrorProtocol.SelectCenters(Enumerable.Repeat(true, size * size).ToArray(), size, size, options);
         var result = PredictionErrorProtocol.Run([new NormalizedCrossCorrelationMetric()], fixedImage, moving, centres, options)[0];
         Assert.All(result.Errors, e => Assert.Equal(new SearchOffset(3, 0), e.BestOffset));
         Assert.All(result.Errors, e => Assert.True(e.Error >= 1));
@@ -120,7 +120,7 @@ public class ProtocolTests
         var volume = new MedicalImage(voxels, size, size, 3);
         var options = new PredictionErrorOptions { Count = 12, SearchRadius = 5, PatchSize = 7 };
         var mask = Enumerable.Range(0, voxels.Length).Select(i => i / (size * size) != 1).ToArray();
-        var centres = PredictionErrorProtocol.SelectCentres(mask, size, size, options, sizeZ: 3);
+        var centres = PredictionErrorProtocol.SelectCenters(mask, size, size, options, sizeZ: 3);
         Assert.Contains(centres, c => c.Z == 0);
         Assert.Contains(centres, c => c.Z == 2);
         Assert.DoesNotContain(centres, c => c.Z == 1);

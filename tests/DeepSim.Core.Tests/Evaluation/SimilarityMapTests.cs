@@ -1,5 +1,6 @@
 using DeepSim.Evaluation;
 using DeepSim.Patches;
+using DeepSim.Reporting;
 using DeepSim.Similarity;
 using DeepSim.Tests.Similarity;
 using SkiaSharp;

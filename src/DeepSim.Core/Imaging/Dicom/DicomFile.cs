@@ -142,6 +142,17 @@ public sealed class DicomFile
                 throw new ImageReadException(ImageReadError.AbsurdDimensions, path, $"the file is {fileLength} bytes; DeepSim reads DICOM files up to 2 GB.");
             }
 
+            if (IsGzipName(path) && fileLength >= 2)
+            {
+                Span<byte> magic = stackalloc byte[2];
+                if (RandomAccess.Read(handle, magic, 0) == 2 && magic[0] == 0x1F && magic[1] == 0x8B)
+                {
+                    var inflated = Gunzip(path, handle);
+                    fileLength = inflated.Length;
+                    return inflated;
+                }
+            }
+
             var n = maxBytes < 0 ? (int)fileLength : (int)Math.Min(fileLength, maxBytes);
             var buffer = GC.AllocateUninitializedArray<byte>(n);
             var read = 0;
@@ -159,21 +170,56 @@ public sealed class DicomFile
 
             return buffer;
         }
-        catch (FileNotFoundException e)
+        catch (Exception e) when (Formats.FormatIO.OpenError(e, path, path) is { } mapped)
         {
-            throw new ImageReadException(ImageReadError.FileNotFound, path, "file not found.", inner: e);
+            throw mapped;
         }
-        catch (DirectoryNotFoundException e)
+    }
+
+    /// <summary>True for a name ending in .gz (a gzipped DICOM file such as <c>image.dcm.gz</c>).</summary>
+    internal static bool IsGzipName(string path) => path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The first <paramref name="count"/> bytes of a gzipped file, decompressed (fewer when it is shorter or corrupt).</summary>
+    internal static byte[] ReadGzipHead(string path, int count)
+    {
+        try
         {
-            throw new ImageReadException(ImageReadError.FileNotFound, path, "file not found.", inner: e);
+            using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 4096);
+            using var gz = new GZipStream(fs, CompressionMode.Decompress);
+            var buffer = new byte[count];
+            var got = gz.ReadAtLeast(buffer, count, throwOnEndOfStream: false);
+            return buffer[..got];
         }
-        catch (UnauthorizedAccessException e)
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
         {
-            throw new ImageReadException(ImageReadError.AccessDenied, path, "access denied.", inner: e);
+            return [];
         }
-        catch (IOException e)
+    }
+
+    private static byte[] Gunzip(string path, Microsoft.Win32.SafeHandles.SafeFileHandle handle)
+    {
+        try
         {
-            throw new ImageReadException(ImageReadError.AccessDenied, path, "cannot be read: " + e.Message, inner: e);
+            using var fs = new FileStream(handle, FileAccess.Read, 1 << 16);
+            using var gz = new GZipStream(fs, CompressionMode.Decompress, leaveOpen: true);
+            using var output = new MemoryStream();
+            var chunk = new byte[1 << 16];
+            int n;
+            while ((n = gz.Read(chunk, 0, chunk.Length)) > 0)
+            {
+                if (output.Length + n > MaxInflatedBytes)
+                {
+                    throw new ImageReadException(ImageReadError.AbsurdDimensions, path, $"the gzipped file inflates to more than {MaxInflatedBytes} bytes.");
+                }
+
+                output.Write(chunk, 0, n);
+            }
+
+            return output.ToArray();
+        }
+        catch (InvalidDataException e)
+        {
+            throw new ImageReadException(ImageReadError.CorruptPixelData, path, "the gzip stream is corrupt: " + e.Message, inner: e);
         }
     }
 

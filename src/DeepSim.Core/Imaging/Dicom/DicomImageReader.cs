@@ -11,7 +11,7 @@ namespace DeepSim.Imaging.Dicom;
 /// Metadata holds the DICOM keywords users filter on, RescaleSlope and RescaleIntercept included (stored = (value - intercept) / slope).
 /// Geometry is in DICOM LPS patient coordinates; direction columns are row direction, column direction, slice normal.
 /// </summary>
-public sealed class DicomImageReader : IMultiFileImageReader
+public sealed class DicomImageReader : IStreamingMultiFileImageReader
 {
     private static readonly (ushort Group, ushort Element, string Keyword)[] MetadataTags =
     [
@@ -49,6 +49,13 @@ public sealed class DicomImageReader : IMultiFileImageReader
     /// <inheritdoc />
     public bool CanRead(string path, ReadOnlySpan<byte> head)
     {
+        if (head.Length >= 2 && head[0] == 0x1F && head[1] == 0x8B)
+        {
+            // A gzipped DICOM file (.dcm.gz): recognised by its decompressed start; .nii.gz stays NIfTI's.
+            return DicomFile.IsGzipName(path) && !path.EndsWith(".nii.gz", StringComparison.OrdinalIgnoreCase)
+                && DicomFile.ReadGzipHead(path, 1024) is { Length: >= 8 } inner && !(inner[0] == 0x1F && inner[1] == 0x8B) && CanRead(path, inner);
+        }
+
         DicomFile.FindStart(head, out var magic);
         if (magic)
         {
@@ -137,6 +144,13 @@ public sealed class DicomImageReader : IMultiFileImageReader
 
     /// <inheritdoc />
     public IReadOnlyList<MedicalImage> ReadMany(
+        IReadOnlyList<string> paths,
+        Action<ImageReadException> onFileError,
+        Action<string> onWarning,
+        CancellationToken cancellationToken = default) => [.. StreamMany(paths, onFileError, onWarning, cancellationToken)];
+
+    /// <inheritdoc />
+    public IEnumerable<MedicalImage> StreamMany(
         IReadOnlyList<string> paths,
         Action<ImageReadException> onFileError,
         Action<string> onWarning,

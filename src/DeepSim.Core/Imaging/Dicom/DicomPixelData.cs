@@ -23,6 +23,14 @@ internal sealed class DicomPixelData
     private readonly int _paletteFirst;
     private readonly (double Slope, double Intercept)[]? _frameRescale;
 
+    /// <summary>True when <paramref name="photometric"/> is a Photometric Interpretation of PS3.3 C.7.6.3.1.2 that fits <paramref name="samples"/>.</summary>
+    internal static bool IsValidPhotometric(string photometric, int samples) => samples switch
+    {
+        1 => photometric is "MONOCHROME1" or "MONOCHROME2" or "PALETTE COLOR",
+        3 => photometric is "RGB" or "YBR_FULL" or "YBR_FULL_422" or "YBR_PARTIAL_422" or "YBR_PARTIAL_420" or "YBR_ICT" or "YBR_RCT",
+        _ => false,
+    };
+
     public DicomPixelData(DicomFile file, byte[]? reuse = null)
     {
         _file = file;
@@ -56,6 +64,11 @@ internal sealed class DicomPixelData
 
         var pixel = ds.Find(DicomTag.PixelData);
         var floatPixel = ds.Find(DicomTag.FloatPixelData) ?? ds.Find(DicomTag.DoubleFloatPixelData);
+        if (pixel is null && floatPixel is null && ds.Contains(RowsTag) && ds.Contains(ColumnsTag))
+        {
+            throw new ImageReadException(ImageReadError.Truncated, path, $"the file ends after {file.FileLength} bytes, after the image attributes (Rows, Columns) but before the pixel data: it is cut short.");
+        }
+
         if (pixel is null && floatPixel is null)
         {
             var sopClass = ds.GetText(new DicomTag(0x0008, 0x0016)) ?? file.MetaInformation.GetText(new DicomTag(0x0002, 0x0002)) ?? "unknown";
@@ -96,6 +109,11 @@ internal sealed class DicomPixelData
         if (BitsAllocated is not (1 or 8 or 16 or 32) || BitsStored < 1 || BitsStored > BitsAllocated || HighBit < BitsStored - 1 || HighBit >= BitsAllocated)
         {
             throw new ImageReadException(ImageReadError.UnsupportedEncoding, path, $"Bits Allocated {BitsAllocated}, Bits Stored {BitsStored}, High Bit {HighBit} is not a supported pixel layout.");
+        }
+
+        if (!IsValidPhotometric(Photometric, Samples))
+        {
+            throw new ImageReadException(ImageReadError.CorruptHeader, path, $"Photometric Interpretation '{Photometric}' is not a valid value for {Samples} sample(s) per pixel (MONOCHROME1, MONOCHROME2 or PALETTE COLOR for 1; RGB or YBR_* for 3).");
         }
 
         if (Photometric == "PALETTE COLOR")

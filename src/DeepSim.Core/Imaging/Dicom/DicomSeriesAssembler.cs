@@ -12,29 +12,35 @@ internal static class DicomSeriesAssembler
     /// <summary>Relative deviation from the median slice step that counts as uneven.</summary>
     internal const double SpacingTolerance = 0.01;
 
-    public static List<MedicalImage> Assemble(List<DicomSlice> slices, Action<ImageReadException> onFileError, Action<string> onWarning, CancellationToken cancellationToken)
+    /// <summary>
+    /// Groups the slices into stacks at once (headers only), then builds and yields one image per stack when the caller
+    /// asks for it, so that only one volume is held at a time.
+    /// </summary>
+    public static IEnumerable<MedicalImage> Assemble(List<DicomSlice> slices, Action<ImageReadException> onFileError, Action<string> onWarning, CancellationToken cancellationToken)
     {
-        var images = new List<MedicalImage>();
+        var alternates = new Dictionary<DicomSlice, Queue<DicomSlice>>(ReferenceEqualityComparer.Instance);
         var stacks = new List<(string Series, List<DicomSlice> Slices)>();
         foreach (var group in slices.GroupBy(s => s.SeriesUid ?? "(no series UID) " + s.Path, StringComparer.Ordinal))
         {
-            // The same instance (SOP Instance UID) in several files, e.g. in different transfer syntaxes: keep the first.
+            // The same instance (SOP Instance UID) in several files, e.g. in different transfer syntaxes: keep one, preferring
+            // a file whose pixel data is all there, and hold the others back in case the kept one does not decode.
             var series = new List<DicomSlice>();
-            var seen = new Dictionary<string, DicomSlice>(StringComparer.Ordinal);
-            foreach (var s in group)
+            foreach (var same in group.GroupBy(s => s.SopInstanceUid ?? "(no instance UID) " + s.Path, StringComparer.Ordinal))
             {
-                if (s.SopInstanceUid is { } uid && seen.TryGetValue(uid, out var kept))
+                var copies = same.OrderBy(s => s.PixelDataComplete ? 0 : 1).ToList();
+                var kept = copies[0];
+                series.Add(kept);
+                if (copies.Count == 1)
                 {
-                    onWarning($"DICOM series {group.Key}: {System.IO.Path.GetFileName(s.Path)} holds the same instance (SOP Instance UID {uid}) as {System.IO.Path.GetFileName(kept.Path)}; only the latter is used.");
                     continue;
                 }
 
-                if (s.SopInstanceUid is { } u)
+                alternates[kept] = new Queue<DicomSlice>(copies.Skip(1));
+                foreach (var other in copies.Skip(1))
                 {
-                    seen[u] = s;
+                    var why = other.PixelDataComplete ? string.Empty : " (its pixel data is cut short: the file ends early)";
+                    onWarning($"DICOM series {group.Key}: {System.IO.Path.GetFileName(other.Path)} holds the same instance (SOP Instance UID {same.Key}) as {System.IO.Path.GetFileName(kept.Path)}{why}; only the latter is used.");
                 }
-
-                series.Add(s);
             }
 
             var singles = series.Where(s => s.Frames > 1).ToList();
@@ -87,16 +93,25 @@ internal static class DicomSeriesAssembler
 
                 if (failed is null)
                 {
-                    images.Add(image!);
+                    yield return image!;
                     break;
                 }
 
+                var broken = failed.Value.Slice;
+                if (alternates.TryGetValue(broken, out var others) && others.Count > 0)
+                {
+                    // A duplicate of the broken file: use it instead, and say so.
+                    var next = others.Dequeue();
+                    alternates[next] = others;
+                    onWarning($"DICOM series {series}: {System.IO.Path.GetFileName(broken.Path)} cannot be decoded ({failed.Value.Error.Message}); its duplicate {System.IO.Path.GetFileName(next.Path)} (same SOP Instance UID) is used instead.");
+                    remaining = [.. remaining.Select(s => ReferenceEquals(s, broken) ? next : s)];
+                    continue;
+                }
+
                 onFileError(failed.Value.Error);
-                remaining = [.. remaining.Where(s => !ReferenceEquals(s, failed.Value.Slice))];
+                remaining = [.. remaining.Where(s => !ReferenceEquals(s, broken))];
             }
         }
-
-        return images;
     }
 
     private static string OrientationKey(DicomPlane p) =>

@@ -36,12 +36,28 @@ internal sealed class DicomSlice
 
     public DicomPlane Plane { get; }
 
+    /// <summary>False when the pixel data element declares more bytes than the file holds (a truncated copy).</summary>
+    public bool PixelDataComplete
+    {
+        get
+        {
+            var ds = File.Dataset;
+            var pixel = ds.Find(DicomTag.PixelData) ?? ds.Find(DicomTag.FloatPixelData) ?? ds.Find(DicomTag.DoubleFloatPixelData);
+            return pixel is null || !pixel.ValueNotLoaded || pixel.ValueOffset + pixel.Length <= File.FileLength;
+        }
+    }
+
     /// <summary>Reads the header; refuses files with no pixel data or a compression DeepSim does not decode.</summary>
     public static DicomSlice Open(string path)
     {
         var file = DicomFile.OpenHeader(path);
         var ds = file.Dataset;
         var pixel = ds.Find(DicomTag.PixelData) ?? ds.Find(DicomTag.FloatPixelData) ?? ds.Find(DicomTag.DoubleFloatPixelData);
+        if (pixel is null && ds.Contains(new DicomTag(0x0028, 0x0010)) && ds.Contains(new DicomTag(0x0028, 0x0011)))
+        {
+            throw new ImageReadException(ImageReadError.Truncated, path, $"the file ends after {file.FileLength} bytes, after the image attributes (Rows, Columns) but before the pixel data: it is cut short.");
+        }
+
         if (pixel is null)
         {
             var sopClass = ds.GetText(new DicomTag(0x0008, 0x0016)) ?? "unknown";

@@ -36,12 +36,17 @@ internal static class RleDecoder
             var sample = k / bytesPerSample;
             var byteFromMsb = k % bytesPerSample;
             var lane = (sample * bytesPerSample) + (bytesPerSample - 1 - byteFromMsb);
-            DecodeSegment(frame[(int)start..(int)end], native, lane, samples * bytesPerSample, pixels);
+            var produced = DecodeSegment(frame[(int)start..(int)end], native, lane, samples * bytesPerSample, pixels);
+            if (produced < pixels)
+            {
+                // As dcmtk ("insufficient data"): a short segment is corrupt data, never zero-filled.
+                throw new ImageReadException(ImageReadError.CorruptPixelData, path, $"RLE segment {k} decodes to {produced} of {pixels} bytes (the compressed data is cut short or corrupt)", offset + start);
+            }
         }
     }
 
-    /// <summary>PackBits into every <paramref name="stride"/>-th byte of <paramref name="dest"/> starting at <paramref name="lane"/>; extra output is dropped, missing output stays zero.</summary>
-    private static void DecodeSegment(ReadOnlySpan<byte> src, Span<byte> dest, int lane, int stride, int count)
+    /// <summary>PackBits into every <paramref name="stride"/>-th byte of <paramref name="dest"/> starting at <paramref name="lane"/>; extra output is dropped; returns the bytes produced (at most <paramref name="count"/>).</summary>
+    private static int DecodeSegment(ReadOnlySpan<byte> src, Span<byte> dest, int lane, int stride, int count)
     {
         var i = 0;
         var o = 0;
@@ -50,7 +55,12 @@ internal static class RleDecoder
             var n = (sbyte)src[i++];
             if (n >= 0)
             {
-                var run = Math.Min(n + 1, src.Length - i);
+                if (i + n + 1 > src.Length)
+                {
+                    break; // a literal run cut short: the output falls short and the caller reports it
+                }
+
+                var run = n + 1;
                 for (var j = 0; j < run && o < count; j++)
                 {
                     dest[lane + (o++ * stride)] = src[i + j];
@@ -73,5 +83,7 @@ internal static class RleDecoder
                 }
             }
         }
+
+        return o;
     }
 }

@@ -18,23 +18,48 @@ internal static class FormatIO
         {
             return new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
         }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        catch (Exception e) when (OpenError(e, file, reportPath) is { } mapped)
         {
-            throw new ImageReadException(ImageReadError.FileNotFound, reportPath, $"{what} not found.", inner: e);
-        }
-        catch (UnauthorizedAccessException e)
-        {
-            throw new ImageReadException(ImageReadError.AccessDenied, reportPath, $"{what}: access denied.", inner: e);
-        }
-        catch (Exception e) when (e is ArgumentException or NotSupportedException)
-        {
-            throw new ImageReadException(ImageReadError.CorruptHeader, reportPath, $"{what.Replace("\0", "\\0", StringComparison.Ordinal)} is not a valid file name.", inner: e);
-        }
-        catch (IOException e)
-        {
-            throw new ImageReadException(ImageReadError.AccessDenied, reportPath, $"{what} cannot be read: {e.Message}", inner: e);
+            throw mapped;
         }
     }
+
+    /// <summary>
+    /// The one mapping of a failure to open <paramref name="file"/> for reading into an <see cref="ImageReadException"/>
+    /// naming <paramref name="reportPath"/> (through <see cref="DeepSim.IO.IoFailure"/>): missing, a directory, a
+    /// symbolic-link loop, access denied, an invalid name, or another I/O error. Returns null for exceptions that are not
+    /// about opening a file (they propagate).
+    /// </summary>
+    public static ImageReadException? OpenError(Exception e, string file, string reportPath)
+    {
+        if (DeepSim.IO.IoFailure.Classify(e, file) is not { } kind)
+        {
+            return null;
+        }
+
+        var what = string.Equals(file, reportPath, StringComparison.Ordinal) ? "file" : $"data file '{file}'";
+        var error = kind switch
+        {
+            DeepSim.IO.IoFailureKind.NotFound => ImageReadError.FileNotFound,
+            DeepSim.IO.IoFailureKind.AccessDenied => ImageReadError.AccessDenied,
+            DeepSim.IO.IoFailureKind.IsADirectory => ImageReadError.NotAFile,
+            DeepSim.IO.IoFailureKind.LinkLoop => ImageReadError.LinkLoop,
+            DeepSim.IO.IoFailureKind.InvalidName => ImageReadError.CorruptHeader,
+            _ => ImageReadError.ReadFailed,
+        };
+        var text = kind == DeepSim.IO.IoFailureKind.NotFound || kind == DeepSim.IO.IoFailureKind.AccessDenied
+            ? $"{what}: {DeepSim.IO.IoFailure.Describe(kind, e)}."
+            : $"{what} {DeepSim.IO.IoFailure.Describe(kind, e)}.";
+        if (kind == DeepSim.IO.IoFailureKind.NotFound)
+        {
+            text = $"{what} not found.";
+        }
+
+        return new ImageReadException(error, reportPath, text, inner: e);
+    }
+
+    /// <summary>True when <paramref name="path"/> is a symbolic link whose chain never ends (ELOOP).</summary>
+    internal static bool IsLinkLoop(string path) => DeepSim.IO.IoFailure.IsLinkLoop(path);
 
     /// <summary>Reads a whole (small) file, checking cancellation between chunks.</summary>
     public static byte[] ReadWholeFile(string path, CancellationToken cancellationToken)

@@ -1,7 +1,8 @@
 using System.Globalization;
+using DeepSim.Imaging;
 using DeepSim.Similarity;
 
-namespace DeepSim.Imaging;
+namespace DeepSim.Registration;
 
 /// <summary>
 /// Rigid, integer-translation alignment of 2D image pairs by exhaustive mutual-information search, for data sets whose

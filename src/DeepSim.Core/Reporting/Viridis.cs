@@ -1,4 +1,4 @@
-namespace DeepSim.Evaluation;
+namespace DeepSim.Reporting;
 
 /// <summary>
 /// The viridis colour map (perceptually uniform, readable in grey and by colour-blind readers), as 256 RGB entries

@@ -1,7 +1,8 @@
 using System.Globalization;
+using DeepSim.Evaluation;
 using SkiaSharp;
 
-namespace DeepSim.Evaluation;
+namespace DeepSim.Reporting;
 
 /// <summary>Layout settings of <see cref="SimilarityMapRenderer.WritePng"/>.</summary>
 public sealed record SimilarityMapRenderOptions

@@ -5,7 +5,7 @@ using Xunit;
 namespace DeepSim.Tests.Evaluation;
 
 /// <summary>Centre selection: determinism, distinctness, border safety and the region of interest.</summary>
-public class CentreSelectionTests
+public class CenterSelectionTests
 {
     private static bool[] Disc(int size, int cx, int cy, int r)
     {
@@ -26,9 +26,9 @@ public class CentreSelectionTests
     {
         var mask = Disc(256, 128, 128, 110);
         var options = new PredictionErrorOptions();
-        var a = PredictionErrorProtocol.SelectCentres(mask, 256, 256, options);
-        var b = PredictionErrorProtocol.SelectCentres(mask, 256, 256, options);
-        var c = PredictionErrorProtocol.SelectCentres(mask, 256, 256, options with { Seed = 2 });
+        var a = PredictionErrorProtocol.SelectCenters(mask, 256, 256, options);
+        var b = PredictionErrorProtocol.SelectCenters(mask, 256, 256, options);
+        var c = PredictionErrorProtocol.SelectCenters(mask, 256, 256, options with { Seed = 2 });
         Assert.Equal(300, a.Count);
         Assert.Equal(a, b);
         Assert.NotEqual(a, c);
@@ -41,7 +41,7 @@ public class CentreSelectionTests
         var mask = Disc(256, 128, 128, 127);
         var options = new PredictionErrorOptions();
         Assert.Equal(48, options.Margin);
-        var centres = PredictionErrorProtocol.SelectCentres(mask, 256, 256, options);
+        var centres = PredictionErrorProtocol.SelectCenters(mask, 256, 256, options);
         foreach (var c in centres)
         {
             Assert.True(mask[(c.Y * 256) + c.X], $"{c} outside the mask");
@@ -65,16 +65,16 @@ public class CentreSelectionTests
             list.Add(new PatchCenter(2, 60 + i));
         }
 
-        var chosen = PredictionErrorProtocol.SelectCentres(list, 200, 200, 20, 5, 48);
+        var chosen = PredictionErrorProtocol.SelectCenters(list, 200, 200, 20, 5, 48);
         Assert.Equal(20, chosen.Distinct().Count());
         Assert.All(chosen, c => Assert.Equal(60, c.Y));
-        var e = Assert.Throws<ArgumentException>(() => PredictionErrorProtocol.SelectCentres(list, 200, 200, 21, 5, 48));
+        var e = Assert.Throws<ArgumentException>(() => PredictionErrorProtocol.SelectCenters(list, 200, 200, 21, 5, 48));
         Assert.Contains("Only 20", e.Message);
     }
 
     [Fact]
     public void MaskMustMatchTheImageSize()
     {
-        Assert.Throws<ArgumentException>(() => PredictionErrorProtocol.SelectCentres(new bool[10], 4, 4, 1, 1, 0));
+        Assert.Throws<ArgumentException>(() => PredictionErrorProtocol.SelectCenters(new bool[10], 4, 4, 1, 1, 0));
     }
 }

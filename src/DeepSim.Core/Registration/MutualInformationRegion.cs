@@ -1,4 +1,4 @@
-namespace DeepSim.Imaging;
+namespace DeepSim.Registration;
 
 /// <summary>Which voxels the translation search measures mutual information over.</summary>
 public enum MutualInformationRegion

@@ -1,10 +1,11 @@
 using System.Globalization;
 using DeepSim.Imaging;
 using DeepSim.Imaging.Formats;
+using DeepSim.Registration;
 using Xunit;
 using Xunit.Abstractions;
 
-namespace DeepSim.Tests.Imaging;
+namespace DeepSim.Tests.Registration;
 
 public sealed class ImageAlignmentTests(ITestOutputHelper output)
 {
