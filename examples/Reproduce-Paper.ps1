@@ -13,7 +13,9 @@ Read it top to bottom as an example of the module. It
   3. per fold trains the paper's configuration (17x17 patches, 2,000 positives around the skull + 2,000 random
      negatives, SDAE-pretrained 578-578-300-100-2, sigmoid units), its ablations (no pre-training; a shallower
      network), and DeepSim's improved configuration (half the negatives are near misses from the search
-     neighbourhood, patches z-scored, ReLU units, same 578-578-300-100-2 network), then measures the prediction
+     neighbourhood, patches z-scored, ReLU units, same 578-578-300-100-2 network), and DeepSim's two-branch CNN
+     (Invoke-SimilarityTraining's default on image pairs: dense features per modality, softmax over the search
+     neighbourhood, augmented crops sampled on the fly from the training images), then measures the prediction
      error (300 patches, search radius 40, tolerance 1) of every learned and classical metric on the held-out group;
   4. writes, into -OutputPath: the table (Markdown and CSV; mean, median, std, hit rate with 95% bootstrap CIs, per
      held-out group and pooled), figures (error distributions, training curves, similarity maps), the alignment
@@ -62,9 +64,10 @@ $config = [ordered]@{
     ImprovedNegatives = 'half Random, half Neighbourhood'; ImprovedNegativeRadius = 40; ImprovedNormalization = 'PatchZScore'; ImprovedActivation = 'Relu'
     TestPatches = 300; SearchRadius = 40; Tolerance = 1; Bins = 32; HistogramRange = 'Image'; LccWindowRadius = 2
     MaxShift = 8; Folds = 0; BootstrapResamples = 2000
+    CnnEpochs = 10; CnnStepsPerEpoch = 20
 }
-if ($Fast) { $config.Positives = 1000; $config.SdaeEpochsPerLayer = 8; $config.Epochs = 12; $config.TestPatches = 150; $config.Folds = 2 }
-if ($Smoke) { $config.Positives = 200; $config.SdaeEpochsPerLayer = 2; $config.Epochs = 3; $config.TestPatches = 20; $config.Folds = 1; $config.BootstrapResamples = 200 }
+if ($Fast) { $config.Positives = 1000; $config.SdaeEpochsPerLayer = 8; $config.Epochs = 12; $config.TestPatches = 150; $config.Folds = 2; $config.CnnEpochs = 5 }
+if ($Smoke) { $config.Positives = 200; $config.SdaeEpochsPerLayer = 2; $config.Epochs = 3; $config.TestPatches = 20; $config.Folds = 1; $config.BootstrapResamples = 200; $config.CnnEpochs = 1; $config.CnnStepsPerEpoch = 3 }
 
 # ---- Data ----------------------------------------------------------------------------------------------------------
 if (-not $DataPath) { $DataPath = & (Join-Path $PSScriptRoot 'Get-DefaultDemoData.ps1') }
@@ -107,6 +110,14 @@ try {
         }
         $trainMask = New-HalfMask $t1 $true
         $testMask = New-HalfMask $t1 $false
+        # The CNN learns from whole images: give it the upper halves only, so that it never sees the test half.
+        function Get-UpperHalf([DeepSim.Imaging.MedicalImage] $Image) {
+            $h = [int][Math]::Floor($Image.SizeY / 2)
+            $v = [float[]]::new($Image.SizeX * $h)
+            [Array]::Copy($Image.GetVoxels(), $v, $v.Length)
+            [DeepSim.Imaging.MedicalImage]::new($v, $Image.SizeX, $h, 1, $Image.Geometry, $null, $null, 'memory', $null)
+        }
+        $cnnTrain = @([DeepSim.Imaging.ImagePair]::new('BrainT1/PD upper half', (Get-UpperHalf $t1), (Get-UpperHalf $pd)))
     }
     $config.Split = $split
     $config.DataPath = $DataPath
@@ -119,6 +130,7 @@ try {
         $foldIndex++
         $test = @($fold.Group)
         $train = @(if ($trainMask) { $pairs } else { $pairs | Where-Object { $_.Group -ne $fold.Name } })
+        $cnnImages = @(if ($trainMask) { $cnnTrain } else { $train })
         $activity = "Reproduce-Paper: fold $foldIndex of $($folds.Count), held out: $($fold.Name)"
         Write-Progress -Id 1 -Activity $activity -Status 'sampling patch pairs' -PercentComplete (100 * ($foldIndex - 1) / $folds.Count)
         Write-Host "`n== Fold $foldIndex/$($folds.Count): held out $($fold.Name) ($($test.Count) pair(s)); training on $($train.Count) pair(s)"
@@ -145,15 +157,18 @@ try {
 
         Write-Progress -Id 1 -Activity $activity -Status 'training the similarity networks' -PercentComplete (100 * ($foldIndex - 0.6) / $folds.Count)
         $models = @(
-            $paperPairs | Invoke-SimilarityTraining @trainArgs -Pretrained $sdae -HiddenLayerSizes $config.HiddenLayers -Name 'SDAE (paper)'
-            $paperPairs | Invoke-SimilarityTraining @trainArgs -HiddenLayerSizes $config.HiddenLayers -Name 'no pre-training'
-            $paperPairs | Invoke-SimilarityTraining @trainArgs -HiddenLayerSizes $config.ShallowHiddenLayers -Name 'shallow 578-578-2'
-            $hardPairs | Invoke-SimilarityTraining @trainArgs -HiddenLayerSizes $config.HiddenLayers -Activation $config.ImprovedActivation -Normalization $config.ImprovedNormalization -Name 'DeepSim improved'
+            $paperPairs | Invoke-SimilarityTraining @trainArgs -Preset Paper -Pretrained $sdae -HiddenLayerSizes $config.HiddenLayers -Name 'SDAE (paper)'
+            $paperPairs | Invoke-SimilarityTraining @trainArgs -Preset Paper -HiddenLayerSizes $config.HiddenLayers -Name 'no pre-training'
+            $paperPairs | Invoke-SimilarityTraining @trainArgs -Preset Paper -HiddenLayerSizes $config.ShallowHiddenLayers -Name 'shallow 578-578-2'
+            $hardPairs | Invoke-SimilarityTraining @trainArgs -Preset Paper -HiddenLayerSizes $config.HiddenLayers -Activation $config.ImprovedActivation -Normalization $config.ImprovedNormalization -Name 'DeepSim improved'
+            # DeepSim's recommended metric: Invoke-SimilarityTraining's default on image pairs.
+            $cnnImages | Invoke-SimilarityTraining -Epochs $config.CnnEpochs -StepsPerEpoch $config.CnnStepsPerEpoch -Seed $Seed -Name 'DeepSim CNN'
         )
-        if ($foldIndex -eq 1) { $models | ForEach-Object { $curves.Add($_) }; $sdaeForFigure = $sdae }
+        if ($foldIndex -eq 1) { $models | Where-Object { $_ -is [DeepSim.Learning.SimilarityModel] } | ForEach-Object { $curves.Add($_) }; $sdaeForFigure = $sdae }
         foreach ($m in $models) {
             $last = $m.History[$m.BestEpoch - 1]
-            Write-Host ("  {0}: best epoch {1}, validation accuracy {2:P1}" -f $m.Name, $m.BestEpoch, $last.ValidationAccuracy)
+            if ($null -ne $last.ValidationAccuracy) { Write-Host ("  {0}: best epoch {1}, validation accuracy {2:P1}" -f $m.Name, $m.BestEpoch, $last.ValidationAccuracy) }
+            else { Write-Host ("  {0}: {1} epochs, training top-1 within 1 px {2:P1}" -f $m.Name, $m.BestEpoch, $last.TrainAccuracy) }
         }
 
         Write-Progress -Id 1 -Activity $activity -Status 'measuring prediction errors' -PercentComplete (100 * ($foldIndex - 0.4) / $folds.Count)
@@ -176,7 +191,7 @@ try {
             Select-Object -First $(if ($Smoke) { 1 } else { 3 }))
         foreach ($c in $centres) {
             $file = Join-Path "$staging/maps" ("{0}-{1}-{2}.png" -f ([System.IO.Path]::GetFileNameWithoutExtension($src.Name) -replace '[^\w.-]', '_'), $c.X, $c.Y)
-            Measure-PatchSimilarity -Metric $models[0], $models[3], 'NMI', 'LCC' -Fixed $src.Fixed -Moving $src.Moving -Center $c.X, $c.Y -SearchRadius $config.SearchRadius |
+            Measure-PatchSimilarity -Metric $models[0], $models[4], 'NMI', 'LCC' -Fixed $src.Fixed -Moving $src.Moving -Center $c.X, $c.Y -SearchRadius $config.SearchRadius |
                 Export-SimilarityMap -Path $file -Columns 4
         }
     }

@@ -9,7 +9,7 @@ Describe 'examples/Reproduce-Paper.ps1 in its fastest mode on real CT/MR' -Skip:
     BeforeAll {
         $out = Join-Path $TestDrive 'paper'
         & $script -DataPath (Join-Path $DataRoot 'ct-mr-head') -OutputPath $out -Smoke -Seed 3 -ModulePath $ModuleManifest *> (Join-Path $TestDrive 'run.log')
-        $expectedRows = @('SDAE (paper)', 'no pre-training', 'shallow 578-578-2', 'DeepSim improved', 'NMI', 'MI', 'LCC', 'NCC', 'CorrelationRatio')
+        $expectedRows = @('SDAE (paper)', 'no pre-training', 'shallow 578-578-2', 'DeepSim improved', 'DeepSim CNN', 'NMI', 'MI', 'LCC', 'NCC', 'CorrelationRatio')
     }
 
     It 'writes the table as CSV with every row' {

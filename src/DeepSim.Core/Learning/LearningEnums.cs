@@ -45,3 +45,12 @@ public enum ActivationKind
     /// <summary>Rectified linear unit.</summary>
     Relu = 1,
 }
+/// <summary>Which configuration Invoke-SimilarityTraining trains.</summary>
+public enum TrainingPreset
+{
+    /// <summary>The best configuration measured: the two-branch CNN with the search-window ranking loss from image pairs (the fully connected network from patch pairs).</summary>
+    Recommended,
+
+    /// <summary>The paper's network (578-578-300-100-2, sigmoid), loss (two-way cross-entropy) and sampling (2,000 skull positives, random negatives).</summary>
+    Paper,
+}

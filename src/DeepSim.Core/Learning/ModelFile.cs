@@ -7,15 +7,19 @@ namespace DeepSim.Learning;
 
 /// <summary>
 /// Reads and writes DeepSim model files: one file holding a model's weights and metadata.
-/// Layout (little-endian): "DSIM", uint32 format version, uint32 kind (1 similarity model, 2 SDAE), uint32 reserved,
+/// Layout (little-endian): "DSIM", uint32 format version, uint32 kind (1 similarity model, 2 SDAE, 3 two-branch CNN
+/// similarity, version 2 and later), uint32 reserved,
 /// uint64 total file length, uint32 metadata length, UTF-8 JSON metadata (options, sizes, history ...), uint32 block
 /// count, then per weight block a uint32 float count and the raw float32 values, and finally the SHA-256 of everything
 /// before it. Writes are atomic: a temporary file in the same folder is flushed and renamed over the target.
 /// </summary>
 public static class ModelFile
 {
-    /// <summary>The format version this build writes and the newest it reads.</summary>
-    public const int CurrentVersion = 1;
+    /// <summary>
+    /// The format version this build writes and the newest it reads. Version 2 added the two-branch CNN kind; version 1
+    /// files (fully connected similarity models and SDAEs) still load.
+    /// </summary>
+    public const int CurrentVersion = 2;
 
     /// <summary>The customary file extension.</summary>
     public const string Extension = ".dsim";
@@ -39,6 +43,9 @@ public static class ModelFile
 
         /// <summary>An <see cref="SdaeModel"/>.</summary>
         Sdae = 2,
+
+        /// <summary>A <see cref="FeatureSimilarityModel"/> (two-branch CNN; format version 2 and later).</summary>
+        FeatureSimilarity = 3,
     }
 
     /// <summary>Writes a similarity model to <paramref name="path"/> (replacing it atomically).</summary>
@@ -65,7 +72,18 @@ public static class ModelFile
         Write(path, ModelKind.Sdae, JsonSerializer.SerializeToUtf8Bytes(meta, Json), blocks);
     }
 
-    /// <summary>Writes either kind of model.</summary>
+    /// <summary>Writes a two-branch CNN similarity model to <paramref name="path"/> (replacing it atomically).</summary>
+    public static void Save(FeatureSimilarityModel model, string path)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var meta = new FeatureMetadata(
+            model.Name, model.PatchSize, model.Options, [.. model.History], model.TrainingImageCount, model.CreatedUtc,
+            [.. model.FixedLayers.Select(LayerShape)], [.. model.MovingLayers.Select(LayerShape)]);
+        var blocks = model.FixedLayers.Concat(model.MovingLayers).SelectMany(l => new[] { l.Weights, l.Bias });
+        Write(path, ModelKind.FeatureSimilarity, JsonSerializer.SerializeToUtf8Bytes(meta, Json), blocks);
+    }
+
+    /// <summary>Writes any kind of model.</summary>
     public static void Save(object model, string path)
     {
         switch (model)
@@ -76,19 +94,32 @@ public static class ModelFile
             case SdaeModel a:
                 Save(a, path);
                 break;
+            case FeatureSimilarityModel c:
+                Save(c, path);
+                break;
             default:
-                throw new ArgumentException($"Cannot save a {model?.GetType().Name ?? "null"}: only SimilarityModel and SdaeModel are model files.", nameof(model));
+                throw new ArgumentException($"Cannot save a {model?.GetType().Name ?? "null"}: only SimilarityModel, FeatureSimilarityModel and SdaeModel are model files.", nameof(model));
         }
     }
 
-    /// <summary>Reads a model file: a <see cref="SimilarityModel"/> or an <see cref="SdaeModel"/>.</summary>
+    /// <summary>Reads a model file: a <see cref="SimilarityModel"/>, a <see cref="FeatureSimilarityModel"/> or an <see cref="SdaeModel"/>.</summary>
     /// <exception cref="ModelFileException">The file is not a readable model file; its Error says why.</exception>
     public static object Load(string path)
     {
         var (kind, meta, blocks) = Read(path);
+        return Build(kind, meta, blocks, path);
+    }
+
+    private static object Build(ModelKind kind, byte[] meta, List<float[]> blocks, string path)
+    {
         try
         {
-            return kind == ModelKind.Similarity ? BuildSimilarity(meta, blocks) : BuildSdae(meta, blocks);
+            return kind switch
+            {
+                ModelKind.Similarity => BuildSimilarity(meta, blocks),
+                ModelKind.FeatureSimilarity => BuildFeature(meta, blocks),
+                _ => BuildSdae(meta, blocks),
+            };
         }
         catch (Exception e) when (e is JsonException or ArgumentException or InvalidOperationException or NotSupportedException or IndexOutOfRangeException)
         {
@@ -96,9 +127,18 @@ public static class ModelFile
         }
     }
 
+    /// <summary>Reads a learned metric (either kind of similarity model); <see cref="ModelFileError.WrongKind"/> if the file holds an SDAE.</summary>
+    public static DeepSim.Similarity.ISimilarityMetric LoadMetric(string path) =>
+        Load(path) as DeepSim.Similarity.ISimilarityMetric ?? throw new ModelFileException(ModelFileError.WrongKind, path, "the file holds an SDAE (pre-training) model, not a similarity model; train one with Invoke-SimilarityTraining.");
+
     /// <summary>Reads a similarity model; <see cref="ModelFileError.WrongKind"/> if the file holds an SDAE.</summary>
     public static SimilarityModel LoadSimilarityModel(string path) =>
-        Load(path) as SimilarityModel ?? throw new ModelFileException(ModelFileError.WrongKind, path, "the file holds an SDAE (pre-training) model, not a similarity model; train one with Invoke-SimilarityTraining.");
+        Load(path) switch
+        {
+            SimilarityModel m => m,
+            FeatureSimilarityModel => throw new ModelFileException(ModelFileError.WrongKind, path, "the file holds a two-branch CNN similarity model, not a fully connected one; read it with LoadMetric or Load."),
+            _ => throw new ModelFileException(ModelFileError.WrongKind, path, "the file holds an SDAE (pre-training) model, not a similarity model; train one with Invoke-SimilarityTraining."),
+        };
 
     /// <summary>Reads an SDAE; <see cref="ModelFileError.WrongKind"/> if the file holds a similarity model.</summary>
     public static SdaeModel LoadSdaeModel(string path) =>
@@ -189,9 +229,9 @@ public static class ModelFile
         }
 
         var kindValue = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(8));
-        if (kindValue is not ((uint)ModelKind.Similarity or (uint)ModelKind.Sdae))
+        if (kindValue is not ((uint)ModelKind.Similarity or (uint)ModelKind.Sdae or (uint)ModelKind.FeatureSimilarity) || (kindValue == (uint)ModelKind.FeatureSimilarity && version < 2))
         {
-            throw new ModelFileException(ModelFileError.WrongKind, full, $"unknown model kind {kindValue}.");
+            throw new ModelFileException(ModelFileError.WrongKind, full, $"unknown model kind {kindValue} in a version {version} file.");
         }
 
         // Every count and length is checked against the bytes that remain before anything is allocated: a hand-made file
@@ -280,6 +320,22 @@ public static class ModelFile
             meta.BestEpoch, meta.Pretrained, meta.TrainingPairCount, meta.CreatedUtc);
     }
 
+    private static FeatureSimilarityModel BuildFeature(byte[] metadata, List<float[]> blocks)
+    {
+        var meta = JsonSerializer.Deserialize<FeatureMetadata>(metadata, Json) ?? throw new JsonException("empty metadata");
+        var shapes = meta.FixedLayers.Concat(meta.MovingLayers).ToArray();
+        if (blocks.Count != 2 * shapes.Length)
+        {
+            throw new InvalidOperationException($"{shapes.Length} convolutions need {2 * shapes.Length} weight blocks, found {blocks.Count}.");
+        }
+
+        var layers = shapes.Select((s, i) => new ConvLayer(s[0], s[1], s[2], s[3], blocks[2 * i], blocks[(2 * i) + 1])).ToList();
+        var nFixed = meta.FixedLayers.Length;
+        return new FeatureSimilarityModel(meta.Name, meta.PatchSize, layers.Take(nFixed).ToList(), layers.Skip(nFixed).ToList(), meta.Options, meta.History, meta.TrainingImageCount, meta.CreatedUtc);
+    }
+
+    private static int[] LayerShape(ConvLayer l) => [l.Outputs, l.Inputs, l.Kernel, l.Dilation];
+
     private static SdaeModel BuildSdae(byte[] metadata, List<float[]> blocks)
     {
         var meta = JsonSerializer.Deserialize<SdaeMetadata>(metadata, Json) ?? throw new JsonException("empty metadata");
@@ -330,6 +386,16 @@ public static class ModelFile
         int TrainingPairCount,
         DateTimeOffset CreatedUtc,
         int[][] LayerShapes);
+
+    private sealed record FeatureMetadata(
+        string Name,
+        int PatchSize,
+        FeatureTrainingOptions Options,
+        TrainingEpoch[] History,
+        int TrainingImageCount,
+        DateTimeOffset CreatedUtc,
+        int[][] FixedLayers,
+        int[][] MovingLayers);
 
     private sealed record SdaeAutoencoderMetadata(
         int Level,

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using DeepSim.Imaging;
 using DeepSim.Learning;
 using DeepSim.Patches;
 using DeepSim.PowerShell.Infrastructure;
@@ -6,9 +7,14 @@ using DeepSim.PowerShell.Infrastructure;
 namespace DeepSim.PowerShell.Commands;
 
 /// <summary>
-/// <para type="synopsis">Trains the similarity network (578-578-300-100-2 by default) on patch pairs, optionally from a pre-trained SDAE.</para>
-/// <para type="description">Invoke-SimilarityTraining collects the piped PatchPair objects and trains a fully connected network that classifies a pair (fixed and moving patch side by side) as corresponding or not. The similarity score of a pair is the network's output before the final softmax: the logit of "match" minus the logit of "non-match", so higher means more similar. With -Pretrained (or when an SdaeModel is piped in), the bottom three weight layers start from the SDAE's encoders; without it they start at random (the paper's ablation). A seeded, label-stratified -ValidationFraction is held out; training stops early when the validation loss has not improved for -EarlyStoppingPatience epochs and the best weights are kept. The result is a SimilarityModel with its training history; use it wherever a -Metric is asked for. Progress shows epoch, loss and accuracy; Ctrl+C stops between batches and returns nothing.</para>
+/// <para type="synopsis">Trains a learned similarity: from image pairs, a two-branch CNN with a search-window ranking loss (the default); from patch pairs or with -Preset Paper, the paper's fully connected network.</para>
+/// <para type="description">Invoke-SimilarityTraining trains the metric that -Metric parameters accept. Pipe aligned image pairs (Import-ImagePair, or any objects with Fixed and Moving images) and it trains DeepSim's recommended metric, a FeatureSimilarityModel: one small fully convolutional network per modality turns each image into a unit-length feature vector per voxel, and the score of two patches is the cosine of their vectors. It samples crops on the fly from every training image, epoch after epoch, with seeded augmentation (flips, 90-degree and small rotations shared by both images, per-modality gamma and contrast, and sometimes an inverted MR), and minimises a softmax over the candidates of the search neighbourhood (InfoNCE): each query's true position against every other position of its crop (near misses) and of the other crops (far ones), which is what the prediction-error protocol asks. Scoring a search window is then one dot product per candidate. Pipe PatchPair objects (Get-PatchPair), or give -Preset Paper, and it trains the paper's network instead: 578-578-300-100-2 with sigmoid units classifying a pair as corresponding or not (two-way softmax, cross-entropy), whose score is logit(match) - logit(non-match); with -Preset Paper and image pairs it first samples the paper's 2,000 positives around the skull with one random negative each. With -Pretrained (or a piped SdaeModel) the bottom layers of the fully connected network start from the SDAE's encoders. A seeded, label-stratified -ValidationFraction is held out and training stops early when the validation loss has not improved for -EarlyStoppingPatience epochs (fully connected network only). Progress shows epoch, loss and accuracy; Ctrl+C stops between batches and returns nothing.</para>
 /// </summary>
+/// <example>
+/// <code>$model = Import-ImagePair -FixedPath ./CT -MovingPath ./MR -Align | Invoke-SimilarityTraining -Seed 1
+/// Measure-PredictionError -Metric $model, LCC -Fixed $ct -Moving $mr -Seed 1</code>
+/// <para>DeepSim's recommended metric: a two-branch CNN trained on every aligned slice pair of the two folders, compared with LCC on a new pair.</para>
+/// </example>
 /// <example>
 /// <code>$pairs = Get-PatchPair -Fixed $ct -Moving $mr -Count 2000 -Seed 1
 /// $sdae = $pairs | Invoke-SdaePretrain -Seed 1
@@ -17,23 +23,80 @@ namespace DeepSim.PowerShell.Commands;
 /// <para>The paper's method: SDAE pre-training, then supervised fine-tuning; the history shows loss and accuracy per epoch on training and validation pairs.</para>
 /// </example>
 /// <example>
-/// <code>$baseline = $pairs | Invoke-SimilarityTraining -Seed 1 -Name 'no-pretraining'
+/// <code>$paper = Import-ImagePair -FixedPath ./CT -MovingPath ./MR -Align | Invoke-SimilarityTraining -Preset Paper -Seed 1 -Name 'paper'
 /// $shallow = $pairs | Invoke-SimilarityTraining -HiddenLayerSizes 100 -Activation Relu -Seed 1 -Name 'shallow'</code>
-/// <para>The ablations: the same network from random weights, and a shallower ReLU network.</para>
+/// <para>The paper's network and sampling from image pairs, and a shallower ReLU network from patch pairs.</para>
 /// </example>
 [Cmdlet(VerbsLifecycle.Invoke, "SimilarityTraining")]
-[OutputType(typeof(SimilarityModel))]
+[OutputType(typeof(FeatureSimilarityModel), typeof(SimilarityModel))]
 public sealed class InvokeSimilarityTrainingCommand : TrainingCmdlet
 {
     private readonly List<PatchPair> _pairs = [];
+    private readonly List<ImagePair> _images = [];
     private SdaeModel? _pipedSdae;
 
     #region Parameters
 
-    /// <summary>Labelled training pairs (from Get-PatchPair).</summary>
+    /// <summary>Labelled training pairs (from Get-PatchPair): trains the fully connected network.</summary>
     [Parameter(ValueFromPipeline = true)]
     [ValidateNotNull]
     public PatchPair[] InputObject { get; set; } = [];
+
+    /// <summary>The fixed image of an aligned training pair. Binds the Fixed property of piped objects (Import-ImagePair output).</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public MedicalImage? Fixed { get; set; }
+
+    /// <summary>The moving image of an aligned training pair, on the fixed image's grid. Binds the Moving property of piped objects.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public MedicalImage? Moving { get; set; }
+
+    /// <summary>Recommended (default: the two-branch CNN from image pairs, the fully connected network from patch pairs) or Paper (the paper's network, loss and sampling).</summary>
+    [Parameter]
+    public TrainingPreset Preset { get; set; } = TrainingPreset.Recommended;
+
+    /// <summary>CNN: patch side = receptive field of a feature vector (odd, at least 3). Default 17.</summary>
+    [Parameter]
+    [ValidateRange(3, 255)]
+    public int PatchSize { get; set; } = 17;
+
+    /// <summary>CNN: channels of the hidden convolutions. Default 16.</summary>
+    [Parameter]
+    [ValidateRange(1, 1024)]
+    public int Channels { get; set; } = 16;
+
+    /// <summary>CNN: length of the feature vectors. Default 16.</summary>
+    [Parameter]
+    [ValidateRange(1, 1024)]
+    public int FeatureDimension { get; set; } = 16;
+
+    /// <summary>CNN: optimiser steps per epoch (each on freshly sampled crops). Default 20.</summary>
+    [Parameter]
+    [ValidateRange(1, 1_000_000)]
+    public int StepsPerEpoch { get; set; } = 20;
+
+    /// <summary>CNN: crops per step. Default 8.</summary>
+    [Parameter]
+    [ValidateRange(1, 4096)]
+    public int CropsPerBatch { get; set; } = 8;
+
+    /// <summary>CNN: side of a training crop; its positions are a query's near candidates. Default 48.</summary>
+    [Parameter]
+    [ValidateRange(5, 4096)]
+    public int CropSize { get; set; } = 48;
+
+    /// <summary>CNN: query positions per crop (each a softmax over all candidates of the batch). Default 64.</summary>
+    [Parameter]
+    [ValidateRange(1, 1_000_000)]
+    public int QueriesPerCrop { get; set; } = 64;
+
+    /// <summary>CNN: softmax temperature on the cosine scores. Default 0.1.</summary>
+    [Parameter]
+    [ValidateRange(1e-4, 100.0)]
+    public double Temperature { get; set; } = 0.1;
+
+    /// <summary>CNN: train without the geometric and intensity augmentation.</summary>
+    [Parameter]
+    public SwitchParameter NoAugmentation { get; set; }
 
     /// <summary>An SDAE from Invoke-SdaePretrain whose encoders initialise the bottom layers. Piping an SdaeModel sets it and, when no pairs are piped, trains on the pairs the SDAE was trained on.</summary>
     [Parameter(ValueFromPipeline = true)]
@@ -48,7 +111,7 @@ public sealed class InvokeSimilarityTrainingCommand : TrainingCmdlet
     [Parameter]
     public ActivationKind Activation { get; set; } = ActivationKind.Sigmoid;
 
-    /// <summary>Maximum number of epochs. Default 20.</summary>
+    /// <summary>Maximum number of epochs. Default 20 (fully connected network), 10 (CNN).</summary>
     [Parameter]
     [ValidateRange(1, 100_000)]
     public int Epochs { get; set; } = 20;
@@ -92,16 +155,43 @@ public sealed class InvokeSimilarityTrainingCommand : TrainingCmdlet
 
         _pairs.AddRange(InputObject);
         InputObject = [];
+        if (Fixed is not null && Moving is not null)
+        {
+            _images.Add(new ImagePair(Fixed.Name, Fixed, Moving));
+        }
+        else if (Fixed is not null || Moving is not null)
+        {
+            WriteError("IncompleteImagePair", ErrorCategory.InvalidArgument, (object?)Fixed ?? Moving, "An image pair needs both a Fixed and a Moving image.");
+        }
+
+        Fixed = null;
+        Moving = null;
     }
 
     /// <summary>Trains.</summary>
     protected override void EndProcessing()
     {
         var sdae = _pipedSdae ?? Pretrained;
+        if (_images.Count > 0 && _pairs.Count > 0)
+        {
+            ThrowTerminating("MixedTrainingInput", ErrorCategory.InvalidArgument, _images[0], "Invoke-SimilarityTraining received both image pairs and patch pairs; pipe one kind (image pairs train the CNN, patch pairs the fully connected network).");
+        }
+
+        if (_images.Count > 0 && Preset == TrainingPreset.Recommended && sdae is null)
+        {
+            TrainFeatureModel();
+            return;
+        }
+
         var pairs = _pairs.Count > 0 ? _pairs : sdae?.TrainingPairs?.ToList() ?? [];
+        if (pairs.Count == 0 && _images.Count > 0)
+        {
+            pairs = SamplePaperPairs();
+        }
+
         if (pairs.Count == 0)
         {
-            ThrowTerminating(ErrorIds.NoTrainingPairs, ErrorCategory.InvalidData, null, "Invoke-SimilarityTraining received no patch pairs; pipe the output of Get-PatchPair (or of Invoke-SdaePretrain) into it.");
+            ThrowTerminating(ErrorIds.NoTrainingPairs, ErrorCategory.InvalidData, null, "Invoke-SimilarityTraining received no training data; pipe image pairs (Import-ImagePair) or patch pairs (Get-PatchPair, Invoke-SdaePretrain) into it.");
         }
 
         var options = new SimilarityTrainingOptions
@@ -137,4 +227,64 @@ public sealed class InvokeSimilarityTrainingCommand : TrainingCmdlet
     }
 
     #endregion
+
+    private void TrainFeatureModel()
+    {
+        var bound = MyInvocation.BoundParameters;
+        var defaults = new FeatureTrainingOptions();
+        var options = new FeatureTrainingOptions
+        {
+            PatchSize = PatchSize,
+            Channels = Channels,
+            FeatureDimension = FeatureDimension,
+            Epochs = bound.ContainsKey(nameof(Epochs)) ? Epochs : defaults.Epochs,
+            StepsPerEpoch = StepsPerEpoch,
+            CropsPerBatch = CropsPerBatch,
+            CropSize = CropSize,
+            QueriesPerCrop = QueriesPerCrop,
+            Temperature = Temperature,
+            LearningRate = bound.ContainsKey(nameof(LearningRate)) ? LearningRate : defaults.LearningRate,
+            WeightDecay = bound.ContainsKey(nameof(WeightDecay)) ? WeightDecay : defaults.WeightDecay,
+            GeometricAugmentation = !NoAugmentation,
+            IntensityAugmentation = !NoAugmentation,
+            Seed = Seed,
+        };
+        var name = Name ?? "DeepSim-CNN";
+        WriteVerbose($"Training {name}: two-branch CNN ({options.Channels} channels, dilations {string.Join(",", ConvLayer.DilationsFor(options.PatchSize))}, {options.FeatureDimension} features, patch {options.PatchSize}) on {_images.Count} image pairs, {options.Epochs} x {options.StepsPerEpoch} steps of {options.CropsPerBatch} crops, seed {Seed}.");
+        var model = Train(
+            "Invoke-SimilarityTraining",
+            (progress, token) => FeatureSimilarityTrainer.Train(_images, options, progress, token, name),
+            _ => 0,
+            1,
+            "InvalidTrainingSetup",
+            _images[0]);
+        foreach (var epoch in model.History)
+        {
+            WriteVerbose(epoch.ToString());
+        }
+
+        WriteObject(model);
+    }
+
+    /// <summary>The paper's sampling from image pairs: 2,000 positives in or around the skull spread over the pairs, one random negative each.</summary>
+    private List<PatchPair> SamplePaperPairs()
+    {
+        const int positives = 2000;
+        var perPair = (positives + _images.Count - 1) / _images.Count;
+        var result = new List<PatchPair>();
+        for (var i = 0; i < _images.Count; i++)
+        {
+            var options = new PatchSamplingOptions { PatchSize = 17, Count = perPair, Seed = unchecked(Seed + i), Region = RegionKind.Skull, DilationRadius = 3 };
+            try
+            {
+                result.AddRange(PatchSampler.Sample(_images[i].Fixed, _images[i].Moving, options, null, StopToken));
+            }
+            catch (PatchSamplingException e)
+            {
+                WriteError(e.ErrorId, ErrorMapping.Category(e.Error), _images[i], e.Message, e);
+            }
+        }
+
+        return [.. result.Take(2 * positives)];
+    }
 }

@@ -1,0 +1,52 @@
+<#
+.SYNOPSIS
+Times DeepSim's two-branch CNN similarity: training the recommended configuration (Invoke-SimilarityTraining's
+defaults on image pairs) and scoring 300 queries x 6,561 candidates (R = 40, P = 17) with ScoreSearchWindows.
+
+.DESCRIPTION
+Training uses every aligned CT/MR pair of ../shared/data/ct-mr-head (pass -TrainingSteps to shorten it: the scoring
+time does not depend on the weights). Scoring is repeated -Repeats times on one pair; the median is printed with the
+feature-map and dot-product shares. Timings are printed, never asserted; on the shared 2-core machine quote the load
+average next to them.
+
+.EXAMPLE
+dotnet pwsh -File bench/learning/Measure-CnnSpeed.ps1
+Full default training, then the scoring benchmark.
+
+.EXAMPLE
+dotnet pwsh -File bench/learning/Measure-CnnSpeed.ps1 -TrainingSteps 1
+Only the scoring benchmark (a one-step model).
+#>
+[CmdletBinding()]
+param(
+    [string] $DataPath = (Join-Path $PSScriptRoot '../../../shared/data/ct-mr-head'),
+    [int] $TrainingSteps = 0,
+    [int] $Repeats = 5,
+    [string] $ModulePath = (Join-Path $PSScriptRoot '../../out/DeepSim/DeepSim.psd1')
+)
+$ErrorActionPreference = 'Stop'
+Import-Module $ModulePath -Force
+$pairs = @(Import-ImagePair -FixedPath (Join-Path $DataPath 'CT') -MovingPath (Join-Path $DataPath 'MR') -Align -MaxShift 8 -WarningAction SilentlyContinue | Where-Object { -not $_.Shift.AtSearchBorder })
+$trainArgs = @{ Seed = 1 }
+if ($TrainingSteps -gt 0) { $trainArgs.Epochs = 1; $trainArgs.StepsPerEpoch = $TrainingSteps }
+$load = (Get-Content /proc/loadavg -ErrorAction SilentlyContinue) -split ' ' | Select-Object -First 1
+$t = [Diagnostics.Stopwatch]::StartNew()
+$model = $pairs | Invoke-SimilarityTraining @trainArgs
+$t.Stop()
+Write-Host ("training: {0:N1} s on {1} pairs ({2} epochs x {3} steps of {4} crops {5}x{5}), load average {6}" -f $t.Elapsed.TotalSeconds, $pairs.Count, $model.Options.Epochs, $model.Options.StepsPerEpoch, $model.Options.CropsPerBatch, $model.Options.CropSize, $load)
+
+$pair = $pairs[0]
+$rng = [Random]::new(1)
+$centres = [DeepSim.Patches.PatchCenter[]]@(1..300 | ForEach-Object { [DeepSim.Patches.PatchCenter]::new($rng.Next(48, 208), $rng.Next(48, 208), 0) })
+$scores = [float[]]::new(300 * 81 * 81)
+$times = foreach ($i in 1..$Repeats) {
+    $s = [Diagnostics.Stopwatch]::StartNew()
+    $model.ScoreSearchWindows($pair.Fixed, $pair.Moving, $centres, 17, 40, $scores, $null, [Threading.CancellationToken]::None)
+    $s.Elapsed.TotalSeconds
+}
+$s = [Diagnostics.Stopwatch]::StartNew()
+$null = $model.ComputeFeatureMaps($pair.Fixed, 'Fixed', [Threading.CancellationToken]::None)
+$null = $model.ComputeFeatureMaps($pair.Moving, 'Moving', [Threading.CancellationToken]::None)
+$maps = $s.Elapsed.TotalSeconds
+$median = ($times | Sort-Object)[[int][Math]::Floor($times.Count / 2)]
+Write-Host ("scoring 300 x 6,561: median {0:N3} s of {1} (all: {2}); of which both feature maps {3:N3} s; {4:N2} GFLOP/s in the dot products; load average {5}" -f $median, $Repeats, (($times | ForEach-Object { $_.ToString('N3') }) -join ', '), $maps, ($model.CountSearchWindowFlops(300, 40) / 1e9 / [Math]::Max(1e-9, $median - $maps)), ((Get-Content /proc/loadavg) -split ' ')[0])

@@ -1,0 +1,351 @@
+using DeepSim.Imaging;
+using DeepSim.Patches;
+using DeepSim.Runtime;
+using DeepSim.Similarity;
+using static TorchSharp.torch;
+
+namespace DeepSim.Learning;
+
+/// <summary>Which branch of a <see cref="FeatureSimilarityModel"/> (one per modality) describes an image.</summary>
+public enum FeatureBranch
+{
+    /// <summary>The fixed image's branch (e.g. CT).</summary>
+    Fixed,
+
+    /// <summary>The moving image's branch (e.g. MR).</summary>
+    Moving,
+}
+
+/// <summary>
+/// A learned similarity made of two small fully convolutional networks, one per modality (3x3 convolutions with
+/// dilations 1, 2, 4, ... and ReLU, then a 1x1 convolution), whose receptive field is exactly one patch. Each maps an
+/// image, once, to a unit-length feature vector per voxel (<see cref="ComputeFeatureMaps"/>); the score of a fixed
+/// patch and a moving patch is the cosine of their two vectors. Scoring a search window is therefore one dot product
+/// per candidate, and the same maps serve registration. Weights are plain arrays; tensors exist only during a call.
+/// </summary>
+public sealed class FeatureSimilarityModel : ISimilarityMetric
+{
+    private readonly ConvLayer[] _fixedLayers;
+    private readonly ConvLayer[] _movingLayers;
+
+    /// <summary>Creates a model (used by <see cref="FeatureSimilarityTrainer"/> and <see cref="ModelFile"/>).</summary>
+    public FeatureSimilarityModel(
+        string name,
+        int patchSize,
+        IReadOnlyList<ConvLayer> fixedLayers,
+        IReadOnlyList<ConvLayer> movingLayers,
+        FeatureTrainingOptions options,
+        IReadOnlyList<TrainingEpoch> history,
+        int trainingImageCount,
+        DateTimeOffset createdUtc)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(fixedLayers);
+        ArgumentNullException.ThrowIfNull(movingLayers);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(history);
+        CheckBranch(fixedLayers, patchSize, nameof(fixedLayers));
+        CheckBranch(movingLayers, patchSize, nameof(movingLayers));
+        if (fixedLayers[^1].Outputs != movingLayers[^1].Outputs)
+        {
+            throw new ArgumentException($"Both branches must end in the same feature length ({fixedLayers[^1].Outputs} vs {movingLayers[^1].Outputs}).", nameof(movingLayers));
+        }
+
+        Name = name;
+        PatchSize = patchSize;
+        _fixedLayers = [.. fixedLayers];
+        _movingLayers = [.. movingLayers];
+        Options = options;
+        History = history;
+        TrainingImageCount = trainingImageCount;
+        CreatedUtc = createdUtc;
+    }
+
+    /// <summary>Name shown in tables; may be changed (e.g. on import).</summary>
+    public string Name { get; set; }
+
+    /// <summary>Side of the patch one feature vector describes (the receptive field).</summary>
+    public int PatchSize { get; }
+
+    /// <inheritdoc />
+    public int? RequiredPatchSize => PatchSize;
+
+    /// <summary>Length of a feature vector.</summary>
+    public int FeatureDimension => _fixedLayers[^1].Outputs;
+
+    /// <summary>The fixed image's convolutions, input to output.</summary>
+    public IReadOnlyList<ConvLayer> FixedLayers => _fixedLayers;
+
+    /// <summary>The moving image's convolutions, input to output.</summary>
+    public IReadOnlyList<ConvLayer> MovingLayers => _movingLayers;
+
+    /// <summary>The options it was trained with.</summary>
+    public FeatureTrainingOptions Options { get; }
+
+    /// <summary>Per-epoch InfoNCE loss and top-1 accuracy (the fraction of training queries whose true position scored highest).</summary>
+    public IReadOnlyList<TrainingEpoch> History { get; }
+
+    /// <summary>The epoch whose weights the model holds (the last: training has no validation split).</summary>
+    public int BestEpoch => History.Count;
+
+    /// <summary>Number of image pairs it was trained on.</summary>
+    public int TrainingImageCount { get; }
+
+    /// <summary>When training finished (UTC).</summary>
+    public DateTimeOffset CreatedUtc { get; }
+
+    /// <summary>The DeepSim model file format version this model is written with.</summary>
+    public int FormatVersion => ModelFile.CurrentVersion;
+
+    /// <summary>Trainable parameters of both branches.</summary>
+    public long ParameterCount => _fixedLayers.Concat(_movingLayers).Sum(l => (long)l.Weights.Length + l.Bias.Length);
+
+    /// <summary>Worker threads of <see cref="ScoreSearchWindows"/>' dot products (-1: all cores). Not saved.</summary>
+    public int MaxDegreeOfParallelism { get; set; } = -1;
+
+    /// <summary>
+    /// The unit-length feature vector of every patch of <paramref name="image"/> from one branch, on the image's grid
+    /// (see <see cref="FeatureMaps"/>). Intensities are scaled by the image's own range first, as in training.
+    /// A 3D image is processed slice by slice (2D patches).
+    /// </summary>
+    public FeatureMaps ComputeFeatureMaps(MedicalImage image, FeatureBranch branch, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        var slices = Enumerable.Range(0, image.SizeZ).ToArray();
+        return ComputeMaps(image, branch, slices, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public void ScorePairs(IReadOnlyList<PatchPair> pairs, Span<double> scores, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(pairs);
+        if (scores.Length < pairs.Count)
+        {
+            throw new ArgumentException($"The score span holds {scores.Length} values but there are {pairs.Count} pairs.", nameof(scores));
+        }
+
+        foreach (var p in pairs)
+        {
+            if (p.PatchSize != PatchSize)
+            {
+                throw new PatchSizeMismatchException(Name, PatchSize, p.PatchSize);
+            }
+        }
+
+        if (pairs.Count == 0)
+        {
+            return;
+        }
+
+        TorchRuntime.EnsureInitialized();
+        const int chunk = 2048;
+        var n = PatchSize * PatchSize;
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var fixedNet = ToTensors(_fixedLayers);
+        var movingNet = ToTensors(_movingLayers);
+        for (var start = 0; start < pairs.Count; start += chunk)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            using var chunkScope = NewDisposeScope();
+            var len = Math.Min(chunk, pairs.Count - start);
+            var fx = new float[len * n];
+            var mx = new float[len * n];
+            for (var i = 0; i < len; i++)
+            {
+                var p = pairs[start + i];
+                Scale(p.FixedPatch, p.FixedRange, fx.AsSpan(i * n, n));
+                Scale(p.MovingPatch, p.MovingRange, mx.AsSpan(i * n, n));
+            }
+
+            var f = Embed(TorchTraining.FromArray(fx, [len, 1, PatchSize, PatchSize]), fixedNet).view(len, -1);
+            var m = Embed(TorchTraining.FromArray(mx, [len, 1, PatchSize, PatchSize]), movingNet).view(len, -1);
+            var values = (f * m).sum(1).contiguous().data<float>().ToArray();
+            for (var i = 0; i < len; i++)
+            {
+                scores[start + i] = values[i];
+            }
+        }
+    }
+
+    /// <summary>
+    /// Scores every candidate of every query's search window (see <see cref="ISimilarityMetric.ScoreSearchWindows"/>):
+    /// the feature maps of the touched slices of both images are computed once (one convolution pass per branch and
+    /// slice), then each candidate's score is the dot product of the query's fixed vector with the candidate's moving
+    /// vector. Equals scoring every candidate pair with <see cref="ScorePairs"/> (up to float rounding). Cancellation
+    /// is checked and progress reported per query.
+    /// </summary>
+    public void ScoreSearchWindows(
+        MedicalImage fixedImage,
+        MedicalImage movingImage,
+        IReadOnlyList<PatchCenter> centres,
+        int patchSize,
+        int radius,
+        Span<float> scores,
+        IProgress<int>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        if (patchSize != PatchSize)
+        {
+            throw new PatchSizeMismatchException(Name, PatchSize, patchSize);
+        }
+
+        var job = new SearchWindowJob(fixedImage, movingImage, centres, patchSize, radius, scores.Length);
+        if (centres.Count == 0)
+        {
+            return;
+        }
+
+        var slices = job.Slices();
+        var fixedMaps = ComputeMaps(fixedImage, FeatureBranch.Fixed, slices, cancellationToken);
+        var movingMaps = ComputeMaps(movingImage, FeatureBranch.Moving, slices, cancellationToken);
+        var width = job.Width;
+        var positions = job.Candidates;
+        var d = FeatureDimension;
+        var output = new float[(long)centres.Count * positions];
+        job.ForEachQuery<object?>(
+            MaxDegreeOfParallelism,
+            () => null,
+            (q, _) =>
+            {
+                var c = centres[q];
+                var f = fixedMaps.Values.AsSpan((int)fixedMaps.IndexOf(c.X, c.Y, c.Z), d);
+                var target = output.AsSpan(q * positions, positions);
+                for (var dy = -radius; dy <= radius; dy++)
+                {
+                    var row = movingMaps.Values.AsSpan((int)movingMaps.IndexOf(c.X - radius, c.Y + dy, c.Z), width * d);
+                    var t = target.Slice((dy + radius) * width, width);
+                    for (var k = 0; k < width; k++)
+                    {
+                        t[k] = Dot(f, row.Slice(k * d, d));
+                    }
+                }
+            },
+            progress,
+            cancellationToken);
+        output.CopyTo(scores);
+    }
+
+    /// <summary>Floating-point operations (multiply and add counted separately) of the dot products of a search (the feature maps come on top, once per slice).</summary>
+    public long CountSearchWindowFlops(int queries, int radius) => 2L * queries * ((2L * radius) + 1) * ((2L * radius) + 1) * FeatureDimension;
+
+    /// <inheritdoc />
+    public override string ToString() =>
+        $"{Name}: two-branch CNN {Options.Channels}x{_fixedLayers.Length - 1} conv (dilations {string.Join(",", _fixedLayers.Take(_fixedLayers.Length - 1).Select(l => l.Dilation))}) -> {FeatureDimension} features (patch {PatchSize}, {History.Count} epochs)";
+
+    /// <summary>Dot product of two equally long vectors (SIMD).</summary>
+    internal static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        var sum = System.Numerics.Vector<float>.Zero;
+        var width = System.Numerics.Vector<float>.Count;
+        var i = 0;
+        for (; i <= a.Length - width; i += width)
+        {
+            sum += new System.Numerics.Vector<float>(a.Slice(i, width)) * new System.Numerics.Vector<float>(b.Slice(i, width));
+        }
+
+        var total = System.Numerics.Vector.Sum(sum);
+        for (; i < a.Length; i++)
+        {
+            total += a[i] * b[i];
+        }
+
+        return total;
+    }
+
+    /// <summary>Added to the squared length before the square root when vectors are scaled to unit length.</summary>
+    internal const double NormEpsilon = 1e-4;
+
+    /// <summary>The branch as tensors: weight, bias, dilation per layer.</summary>
+    internal static (Tensor W, Tensor B, int Dilation)[] ToTensors(IReadOnlyList<ConvLayer> layers) =>
+        [.. layers.Select(l => (TorchTraining.FromArray(l.Weights, [l.Outputs, l.Inputs, l.Kernel, l.Kernel]), TorchTraining.FromArray(l.Bias, [l.Outputs]), l.Dilation))];
+
+    /// <summary>Runs a branch (valid convolutions, ReLU between them) and scales every output vector to unit length: [N, 1, H, W] to [N, D, H - P + 1, W - P + 1].</summary>
+    internal static Tensor Embed(Tensor x, IReadOnlyList<(Tensor W, Tensor B, int Dilation)> layers)
+    {
+        var h = x;
+        for (var i = 0; i < layers.Count; i++)
+        {
+            var (w, b, dilation) = layers[i];
+            h = nn.functional.conv2d(h, w, b, dilation: [dilation, dilation]);
+            if (i < layers.Count - 1)
+            {
+                h = nn.functional.relu(h);
+            }
+        }
+
+        // The small constant keeps the gradient bounded where a branch's output vanishes (it would be 1/|h|).
+        var norm = h.pow(2).sum(1, keepdim: true).add(NormEpsilon).sqrt();
+        return h / norm;
+    }
+
+    /// <summary>Scales raw intensities by an image's range into [0, 1], as training and scoring do.</summary>
+    internal static void Scale(ReadOnlySpan<float> raw, IntensityRange range, Span<float> destination)
+    {
+        var width = range.Width;
+        for (var i = 0; i < raw.Length; i++)
+        {
+            destination[i] = (raw[i] - range.Min) / width;
+        }
+    }
+
+    private FeatureMaps ComputeMaps(MedicalImage image, FeatureBranch branch, IReadOnlyList<int> slices, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        var half = PatchSize / 2;
+        var d = FeatureDimension;
+        var values = new float[(long)image.SizeX * image.SizeY * image.SizeZ * d];
+        var maps = new FeatureMaps(values, d, image.SizeX, image.SizeY, image.SizeZ, half);
+        if (image.SizeX < PatchSize || image.SizeY < PatchSize)
+        {
+            return maps;
+        }
+
+        TorchRuntime.EnsureInitialized();
+        var range = IntensityRange.Of(image);
+        var sliceLength = image.SizeX * image.SizeY;
+        var voxels = image.VoxelSpan;
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var net = ToTensors(branch == FeatureBranch.Fixed ? _fixedLayers : _movingLayers);
+        var w = image.SizeX - PatchSize + 1;
+        var h = image.SizeY - PatchSize + 1;
+        var slice = new float[sliceLength];
+        foreach (var z in slices)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            using var sliceScope = NewDisposeScope();
+            Scale(voxels.Slice(z * sliceLength, sliceLength), range, slice);
+            var f = Embed(TorchTraining.FromArray(slice, [1, 1, image.SizeY, image.SizeX]), net).squeeze(0).permute(1, 2, 0).contiguous();
+            var data = f.data<float>().ToArray();
+            for (var y = 0; y < h; y++)
+            {
+                data.AsSpan(y * w * d, w * d).CopyTo(values.AsSpan((int)maps.IndexOf(half, y + half, z), w * d));
+            }
+        }
+
+        return maps;
+    }
+
+    private static void CheckBranch(IReadOnlyList<ConvLayer> layers, int patchSize, string parameter)
+    {
+        if (layers.Count < 1 || layers[0].Inputs != 1)
+        {
+            throw new ArgumentException("A branch needs at least one convolution and takes one input channel.", parameter);
+        }
+
+        for (var i = 1; i < layers.Count; i++)
+        {
+            if (layers[i].Inputs != layers[i - 1].Outputs)
+            {
+                throw new ArgumentException($"Convolution {i} takes {layers[i].Inputs} channels but convolution {i - 1} gives {layers[i - 1].Outputs}.", parameter);
+            }
+        }
+
+        var field = 1 + (2 * layers.Sum(l => l.Shrink));
+        if (field != patchSize)
+        {
+            throw new ArgumentException($"The branch's receptive field is {field}x{field} but the patch size is {patchSize}.", parameter);
+        }
+    }
+}

@@ -1,0 +1,378 @@
+using DeepSim.Imaging;
+using DeepSim.Patches;
+using DeepSim.Runtime;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace DeepSim.Learning;
+
+/// <summary>
+/// Trains a <see cref="FeatureSimilarityModel"/> on aligned image pairs, sampling on the fly: every step draws
+/// <see cref="FeatureTrainingOptions.CropsPerBatch"/> crops from random pairs (and slices), applies the same random
+/// flip, 90-degree turn and small rotation to both images and independent gamma / contrast changes (and sometimes an
+/// inversion of the moving image), embeds both crops densely, and minimises a softmax cross-entropy (InfoNCE) in which
+/// each query position of the fixed crop must pick its own position among every position of its moving crop (near
+/// misses up to a crop away) and of the batch's other crops (far negatives). This is the prediction-error protocol's
+/// question, "exactly here, among the whole neighbourhood", asked directly. Everything is seeded.
+/// </summary>
+public static class FeatureSimilarityTrainer
+{
+    /// <summary>
+    /// Trains a model. Every pair's images must share a size of at least <see cref="FeatureTrainingOptions.CropSize"/>
+    /// in x and y, else <see cref="ArgumentException"/>. Deterministic for a given seed on a given machine.
+    /// Cancellation is checked between steps and throws <see cref="OperationCanceledException"/>.
+    /// </summary>
+    public static FeatureSimilarityModel Train(
+        IReadOnlyList<ImagePair> pairs,
+        FeatureTrainingOptions options,
+        IProgress<TrainingProgress>? progress = null,
+        CancellationToken cancellationToken = default,
+        string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(pairs);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        if (pairs.Count == 0)
+        {
+            throw new ArgumentException("Training needs at least one image pair.", nameof(pairs));
+        }
+
+        var images = new List<(float[] Fixed, float[] Moving, int SizeX, int SizeY, int SizeZ)>();
+        foreach (var p in pairs)
+        {
+            ArgumentNullException.ThrowIfNull(p);
+            var f = p.Fixed;
+            var m = p.Moving;
+            if (f.SizeX != m.SizeX || f.SizeY != m.SizeY || f.SizeZ != m.SizeZ)
+            {
+                throw new ArgumentException($"Pair '{p.Name}': the fixed image {f} and the moving image {m} must have the same size.", nameof(pairs));
+            }
+
+            if (f.SizeX < options.CropSize || f.SizeY < options.CropSize)
+            {
+                throw new ArgumentException($"Pair '{p.Name}': the images ({f.SizeX}x{f.SizeY}) are smaller than the {options.CropSize}x{options.CropSize} training crop; lower CropSize.", nameof(pairs));
+            }
+
+            images.Add((Scaled(f), Scaled(m), f.SizeX, f.SizeY, f.SizeZ));
+        }
+
+        var rng = new Random(options.Seed);
+        var dilations = ConvLayer.DilationsFor(options.PatchSize);
+        var fixedInit = InitialBranch(dilations, options, rng);
+        var movingInit = InitialBranch(dilations, options, rng);
+        TorchRuntime.EnsureInitialized();
+
+        var s = options.CropSize;
+        var outSide = s - options.PatchSize + 1;
+        var b = options.CropsPerBatch;
+        var k = options.QueriesPerCrop;
+        var history = new List<TrainingEpoch>();
+        ConvLayer[] fixedBest;
+        ConvLayer[] movingBest;
+        using (var scope = NewDisposeScope())
+        {
+            var fixedParams = fixedInit.Select(l => (W: TorchTraining.NewParameter(l.Weights, l.Outputs, l.Inputs, l.Kernel, l.Kernel), B: TorchTraining.NewParameter(l.Bias, l.Outputs), l.Dilation)).ToArray();
+            var movingParams = movingInit.Select(l => (W: TorchTraining.NewParameter(l.Weights, l.Outputs, l.Inputs, l.Kernel, l.Kernel), B: TorchTraining.NewParameter(l.Bias, l.Outputs), l.Dilation)).ToArray();
+            var fixedNet = fixedParams.Select(p => ((Tensor)p.W, (Tensor)p.B, p.Dilation)).ToArray();
+            var movingNet = movingParams.Select(p => ((Tensor)p.W, (Tensor)p.B, p.Dilation)).ToArray();
+            var all = fixedParams.Concat(movingParams).SelectMany(p => new Parameter[] { p.W, p.B }).ToList();
+            using var optimizer = optim.Adam(all, options.LearningRate, weight_decay: options.WeightDecay);
+            var totalSteps = options.Epochs * options.StepsPerEpoch;
+            var fixedBatch = new float[b * s * s];
+            var movingBatch = new float[b * s * s];
+            var queries = new long[b * k];
+            var structure = new double[outSide * outSide];
+            var positivesPerQuery = ((2 * options.PositiveRadius) + 1) * ((2 * options.PositiveRadius) + 1);
+            var positiveIndex = new long[b * k * positivesPerQuery];
+            var positiveLogMask = new float[positiveIndex.Length];
+            for (var epoch = 1; epoch <= options.Epochs; epoch++)
+            {
+                double lossSum = 0;
+                long correct = 0;
+                long seen = 0;
+                for (var step = 1; step <= options.StepsPerEpoch; step++)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    using var stepScope = NewDisposeScope();
+                    var global = ((epoch - 1) * options.StepsPerEpoch) + step - 1;
+                    // Cosine decay to a tenth of the learning rate.
+                    var lr = options.LearningRate * (0.1 + (0.45 * (1 + Math.Cos(Math.PI * global / totalSteps))));
+                    foreach (var group in optimizer.ParamGroups)
+                    {
+                        group.LearningRate = lr;
+                    }
+
+                    for (var c = 0; c < b; c++)
+                    {
+                        var img = images[rng.Next(images.Count)];
+                        SampleCrop(img, options, rng, fixedBatch.AsSpan(c * s * s, s * s), movingBatch.AsSpan(c * s * s, s * s), structure);
+                        PickQueries(structure, k, rng, queries.AsSpan(c * k, k), c * outSide * outSide);
+                    }
+
+                    Positives(queries, outSide, options.PositiveRadius, positiveIndex, positiveLogMask);
+
+                    var fx = Embed(TorchTraining.FromArray(fixedBatch, [b, 1, s, s]), fixedNet);
+                    var mx = Embed(TorchTraining.FromArray(movingBatch, [b, 1, s, s]), movingNet);
+                    var d = fx.shape[1];
+                    var fRows = fx.permute(0, 2, 3, 1).reshape(-1, d);
+                    var mRows = mx.permute(0, 2, 3, 1).reshape(-1, d);
+                    var target = tensor(queries, dtype: ScalarType.Int64);
+                    var q = fRows.index_select(0, target);
+                    var logits = q.matmul(mRows.t()).div_(options.Temperature);
+                    // Every position within PositiveRadius of the true one (inside the same crop) is correct:
+                    // loss = logsumexp(all candidates) - logsumexp(positives).
+                    var positives = tensor(positiveIndex, [queries.Length, positivesPerQuery], dtype: ScalarType.Int64);
+                    var positiveMask = tensor(positiveLogMask, [queries.Length, positivesPerQuery], dtype: ScalarType.Float32);
+                    var loss = (logits.logsumexp(1) - (logits.gather(1, positives) + positiveMask).logsumexp(1)).mean();
+                    optimizer.zero_grad();
+                    loss.backward();
+                    optimizer.step();
+
+                    var lossValue = loss.item<float>();
+                    if (!float.IsFinite(lossValue))
+                    {
+                        throw new InvalidOperationException($"Training diverged at epoch {epoch}, step {step} (loss {lossValue}); lower the learning rate ({options.LearningRate}).");
+                    }
+
+                    lossSum += lossValue * queries.Length;
+                    var best = logits.argmax(1).data<long>().ToArray();
+                    for (var i = 0; i < best.Length; i++)
+                    {
+                        if (IsPositive(queries[i], best[i], outSide, options.PositiveRadius))
+                        {
+                            correct++;
+                        }
+                    }
+
+                    seen += queries.Length;
+                    if (progress is not null && step % options.ProgressEverySteps == 0 && step < options.StepsPerEpoch)
+                    {
+                        progress.Report(new TrainingProgress("Contrastive training", 0, epoch, options.Epochs, step, options.StepsPerEpoch, lossSum / seen, (double)correct / seen));
+                    }
+                }
+
+                var record = new TrainingEpoch(epoch, lossSum / seen, (double)correct / seen, null, null);
+                history.Add(record);
+                progress?.Report(new TrainingProgress("Contrastive training", 0, epoch, options.Epochs, options.StepsPerEpoch, options.StepsPerEpoch, record.TrainLoss, record.TrainAccuracy));
+            }
+
+            fixedBest = Snapshot(fixedParams);
+            movingBest = Snapshot(movingParams);
+        }
+
+        return new FeatureSimilarityModel(
+            name ?? $"DeepSim-CNN-{options.PatchSize}x{options.PatchSize}",
+            options.PatchSize,
+            fixedBest,
+            movingBest,
+            options,
+            history,
+            pairs.Count,
+            DateTimeOffset.UtcNow);
+    }
+
+    private static Tensor Embed(Tensor x, (Tensor W, Tensor B, int Dilation)[] layers) => FeatureSimilarityModel.Embed(x, layers);
+
+    private static ConvLayer[] Snapshot((Parameter W, Parameter B, int Dilation)[] parameters) =>
+        [.. parameters.Select(p => new ConvLayer((int)p.W.shape[0], (int)p.W.shape[1], (int)p.W.shape[2], p.Dilation, TorchTraining.ToArray(p.W), TorchTraining.ToArray(p.B)))];
+
+    private static ConvLayer[] InitialBranch(int[] dilations, FeatureTrainingOptions options, Random rng)
+    {
+        var layers = new List<ConvLayer>();
+        var inputs = 1;
+        foreach (var dilation in dilations)
+        {
+            layers.Add(InitConv(options.Channels, inputs, 3, dilation, rng));
+            inputs = options.Channels;
+        }
+
+        layers.Add(InitConv(options.FeatureDimension, inputs, 1, 1, rng));
+        return [.. layers];
+    }
+
+    private static ConvLayer InitConv(int outputs, int inputs, int kernel, int dilation, Random rng)
+    {
+        // He-uniform for the ReLU units.
+        var limit = Math.Sqrt(6.0 / (inputs * kernel * kernel));
+        var w = new float[outputs * inputs * kernel * kernel];
+        for (var i = 0; i < w.Length; i++)
+        {
+            w[i] = (float)(((rng.NextDouble() * 2) - 1) * limit);
+        }
+
+        return new ConvLayer(outputs, inputs, kernel, dilation, w, new float[outputs]);
+    }
+
+    private static float[] Scaled(MedicalImage image)
+    {
+        var range = IntensityRange.Of(image);
+        var result = new float[image.VoxelCount];
+        FeatureSimilarityModel.Scale(image.VoxelSpan, range, result);
+        return result;
+    }
+
+    /// <summary>
+    /// Cuts an augmented crop pair out of one image pair (same geometry for both, bilinear, edges replicated) and
+    /// fills <paramref name="structure"/> with the local standard deviation of every fixed patch of the crop.
+    /// </summary>
+    private static void SampleCrop((float[] Fixed, float[] Moving, int SizeX, int SizeY, int SizeZ) img, FeatureTrainingOptions o, Random rng, Span<float> fixedCrop, Span<float> movingCrop, double[] structure)
+    {
+        var s = o.CropSize;
+        var half = (s - 1) / 2.0;
+        var z = rng.Next(img.SizeZ);
+        var cx = half + (rng.NextDouble() * (img.SizeX - s));
+        var cy = half + (rng.NextDouble() * (img.SizeY - s));
+        var angle = 0.0;
+        var flip = false;
+        if (o.GeometricAugmentation)
+        {
+            angle = (rng.Next(4) * Math.PI / 2) + (((rng.NextDouble() * 2) - 1) * o.MaxRotationDegrees * Math.PI / 180);
+            flip = rng.Next(2) == 1;
+        }
+
+        var (sin, cos) = Math.SinCos(angle);
+        var slice = z * img.SizeX * img.SizeY;
+        for (var v = 0; v < s; v++)
+        {
+            for (var u = 0; u < s; u++)
+            {
+                var du = flip ? half - u : u - half;
+                var dv = v - half;
+                var x = cx + (cos * du) - (sin * dv);
+                var y = cy + (sin * du) + (cos * dv);
+                fixedCrop[(v * s) + u] = Bilinear(img.Fixed, slice, img.SizeX, img.SizeY, x, y);
+                movingCrop[(v * s) + u] = Bilinear(img.Moving, slice, img.SizeX, img.SizeY, x, y);
+            }
+        }
+
+        if (o.IntensityAugmentation)
+        {
+            Jitter(fixedCrop, rng, false, 0);
+            Jitter(movingCrop, rng, true, o.MovingInversionProbability);
+        }
+
+        LocalStd(fixedCrop, s, o.PatchSize, structure);
+    }
+
+    private static void Jitter(Span<float> crop, Random rng, bool allowInversion, double inversionProbability)
+    {
+        var invert = allowInversion && rng.NextDouble() < inversionProbability;
+        var gamma = Math.Exp(((rng.NextDouble() * 2) - 1) * Math.Log(1.5));
+        var contrast = 0.8 + (0.4 * rng.NextDouble());
+        var shift = ((rng.NextDouble() * 2) - 1) * 0.1;
+        for (var i = 0; i < crop.Length; i++)
+        {
+            var v = Math.Clamp((double)crop[i], 0, 1);
+            if (invert)
+            {
+                v = 1 - v;
+            }
+
+            crop[i] = (float)((Math.Pow(v, gamma) * contrast) + shift);
+        }
+    }
+
+    private static float Bilinear(float[] image, int slice, int sizeX, int sizeY, double x, double y)
+    {
+        x = Math.Clamp(x, 0, sizeX - 1);
+        y = Math.Clamp(y, 0, sizeY - 1);
+        var x0 = Math.Min((int)x, sizeX - 2 < 0 ? 0 : sizeX - 2);
+        var y0 = Math.Min((int)y, sizeY - 2 < 0 ? 0 : sizeY - 2);
+        var x1 = Math.Min(x0 + 1, sizeX - 1);
+        var y1 = Math.Min(y0 + 1, sizeY - 1);
+        var fx = x - x0;
+        var fy = y - y0;
+        var top = (image[slice + (y0 * sizeX) + x0] * (1 - fx)) + (image[slice + (y0 * sizeX) + x1] * fx);
+        var bottom = (image[slice + (y1 * sizeX) + x0] * (1 - fx)) + (image[slice + (y1 * sizeX) + x1] * fx);
+        return (float)((top * (1 - fy)) + (bottom * fy));
+    }
+
+    /// <summary>Standard deviation of every PxP patch of an SxS crop (row-major, (S-P+1)^2 values).</summary>
+    private static void LocalStd(ReadOnlySpan<float> crop, int s, int p, double[] result)
+    {
+        var sum = new double[(s + 1) * (s + 1)];
+        var sq = new double[(s + 1) * (s + 1)];
+        for (var y = 0; y < s; y++)
+        {
+            for (var x = 0; x < s; x++)
+            {
+                var v = (double)crop[(y * s) + x];
+                var i = ((y + 1) * (s + 1)) + x + 1;
+                sum[i] = v + sum[i - 1] + sum[i - s - 1] - sum[i - s - 2];
+                sq[i] = (v * v) + sq[i - 1] + sq[i - s - 1] - sq[i - s - 2];
+            }
+        }
+
+        var o = s - p + 1;
+        var n = (double)p * p;
+        for (var y = 0; y < o; y++)
+        {
+            for (var x = 0; x < o; x++)
+            {
+                int a = (y * (s + 1)) + x, bb = (y * (s + 1)) + x + p, c = ((y + p) * (s + 1)) + x, d = ((y + p) * (s + 1)) + x + p;
+                var mean = (sum[d] - sum[bb] - sum[c] + sum[a]) / n;
+                var m2 = (sq[d] - sq[bb] - sq[c] + sq[a]) / n;
+                result[(y * o) + x] = Math.Sqrt(Math.Max(0, m2 - (mean * mean)));
+            }
+        }
+    }
+
+    /// <summary>The candidate indices within <paramref name="radius"/> of each query (same crop); a neighbour outside the crop repeats the query and is masked out (log-weight -1e4).</summary>
+    private static void Positives(long[] queries, int side, int radius, long[] index, float[] logMask)
+    {
+        var per = ((2 * radius) + 1) * ((2 * radius) + 1);
+        var area = (long)side * side;
+        for (var i = 0; i < queries.Length; i++)
+        {
+            var crop = queries[i] / area;
+            var local = queries[i] % area;
+            var y = (int)(local / side);
+            var x = (int)(local % side);
+            var j = i * per;
+            for (var dy = -radius; dy <= radius; dy++)
+            {
+                for (var dx = -radius; dx <= radius; dx++, j++)
+                {
+                    var inside = x + dx >= 0 && x + dx < side && y + dy >= 0 && y + dy < side;
+                    index[j] = inside ? (crop * area) + ((y + dy) * side) + x + dx : queries[i];
+                    // A finite stand-in for -infinity: exp(-1e4) is exactly 0 in float32, and no inf - inf reaches the gradient.
+                    logMask[j] = inside ? 0f : -1e4f;
+                }
+            }
+        }
+    }
+
+    private static bool IsPositive(long query, long chosen, int side, int radius)
+    {
+        var area = (long)side * side;
+        if (query / area != chosen / area)
+        {
+            return false;
+        }
+
+        long a = query % area, c = chosen % area;
+        return Math.Abs((a / side) - (c / side)) <= radius && Math.Abs((a % side) - (c % side)) <= radius;
+    }
+
+    /// <summary>Draws query positions with probability proportional to the fixed patch's structure (plus a floor, so flat crops still train).</summary>
+    private static void PickQueries(double[] structure, int count, Random rng, Span<long> destination, long offset)
+    {
+        double total = 0;
+        var max = structure.Max();
+        var floor = Math.Max(1e-6, 0.02 * max);
+        var cumulative = new double[structure.Length];
+        for (var i = 0; i < structure.Length; i++)
+        {
+            total += structure[i] + floor;
+            cumulative[i] = total;
+        }
+
+        for (var j = 0; j < count; j++)
+        {
+            var r = rng.NextDouble() * total;
+            var idx = Array.BinarySearch(cumulative, r);
+            idx = idx < 0 ? ~idx : idx;
+            destination[j] = offset + Math.Min(idx, structure.Length - 1);
+        }
+    }
+}

@@ -1,0 +1,96 @@
+namespace DeepSim.Learning;
+
+/// <summary>
+/// Settings of the two-branch convolutional similarity (<see cref="FeatureSimilarityTrainer"/>): one small CNN per
+/// modality maps each image to dense, unit-length feature vectors; the score of a pair of positions is the cosine
+/// of their vectors. It is trained on aligned image pairs with a softmax over the candidates of a search
+/// neighbourhood (InfoNCE): for every query the true position must out-score every other position of its crop
+/// (near misses) and of the other crops of the batch (far negatives).
+/// </summary>
+public sealed record FeatureTrainingOptions
+{
+    /// <summary>Patch side = receptive field of a feature vector (odd, >= 3). Default 17 (the paper's patch).</summary>
+    public int PatchSize { get; init; } = 17;
+
+    /// <summary>Channels of the hidden convolutions (3x3, dilations 1, 2, 4, ...). Default 16.</summary>
+    public int Channels { get; init; } = 16;
+
+    /// <summary>Length of a feature vector (the final 1x1 convolution). Default 16.</summary>
+    public int FeatureDimension { get; init; } = 16;
+
+    /// <summary>Epochs (each <see cref="StepsPerEpoch"/> batches of freshly sampled, augmented crops). Default 10.</summary>
+    public int Epochs { get; init; } = 10;
+
+    /// <summary>Optimiser steps per epoch. Default 20.</summary>
+    public int StepsPerEpoch { get; init; } = 20;
+
+    /// <summary>Crops per batch (each from a randomly drawn training pair). Default 8.</summary>
+    public int CropsPerBatch { get; init; } = 8;
+
+    /// <summary>Side of a training crop in voxels; its positions (crop - patch + 1)^2 are the near candidates. Default 48.</summary>
+    public int CropSize { get; init; } = 48;
+
+    /// <summary>Query positions per crop (drawn where the fixed patch has structure; nearly free: the crop is embedded once). Default 64.</summary>
+    public int QueriesPerCrop { get; init; } = 64;
+
+    /// <summary>
+    /// Positions within this Chebyshev distance of the true one count as correct (their probabilities are summed), as
+    /// the protocol's tolerance does; 0 asks for the exact voxel. Default 1.
+    /// </summary>
+    public int PositiveRadius { get; init; } = 1;
+
+    /// <summary>Softmax temperature applied to the cosine scores during training. Default 0.1.</summary>
+    public double Temperature { get; init; } = 0.1;
+
+    /// <summary>Adam learning rate (cosine decay to a tenth). Default 0.005.</summary>
+    public double LearningRate { get; init; } = 5e-3;
+
+    /// <summary>L2 weight decay (Adam's). Default 0.</summary>
+    public double WeightDecay { get; init; }
+
+    /// <summary>Random flips, 90-degree and small rotations of each crop (the same for both images). Default true.</summary>
+    public bool GeometricAugmentation { get; init; } = true;
+
+    /// <summary>Largest small rotation, degrees (on top of the 90-degree turns). Default 10.</summary>
+    public double MaxRotationDegrees { get; init; } = 10;
+
+    /// <summary>Per-modality random gamma and contrast, and (with probability <see cref="MovingInversionProbability"/>) inversion of the moving image. Default true.</summary>
+    public bool IntensityAugmentation { get; init; } = true;
+
+    /// <summary>Probability of inverting the moving crop's intensities (MR contrasts differ between scans). Default 0.2.</summary>
+    public double MovingInversionProbability { get; init; } = 0.2;
+
+    /// <summary>Seed of every random choice (weights, crops, augmentation, queries). Default 1.</summary>
+    public int Seed { get; init; } = 1;
+
+    /// <summary>A progress report is sent every this many steps (and at every epoch end). Default 10.</summary>
+    public int ProgressEverySteps { get; init; } = 10;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
+    public void Validate()
+    {
+        Check(PatchSize >= 3 && PatchSize % 2 == 1, nameof(PatchSize), "must be odd and >= 3");
+        Check(Channels >= 1, nameof(Channels), "must be >= 1");
+        Check(FeatureDimension >= 1, nameof(FeatureDimension), "must be >= 1");
+        Check(Epochs >= 1, nameof(Epochs), "must be >= 1");
+        Check(StepsPerEpoch >= 1, nameof(StepsPerEpoch), "must be >= 1");
+        Check(CropsPerBatch >= 1, nameof(CropsPerBatch), "must be >= 1");
+        Check(CropSize >= PatchSize + 2, nameof(CropSize), $"must exceed the patch size ({PatchSize}) by at least 2");
+        Check(PositiveRadius >= 0 && PositiveRadius < (CropSize - PatchSize + 1) / 2, nameof(PositiveRadius), "must be >= 0 and well inside the crop");
+        Check(QueriesPerCrop >= 1, nameof(QueriesPerCrop), "must be >= 1");
+        Check(Temperature > 0, nameof(Temperature), "must be > 0");
+        Check(LearningRate > 0, nameof(LearningRate), "must be > 0");
+        Check(WeightDecay >= 0, nameof(WeightDecay), "must be >= 0");
+        Check(MaxRotationDegrees >= 0 && MaxRotationDegrees <= 45, nameof(MaxRotationDegrees), "must be in [0, 45]");
+        Check(MovingInversionProbability >= 0 && MovingInversionProbability <= 1, nameof(MovingInversionProbability), "must be in [0, 1]");
+        Check(ProgressEverySteps >= 1, nameof(ProgressEverySteps), "must be >= 1");
+    }
+
+    private static void Check(bool ok, string name, string rule)
+    {
+        if (!ok)
+        {
+            throw new ArgumentException($"FeatureTrainingOptions.{name} {rule}.", name);
+        }
+    }
+}

@@ -1,0 +1,68 @@
+BeforeDiscovery { . (Join-Path $PSScriptRoot 'TestHelpers.ps1') }
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+    Import-Module $ModuleManifest -Force
+    # Small, fast settings: the point is the user's pipeline, not the quality of the metric.
+    $script:Tiny = @{ Channels = 16; FeatureDimension = 8; Epochs = 2; StepsPerEpoch = 3; CropsPerBatch = 2; CropSize = 40; Seed = 3 }
+}
+
+Describe 'Invoke-SimilarityTraining on image pairs, as a user pipes them' -Skip:(-not $HasData) {
+    BeforeAll {
+        $ct = Join-Path $DataRoot 'ct-mr-head/CT'
+        $mr = Join-Path $DataRoot 'ct-mr-head/MR'
+        $script:pairs = @(Import-ImagePair -FixedPath (Join-Path $ct '20*.png') -MovingPath $mr | Select-Object -First 3)
+        $script:model = $pairs | Invoke-SimilarityTraining @Tiny -Name 'cnn'
+    }
+
+    It 'trains the two-branch CNN from Import-ImagePair output' {
+        $model | Should -BeOfType ([DeepSim.Learning.FeatureSimilarityModel])
+        $model.Name | Should -Be 'cnn'
+        $model.TrainingImageCount | Should -Be 3
+        $model.History.Count | Should -Be 2
+        $model.PatchSize | Should -Be 17
+        ($model | Format-Table | Out-String) | Should -Match 'two-branch CNN'
+    }
+
+    It 'is a -Metric beside the classical measures' {
+        $r = $pairs[0] | Measure-PredictionError -Metric $model, 'LCC' -Count 10 -SearchRadius 10 -Seed 1
+        $r.Metric | Should -Be @('cnn', 'LCC')
+        $r[0].Count | Should -Be 10
+    }
+
+    It 'round-trips through a model file with identical scores' {
+        $path = Join-Path $TestDrive 'cnn.dsim'
+        $model | Export-SimilarityModel -Path $path
+        $back = Import-SimilarityModel $path
+        $back | Should -BeOfType ([DeepSim.Learning.FeatureSimilarityModel])
+        $a = $pairs[0] | Measure-PredictionError -Metric $model -Count 5 -SearchRadius 5 -Seed 2
+        $b = $pairs[0] | Measure-PredictionError -Metric $back -Count 5 -SearchRadius 5 -Seed 2
+        $b.Errors.Error | Should -Be $a.Errors.Error
+        $b.Errors.BestScore | Should -Be $a.Errors.BestScore
+    }
+
+    It 'trains the paper network from the same image pairs with -Preset Paper' {
+        $paper = $pairs | Invoke-SimilarityTraining -Preset Paper -Epochs 1 -Seed 3
+        $paper | Should -BeOfType ([DeepSim.Learning.SimilarityModel])
+        $paper.LayerSizes | Should -Be @(578, 578, 300, 100, 2)
+        $paper.TrainingPairCount | Should -Be 4000
+    }
+}
+
+Describe 'Invoke-SimilarityTraining on objects with Fixed and Moving' {
+    It 'accepts any object with Fixed and Moving images and is reproducible with a seed' {
+        $rng = [Random]::new(4)
+        $f = [float[]]::new(48 * 48); $m = [float[]]::new(48 * 48)
+        for ($i = 0; $i -lt $f.Length; $i++) { $v = [Math]::Sin(($i % 48) / 5.0) * [Math]::Cos([Math]::Floor($i / 48) / 7.0); $f[$i] = 100 * $v; $m[$i] = 50 * $v * $v + $rng.NextDouble() }
+        $pair = [pscustomobject]@{ Fixed = [DeepSim.Imaging.MedicalImage]::new($f, 48, 48, 1); Moving = [DeepSim.Imaging.MedicalImage]::new($m, 48, 48, 1) }
+        $a = $pair | Invoke-SimilarityTraining @Tiny
+        $b = $pair | Invoke-SimilarityTraining @Tiny
+        $a | Should -BeOfType ([DeepSim.Learning.FeatureSimilarityModel])
+        $b.FixedLayers[0].Weights | Should -Be $a.FixedLayers[0].Weights
+    }
+
+    It 'refuses images smaller than the training crop with a specific error' {
+        $small = [pscustomobject]@{ Fixed = [DeepSim.Imaging.MedicalImage]::new([float[]]::new(400), 20, 20, 1); Moving = [DeepSim.Imaging.MedicalImage]::new([float[]]::new(400), 20, 20, 1) }
+        { $small | Invoke-SimilarityTraining @Tiny -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidTrainingSetup*'
+    }
+}
