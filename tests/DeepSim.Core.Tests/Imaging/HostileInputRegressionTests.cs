@@ -227,7 +227,8 @@ public sealed class HostileInputRegressionTests(ITestOutputHelper output) : IDis
     [Fact]
     public void Item5_AByteInsertedIntoPixelDataIsFoundByTheStrayByteAtTheEnd()
     {
-        var bytes = Slice(0).ToBytes();
+        // Slice 3's pixels are 300 + x: every high byte is 1, so the byte pushed out at the end is not zero padding.
+        var bytes = Slice(3).ToBytes();
         var at = bytes.Length - 10000;
         var shifted = (byte[])[.. bytes[..at], 0x42, .. bytes[at..]];
         var path = _temp.File("shifted.dcm");
@@ -236,6 +237,14 @@ public sealed class HostileInputRegressionTests(ITestOutputHelper output) : IDis
         Assert.Empty(new DicomImageReader().ReadMany([path], errors.Add, _ => { }));
         Assert.Equal(ImageReadError.Truncated, Assert.Single(errors).Error);
         Assert.Contains("stray byte", errors[0].Message, StringComparison.Ordinal);
+
+        // Slice 0's high bytes are 0: the byte pushed out is zero, and still odd, so still found.
+        var zeroHigh = Slice(0).ToBytes();
+        var path0 = _temp.File("shifted0.dcm");
+        File.WriteAllBytes(path0, [.. zeroHigh[..at], 0x42, .. zeroHigh[at..]]);
+        errors.Clear();
+        Assert.Empty(new DicomImageReader().ReadMany([path0], errors.Add, _ => { }));
+        Assert.Equal(ImageReadError.Truncated, Assert.Single(errors).Error);
     }
 
     // ---- item 7: series are built one at a time, when the caller asks for them ----

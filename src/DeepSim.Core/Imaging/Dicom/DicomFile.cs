@@ -219,7 +219,9 @@ public sealed class DicomFile
             tail = Dataset.Buffer.AsSpan((int)end, (int)trailing).ToArray();
         }
 
-        if (!tail.AsSpan().ContainsAnyExcept((byte)0))
+        // Zero padding is accepted in whole 16-bit words only: DICOM values have even lengths, so an odd count of bytes
+        // after the pixel data means a byte was inserted (or the pixel data length is wrong), even when it is zero.
+        if (!tail.AsSpan().ContainsAnyExcept((byte)0) && tail.Length % 2 == 0)
         {
             return;
         }
