@@ -205,7 +205,7 @@ public static class PredictionErrorProtocol
             var metric = metrics[m];
             var index = m;
             var queryProgress = progress is null ? null : new ForwardingProgress<int>(done => progress.Report(new PredictionErrorProgress(metric.Name, index, metrics.Count, done, centers.Count)));
-            Patches.NonFinitePatches.ScoreSearchWindows(metric, fixedImage, movingImage, centers, options.PatchSize, options.SearchRadius, scores, queryProgress, cancellationToken);
+            NonFiniteScoring.ScoreSearchWindows(metric, fixedImage, movingImage, centers, options.PatchSize, options.SearchRadius, scores, queryProgress, cancellationToken);
             var errors = new PatchPredictionError[centers.Count];
             for (var q = 0; q < centers.Count; q++)
             {

@@ -114,7 +114,7 @@ public sealed class SimilarityMap
         ArgumentNullException.ThrowIfNull(metric);
         var w = (2 * radius) + 1;
         var scores = new float[w * w];
-        Patches.NonFinitePatches.ScoreSearchWindows(metric, fixedImage, movingImage, [center], patchSize, radius, scores, null, cancellationToken);
+        NonFiniteScoring.ScoreSearchWindows(metric, fixedImage, movingImage, [center], patchSize, radius, scores, null, cancellationToken);
         return new SimilarityMap(metric.Name, center, radius, scores, trueOffset);
     }
 
@@ -137,7 +137,7 @@ public sealed class SimilarityMap
         ArgumentNullException.ThrowIfNull(centers);
         var w = (2 * radius) + 1;
         var scores = new float[centers.Count * w * w];
-        Patches.NonFinitePatches.ScoreSearchWindows(metric, fixedImage, movingImage, centers, patchSize, radius, scores, progress, cancellationToken);
+        NonFiniteScoring.ScoreSearchWindows(metric, fixedImage, movingImage, centers, patchSize, radius, scores, progress, cancellationToken);
         return [.. centers.Select((c, q) => new SimilarityMap(metric.Name, c, radius, scores.AsSpan(q * w * w, w * w), trueOffset))];
     }
 

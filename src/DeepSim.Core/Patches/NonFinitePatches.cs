@@ -1,5 +1,4 @@
 using DeepSim.Imaging;
-using DeepSim.Similarity;
 
 namespace DeepSim.Patches;
 
@@ -70,66 +69,6 @@ public sealed class NonFinitePatches
         var w = _sizeX + 1;
         var t = _table.AsSpan(centre.Z * w * (_sizeY + 1));
         return t[(y1 * w) + x1] - t[(y0 * w) + x1] - t[(y1 * w) + x0] + t[(y0 * w) + x0] > 0;
-    }
-
-    /// <summary>
-    /// <see cref="ISimilarityMetric.ScoreSearchWindows"/> under DeepSim's non-finite policy: images without NaN or
-    /// infinite voxels go straight to the metric; otherwise the metric scores finite copies and every candidate that
-    /// touches a non-finite voxel (in its moving patch, or in its query's fixed patch) gets NaN.
-    /// </summary>
-    public static void ScoreSearchWindows(
-        ISimilarityMetric metric,
-        MedicalImage fixedImage,
-        MedicalImage movingImage,
-        IReadOnlyList<PatchCenter> centres,
-        int patchSize,
-        int radius,
-        Span<float> scores,
-        IProgress<int>? progress = null,
-        CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(metric);
-        ArgumentNullException.ThrowIfNull(centres);
-        var badFixed = Of(fixedImage);
-        var badMoving = Of(movingImage);
-        if (badFixed is null && badMoving is null)
-        {
-            metric.ScoreSearchWindows(fixedImage, movingImage, centres, patchSize, radius, scores, progress, cancellationToken);
-            return;
-        }
-
-        metric.ScoreSearchWindows(
-            badFixed is null ? fixedImage : Finite(fixedImage),
-            badMoving is null ? movingImage : Finite(movingImage),
-            centres, patchSize, radius, scores, progress, cancellationToken);
-        var half = patchSize / 2;
-        var w = (2 * radius) + 1;
-        for (var q = 0; q < centres.Count; q++)
-        {
-            var c = centres[q];
-            var block = scores.Slice(q * w * w, w * w);
-            if (badFixed is not null && badFixed.Touches(c, half))
-            {
-                block.Fill(float.NaN);
-                continue;
-            }
-
-            if (badMoving is null)
-            {
-                continue;
-            }
-
-            for (var dy = -radius; dy <= radius; dy++)
-            {
-                for (var dx = -radius; dx <= radius; dx++)
-                {
-                    if (badMoving.Touches(new PatchCenter(c.X + dx, c.Y + dy, c.Z), half))
-                    {
-                        block[((dy + radius) * w) + dx + radius] = float.NaN;
-                    }
-                }
-            }
-        }
     }
 
     /// <summary>A copy of <paramref name="image"/> with every NaN or infinite voxel replaced by the smallest finite voxel (0 if none).</summary>
