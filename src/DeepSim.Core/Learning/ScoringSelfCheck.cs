@@ -11,9 +11,9 @@ namespace DeepSim.Learning;
 /// <see cref="ScoringKernels.Gemm"/>, else <see cref="ScoringKernels.Reference"/>). A spot check during scoring that finds
 /// a mismatch later moves that thread count to the next plan too. The first fallback leaves one warning for the cmdlets
 /// to show (<see cref="TakeWarning"/>). Machine facts, not module state: the results are shared by every runspace of the
-/// process. They are kept per thread count because the native kernels' correctness depends on it (oneDNN's convolution
-/// was right at 1 thread and wrong at 2 on one machine) and runspaces compute with different counts
-/// (<see cref="TorchThreads"/>): a plan verified at one count is never trusted at another, and the plan a computation
+/// process. They are kept per thread count because the native kernels' correctness depends on it (oneDNN's 1x1
+/// convolution, which scoring used before, was right at 1 thread and wrong at 2 on one machine) and runspaces compute
+/// with different counts (<see cref="TorchThreads"/>): a plan verified at one count is never trusted at another, and the plan a computation
 /// uses depends only on its own thread count, not on which runspace happened to score first.
 /// </summary>
 public static class ScoringSelfCheck
