@@ -36,11 +36,7 @@ public sealed class SimilarityModel : ISimilarityMetric
         ArgumentNullException.ThrowIfNull(layers);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(history);
-        if (patchSize < 1 || patchSize % 2 == 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(patchSize), patchSize, "Patch size must be odd and positive.");
-        }
-
+        MedicalImage.ThrowIfInvalidPatchSize(patchSize);
         if (layers.Count < 1 || layers[0].Inputs != 2 * patchSize * patchSize || layers[^1].Outputs != 2)
         {
             throw new ArgumentException($"A similarity network takes 2 x {patchSize}^2 = {2 * patchSize * patchSize} inputs and ends in 2 outputs.", nameof(layers));
@@ -218,18 +214,5 @@ public sealed class SimilarityModel : ISimilarityMetric
         $"{Name}: {string.Join("-", LayerSizes)} {Activation} {Normalization} (patch {PatchSize}, {History.Count} epochs{(Pretrained ? ", SDAE pre-trained" : string.Empty)})";
 
     /// <summary>The <see cref="PatchSize"/> square of <paramref name="image"/>'s slice <paramref name="cz"/> centred at (cx, cy).</summary>
-    internal float[] ExtractPatch(MedicalImage image, int cx, int cy, int cz)
-    {
-        var half = PatchSize / 2;
-        var result = new float[PatchSize * PatchSize];
-        var voxels = image.VoxelSpan;
-        var rowBase = (long)image.SizeX * image.SizeY * cz;
-        for (var r = 0; r < PatchSize; r++)
-        {
-            var offset = rowBase + ((long)(cy - half + r) * image.SizeX) + (cx - half);
-            voxels.Slice(checked((int)offset), PatchSize).CopyTo(result.AsSpan(r * PatchSize, PatchSize));
-        }
-
-        return result;
-    }
+    internal float[] ExtractPatch(MedicalImage image, int cx, int cy, int cz) => image.CopyPatch(cx, cy, cz, PatchSize);
 }
