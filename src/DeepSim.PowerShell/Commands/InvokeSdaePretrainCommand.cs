@@ -93,6 +93,7 @@ public sealed class InvokeSdaePretrainCommand : TrainingCmdlet
             BatchSize = BatchSize,
             LearningRate = LearningRate,
             Optimizer = Optimizer,
+            Momentum = Momentum,
             Normalization = Normalization,
             Seed = Seed,
         };

@@ -116,11 +116,6 @@ public sealed class InvokeSimilarityTrainingCommand : TrainingCmdlet
     [ValidateRange(1, 100_000)]
     public int Epochs { get; set; } = 20;
 
-    /// <summary>Momentum for Sgd. Default 0.9.</summary>
-    [Parameter]
-    [ValidateRange(0.0, 0.999999)]
-    public double Momentum { get; set; } = 0.9;
-
     /// <summary>Fraction of pairs held out for validation (stratified, seeded); 0 disables validation. Default 0.2.</summary>
     [Parameter]
     [ValidateRange(0.0, 0.95)]

@@ -20,6 +20,11 @@ public abstract class TrainingCmdlet : DeepSimCmdlet
     [Parameter]
     public OptimizerKind Optimizer { get; set; } = OptimizerKind.Adam;
 
+    /// <summary>Momentum for Sgd (ignored by Adam). Default 0.9.</summary>
+    [Parameter]
+    [ValidateRange(0.0, 0.999999)]
+    public double Momentum { get; set; } = 0.9;
+
     /// <summary>L2 weight decay on the weights (not the biases). Default 1e-4.</summary>
     [Parameter]
     [ValidateRange(0.0, 10.0)]
