@@ -125,21 +125,7 @@ public sealed class SimilarityModel : ISimilarityMetric
     /// <inheritdoc />
     public void ScorePairs(IReadOnlyList<PatchPair> pairs, Span<double> scores, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(pairs);
-        if (scores.Length < pairs.Count)
-        {
-            throw new ArgumentException($"The score span holds {scores.Length} values but there are {pairs.Count} pairs.", nameof(scores));
-        }
-
-        foreach (var p in pairs)
-        {
-            if (p.PatchSize != PatchSize)
-            {
-                throw new PatchSizeMismatchException(Name, PatchSize, p.PatchSize);
-            }
-        }
-
-        if (pairs.Count == 0)
+        if (!PairScoringChecks.Validate(Name, PatchSize, pairs, scores))
         {
             return;
         }
