@@ -32,6 +32,7 @@
         'Export-TrainingHistoryPlot'
         'Find-DicomStudy'
         'Find-DicomSeries'
+        'Find-DicomInstance'
         'Export-MedicalImage'
         'Invoke-ImageResample'
     )

@@ -56,6 +56,67 @@ Describe 'Find-DicomStudy | Find-DicomSeries | Import-MedicalImage against a rea
     }
 }
 
+Describe 'QIDO-RS paging and Find-DicomInstance against an Orthanc that caps its answers' -Skip:(-not ($HasData -and $HasOrthanc)) {
+    BeforeAll {
+        # LimitFindResults / LimitFindInstances make Orthanc cut every QIDO-RS answer short, without a warning.
+        $orthanc = Start-TestOrthanc -Settings @{ LimitFindResults = 2; LimitFindInstances = 2 }
+        foreach ($f in 'CT_small.dcm', 'MR_small.dcm', 'JPEG2000.dcm', 'image_dfl.dcm') { $null = Publish-TestOrthancFile $orthanc (Join-Path $pydicom $f) }
+        $seriesFolder = Join-Path ([IO.Path]::GetTempPath()) ('deepsim-series-' + [guid]::NewGuid().ToString('N'))
+        & /usr/bin/python3 (Join-Path $PSScriptRoot '../../bench/archive/make_series.py') $seriesFolder 5
+        if ($LASTEXITCODE -ne 0) { throw 'make_series.py failed' }
+        Get-ChildItem $seriesFolder -Filter *.dcm | ForEach-Object { $null = Publish-TestOrthancFile $orthanc $_.FullName }
+        $restStudies = @(Invoke-RestMethod "$($orthanc.Rest)/studies").Count
+        $restSeries = @(Invoke-RestMethod "$($orthanc.Rest)/series").Count
+    }
+    AfterAll {
+        Stop-TestOrthanc $orthanc
+        Remove-Item -LiteralPath $seriesFolder -Recurse -Force -ErrorAction Ignore
+    }
+
+    It 'returns every study and series although each answer is capped, with the server''s page size or -PageSize' {
+        $restStudies | Should -Be 5
+        @(Invoke-RestMethod "$($orthanc.DicomWeb)/studies").Count | Should -BeLessThan $restStudies -Because 'the cap must be real for this test to mean anything'
+
+        $studies = Find-DicomStudy -Uri $orthanc.DicomWeb -Verbose 4>&1
+        $notes = @($studies | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] })
+        $studies = @($studies | Where-Object { $_ -is [DeepSim.Archive.DicomWebStudy] })
+        $studies.Count | Should -Be $restStudies
+        @($studies.StudyInstanceUID | Sort-Object -Unique).Count | Should -Be $restStudies
+        ($notes.Message -join ' ') | Should -Match "$restStudies matches in \d+ pages"
+
+        @(Find-DicomStudy -Uri $orthanc.DicomWeb -PageSize 1).Count | Should -Be $restStudies
+        @(Find-DicomSeries -Uri $orthanc.DicomWeb).Count | Should -Be $restSeries
+        @(Find-DicomSeries -Uri $orthanc.DicomWeb -PageSize 2).Count | Should -Be $restSeries
+    }
+
+    It 'lists every instance of a series with Find-DicomInstance, and Import-MedicalImage reads them as the series' {
+        $series = Find-DicomSeries -Uri $orthanc.DicomWeb -Modality CT | Where-Object NumberOfSeriesRelatedInstances -eq 5
+        @($series).Count | Should -Be 1
+        $instances = $series | Find-DicomInstance
+        $instances | Should -BeOfType DeepSim.Archive.DicomWebInstance
+        @($instances).Count | Should -Be 5
+        ($instances.InstanceNumber | Sort-Object) | Should -Be @(1, 2, 3, 4, 5)
+        $instances.SeriesInstanceUID | Select-Object -Unique | Should -Be $series.SeriesInstanceUID
+        ($instances | Format-Table | Out-String -Width 300) | Should -Match 'SOPInstanceUID'
+
+        $byUid = Find-DicomInstance $orthanc.DicomWeb -StudyInstanceUID $series.StudyInstanceUID -SeriesInstanceUID $series.SeriesInstanceUID -InstanceNumber 3
+        @($byUid).Count | Should -Be 1
+        $byUid.SOPInstanceUID | Should -Be ($instances | Where-Object InstanceNumber -eq 3).SOPInstanceUID
+
+        $volume = $instances | Import-MedicalImage
+        $whole = $series | Import-MedicalImage
+        $fromFiles = Import-MedicalImage $seriesFolder
+        $volume.Size | Should -Be @(512, 512, 5)
+        $volume.Spacing | Should -Be $fromFiles.Spacing
+        $volume.Origin | Should -Be $fromFiles.Origin
+        $volume.SourcePath | Should -Be $whole.SourcePath
+        [System.Linq.Enumerable]::SequenceEqual([float[]]$volume.GetVoxels(), [float[]]$fromFiles.GetVoxels()) | Should -BeTrue
+
+        $part = $instances | Where-Object InstanceNumber -le 3 | Import-MedicalImage
+        $part.SizeZ | Should -Be 3
+    }
+}
+
 Describe 'DICOMweb credentials as a user gives them' -Skip:(-not $HasOrthanc) {
     BeforeAll {
         $orthanc = Start-TestOrthanc -User 'radiologist' -Password 'c0rrect-h0rse'

@@ -43,8 +43,11 @@ Describe 'ForEach-Object -Parallel over image pairs' -Skip:(-not $HasData) {
         $serial = & { $DeepSimThreadLimit = 1; foreach ($p in $pairs) { & $work $p $model } }
         $serialDefault = foreach ($p in $pairs) { & $work $p $model }
         $workText = $work.ToString()
+        # One thread per runspace, set explicitly: the automatic share depends on how many runspaces compute at the
+        # moment a computation starts, and learned scores are bit-identical only at equal thread counts.
         $parallel = $pairs | ForEach-Object -ThrottleLimit 2 -Parallel {
             Import-Module $using:manifest
+            $DeepSimThreadLimit = 1
             $threads = (Get-DeepSimRuntime).Threads
             $results = & ([scriptblock]::Create($using:workText)) $_ $using:model
             [pscustomobject]@{ Name = $_.Name; Threads = $threads; Runspace = [runspace]::DefaultRunspace.Name; Results = $results }
@@ -56,7 +59,7 @@ Describe 'ForEach-Object -Parallel over image pairs' -Skip:(-not $HasData) {
         $parallel.Runspace | ForEach-Object { $_ | Should -BeLike 'PSTask*' }
     }
 
-    It 'caps libtorch at one thread per parallel runspace, so two runspaces use two cores' {
+    It 'computes with the thread count the script block set in each parallel runspace' {
         $parallel.Threads | ForEach-Object { $_ | Should -Be 1 }
     }
 
@@ -108,6 +111,38 @@ Describe 'The runspace thread limit' {
             (Get-DeepSimRuntime).Threads
         }
         ($threads | Sort-Object) | Should -Be @(1, 2)
+    }
+
+    It 'shares the cores automatically between runspaces that run DeepSim commands at the same time (Start-ThreadJob)' {
+        # Two thread jobs each hold a DeepSim command open (Get-DeepSimRuntime's pipeline lasts until the script block
+        # downstream ends), meet at a barrier, and then probe again: both must see two active runspaces and the share.
+        $barrier = [System.Threading.Barrier]::new(2)
+        $jobs = 1..2 | ForEach-Object {
+            Start-ThreadJob -ArgumentList $manifest, $barrier -ScriptBlock {
+                param($manifest, $barrier)
+                Import-Module $manifest
+                Get-DeepSimRuntime | ForEach-Object {
+                    if (-not $barrier.SignalAndWait(30000)) { throw 'the other job did not arrive' }
+                    $together = Get-DeepSimRuntime
+                    if (-not $barrier.SignalAndWait(30000)) { throw 'the other job did not arrive' }
+                    $together
+                }
+            }
+        }
+        $seen = $jobs | Wait-Job -Timeout 120 | Receive-Job -ErrorAction Stop
+        $jobs | Remove-Job -Force
+        @($seen).Count | Should -Be 2
+        $share = [Math]::Max(1, [Math]::Floor([Environment]::ProcessorCount / 2))
+        foreach ($rt in $seen) {
+            $rt.ActiveRunspaces | Should -Be 2
+            $rt.ThreadLimit | Should -BeNullOrEmpty
+            $rt.Threads | Should -Be $share
+        }
+
+        # Alone again, this runspace gets libtorch's default; an explicit limit always wins.
+        $alone = Get-DeepSimRuntime
+        $alone.ActiveRunspaces | Should -Be 1
+        $alone.Threads | Should -Be $alone.ProcessDefaultThreads
     }
 
     It 'rejects a limit that is not a positive whole number' {

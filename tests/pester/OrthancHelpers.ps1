@@ -15,7 +15,8 @@ function Get-FreeTcpPort {
     try { $l.LocalEndpoint.Port } finally { $l.Stop() }
 }
 
-function Start-TestOrthanc([string] $User, [string] $Password) {
+# -Settings adds or overrides configuration entries, e.g. @{ LimitFindResults = 2 } for a server that caps QIDO answers.
+function Start-TestOrthanc([string] $User, [string] $Password, [hashtable] $Settings = @{}) {
     $folder = Join-Path ([System.IO.Path]::GetTempPath()) ("deepsim-orthanc-" + [guid]::NewGuid().ToString('N'))
     New-Item -ItemType Directory -Path (Join-Path $folder 'db') -Force | Out-Null
     $port = Get-FreeTcpPort
@@ -27,6 +28,7 @@ function Start-TestOrthanc([string] $User, [string] $Password) {
         Plugins = @($script:OrthancPlugin); DicomWeb = @{ Enable = $true; Root = '/dicom-web/' }
         AuthenticationEnabled = [bool]$User; RegisteredUsers = $users
     }
+    foreach ($k in $Settings.Keys) { $config[$k] = $Settings[$k] }
     $configPath = Join-Path $folder 'config.json'
     $config | ConvertTo-Json -Depth 4 | Set-Content -LiteralPath $configPath
     $log = Join-Path $folder 'orthanc.log'

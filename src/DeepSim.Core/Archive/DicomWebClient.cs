@@ -23,9 +23,11 @@ public sealed class DicomWebClient : IDisposable
 
     private static readonly string[] StudyFields = ["00081030", "00080061", "00201206", "00201208", "00080050"];
     private static readonly string[] SeriesFields = ["00201209", "0008103E", "00180015", "00100020", "00080020", "00200011"];
-    private static readonly string[] InstanceFields = ["00080016", "00200013"];
+    private static readonly string[] InstanceFields = ["00080016", "00200013", "00280008"];
 
     private readonly HttpClient _http;
+    private int? _pageSize;
+    private int _queryRequests;
 
     /// <summary>Creates a client of <paramref name="server"/>; <paramref name="handler"/> replaces the default socket handler (tests).</summary>
     public DicomWebClient(DicomWebServer server, HttpMessageHandler? handler = null)
@@ -48,6 +50,21 @@ public sealed class DicomWebClient : IDisposable
     /// <summary>Called before each retry with the failure and the delay (for -Verbose).</summary>
     public Action<string>? OnRetry { get; set; }
 
+    /// <summary>
+    /// Matches asked for per QIDO-RS request (the <c>limit</c> parameter), or null to let the server choose. Either way
+    /// a query pages on with <c>offset</c> until a page brings no new match, because servers may cap an answer silently
+    /// (Orthanc's LimitFindResults cuts it without a warning header), so a short page does not prove the end.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The page size is less than 1.</exception>
+    public int? PageSize
+    {
+        get => _pageSize;
+        set => _pageSize = value is < 1 ? throw new ArgumentOutOfRangeException(nameof(value), value, "The page size must be at least 1.") : value;
+    }
+
+    /// <summary>QIDO-RS requests sent so far by this client (pages included, retries not), for -Verbose and tests.</summary>
+    public int QueryRequests => _queryRequests;
+
     /// <inheritdoc />
     public void Dispose() => _http.Dispose();
 
@@ -55,7 +72,7 @@ public sealed class DicomWebClient : IDisposable
     public async Task<IReadOnlyList<DicomWebStudy>> FindStudiesAsync(IReadOnlyDictionary<string, string>? filters, CancellationToken cancellationToken = default)
     {
         var uri = QueryUri("studies", filters, StudyFields);
-        var items = await QueryAsync(uri, cancellationToken).ConfigureAwait(false);
+        var items = await QueryAllAsync(uri, "0020000D", cancellationToken).ConfigureAwait(false);
         return [.. items.Select(i => new DicomWebStudy
         {
             Server = Server,
@@ -76,7 +93,7 @@ public sealed class DicomWebClient : IDisposable
     {
         var path = studyInstanceUid is null ? "series" : "studies/" + Uri.EscapeDataString(studyInstanceUid) + "/series";
         var uri = QueryUri(path, filters, SeriesFields);
-        var items = await QueryAsync(uri, cancellationToken).ConfigureAwait(false);
+        var items = await QueryAllAsync(uri, "0020000E", cancellationToken).ConfigureAwait(false);
         return [.. items.Select(i => new DicomWebSeries
         {
             Server = Server,
@@ -95,8 +112,10 @@ public sealed class DicomWebClient : IDisposable
     /// <summary>QIDO-RS: instances of one series.</summary>
     public async Task<IReadOnlyList<DicomWebInstance>> FindInstancesAsync(string studyInstanceUid, string seriesInstanceUid, IReadOnlyDictionary<string, string>? filters = null, CancellationToken cancellationToken = default)
     {
+        ArgumentException.ThrowIfNullOrEmpty(studyInstanceUid);
+        ArgumentException.ThrowIfNullOrEmpty(seriesInstanceUid);
         var uri = QueryUri("studies/" + Uri.EscapeDataString(studyInstanceUid) + "/series/" + Uri.EscapeDataString(seriesInstanceUid) + "/instances", filters, InstanceFields);
-        var items = await QueryAsync(uri, cancellationToken).ConfigureAwait(false);
+        var items = await QueryAllAsync(uri, "00080018", cancellationToken).ConfigureAwait(false);
         return [.. items.Select(i => new DicomWebInstance
         {
             Server = Server,
@@ -105,6 +124,7 @@ public sealed class DicomWebClient : IDisposable
             SOPInstanceUID = DicomJson.Uid(i, "00080018", "SOP Instance UID", uri),
             SOPClassUID = DicomJson.Text(i, "00080016"),
             InstanceNumber = DicomJson.Int(i, "00200013"),
+            NumberOfFrames = DicomJson.Int(i, "00280008"),
         })];
     }
 
@@ -142,6 +162,55 @@ public sealed class DicomWebClient : IDisposable
         }
 
         return Assemble(files, uri.ToString(), onInstanceError, onWarning, cancellationToken);
+    }
+
+    /// <summary>
+    /// WADO-RS: retrieves the given instances, one request each, and assembles them as the same files given together
+    /// would be: the slices of one series become one volume (its SourcePath the series URL), multi-frame objects and
+    /// slices that do not stack stay images of their own. Instances that are DICOM but not usable images go to
+    /// <paramref name="onInstanceError"/>.
+    /// </summary>
+    public async Task<IReadOnlyList<MedicalImage>> ReadInstancesAsync(
+        IReadOnlyList<DicomWebInstance> instances,
+        Action<ImageReadException> onInstanceError,
+        Action<string> onWarning,
+        IProgress<DicomWebProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(instances);
+        ArgumentNullException.ThrowIfNull(onInstanceError);
+        ArgumentNullException.ThrowIfNull(onWarning);
+        if (instances.Any(i => i is null))
+        {
+            throw new ArgumentException("An instance is null.", nameof(instances));
+        }
+
+        var images = new List<MedicalImage>();
+        var done = 0;
+        long bytes = 0;
+        foreach (var series in instances.GroupBy(i => (i.StudyInstanceUID, i.SeriesInstanceUID)))
+        {
+            var files = new List<DicomFile>();
+            foreach (var instance in series)
+            {
+                long last = 0;
+                var (got, unreadable) = await RetrieveAsync(instance.Uri, instance.SeriesInstanceUID, 1, new InlineProgress(p => last = p.BytesReceived), cancellationToken).ConfigureAwait(false);
+                if (got.Count + unreadable.Count != 1)
+                {
+                    throw new DicomWebException(DicomWebError.NotDicom, instance.Uri, 200, $"GET {instance.Uri}: the server {Server} sent {got.Count + unreadable.Count} DICOM objects for one instance.");
+                }
+
+                unreadable.ForEach(onInstanceError);
+                files.AddRange(got);
+                bytes += last;
+                progress?.Report(new DicomWebProgress(instance.SeriesInstanceUID, ++done, instances.Count, bytes));
+            }
+
+            var source = Server.Resolve("studies/" + Uri.EscapeDataString(series.Key.StudyInstanceUID) + "/series/" + Uri.EscapeDataString(series.Key.SeriesInstanceUID)).ToString();
+            images.AddRange(Assemble(files, source, onInstanceError, onWarning, cancellationToken));
+        }
+
+        return images;
     }
 
     /// <summary>WADO-RS: retrieves one instance and reads it as a single file would be read (multi-frame along z).</summary>
@@ -292,7 +361,68 @@ public sealed class DicomWebClient : IDisposable
     internal static string EscapeQueryValue(string value) =>
         Uri.EscapeDataString(value).Replace("%2A", "*", StringComparison.Ordinal).Replace("%3F", "?", StringComparison.Ordinal).Replace("%2C", ",", StringComparison.Ordinal);
 
-    private async Task<List<Dictionary<string, JsonElement>>> QueryAsync(Uri uri, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// All matches of a QIDO-RS query: pages of <see cref="PageSize"/> (or the server's own size) fetched with
+    /// <c>offset</c> until a page is empty or brings no match not seen before (a server that ignores <c>offset</c>
+    /// sends its first page again). Matches are told apart by <paramref name="uidTag"/>; the order is the server's.
+    /// </summary>
+    internal async Task<List<Dictionary<string, JsonElement>>> QueryAllAsync(Uri uri, string uidTag, CancellationToken cancellationToken)
+    {
+        var all = new List<Dictionary<string, JsonElement>>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        while (true)
+        {
+            var page = await QueryAsync(PageUri(uri, all.Count, _pageSize), cancellationToken).ConfigureAwait(false);
+            var added = 0;
+            foreach (var item in page)
+            {
+                // An entry without the UID is kept (the caller reports it); it cannot be deduplicated.
+                var key = DicomJson.Text(item, uidTag);
+                if (key is null || seen.Add(key))
+                {
+                    all.Add(item);
+                    added++;
+                }
+            }
+
+            if (added == 0)
+            {
+                return all;
+            }
+        }
+    }
+
+    /// <summary>The query with <c>limit</c> (when a page size is set) and <c>offset</c> (after the first page) appended.</summary>
+    internal static Uri PageUri(Uri uri, int offset, int? pageSize)
+    {
+        if (offset == 0 && pageSize is null)
+        {
+            return uri;
+        }
+
+        var sb = new StringBuilder(uri.OriginalString);
+        var sep = uri.OriginalString.Contains('?', StringComparison.Ordinal) ? '&' : '?';
+        if (pageSize is int limit)
+        {
+            sb.Append(sep).Append("limit=").Append(limit.ToString(CultureInfo.InvariantCulture));
+            sep = '&';
+        }
+
+        if (offset > 0)
+        {
+            sb.Append(sep).Append("offset=").Append(offset.ToString(CultureInfo.InvariantCulture));
+        }
+
+        return new Uri(sb.ToString());
+    }
+
+    private async Task<List<Dictionary<string, JsonElement>>> QueryAsync(Uri uri, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _queryRequests);
+        return await QueryOnceAsync(uri, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<List<Dictionary<string, JsonElement>>> QueryOnceAsync(Uri uri, CancellationToken cancellationToken) =>
         await SendAsync(
             uri,
             "application/dicom+json",
@@ -452,5 +582,11 @@ public sealed class DicomWebClient : IDisposable
         }
 
         return e;
+    }
+
+    /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool).</summary>
+    private sealed class InlineProgress(Action<DicomWebProgress> report) : IProgress<DicomWebProgress>
+    {
+        public void Report(DicomWebProgress value) => report(value);
     }
 }

@@ -101,11 +101,14 @@ public sealed class DicomWebInstance
     /// <summary>Instance number (0020,0013).</summary>
     public int? InstanceNumber { get; init; }
 
+    /// <summary>Number of frames (0028,0008) of a multi-frame object, when the server gives it.</summary>
+    public int? NumberOfFrames { get; init; }
+
     /// <summary>The instance's WADO-RS URL.</summary>
     public Uri Uri => Server.Resolve("studies/" + Uri.EscapeDataString(StudyInstanceUID) + "/series/" + Uri.EscapeDataString(SeriesInstanceUID) + "/instances/" + Uri.EscapeDataString(SOPInstanceUID));
 
     /// <inheritdoc />
-    public override string ToString() => SOPInstanceUID;
+    public override string ToString() => InstanceNumber is int n ? $"{n} {SOPInstanceUID}" : SOPInstanceUID;
 }
 
 /// <summary>Progress of a retrieval: instances received so far and how many are expected (0 when unknown).</summary>

@@ -15,6 +15,9 @@ public sealed record RuntimeInfo(
     int? ThreadLimit = null,
     int ProcessDefaultThreads = 0)
 {
+    /// <summary>Runspaces of this process running DeepSim commands at the time of the probe (this one included when called from a cmdlet); above 1, a flow without an explicit limit computes with max(1, ProcessorCount / ActiveRunspaces) threads.</summary>
+    public int ActiveRunspaces { get; init; }
+
     /// <summary>The learned-metric scoring plan in use and what its self-check found, or null when it was not run.</summary>
     public ScoringCheckResult? ScoringCheck { get; init; }
 
@@ -33,6 +36,9 @@ public sealed record RuntimeInfo(
             TorchRuntime.GetNativeEnvironment("OMP_WAIT_POLICY"),
             sum,
             TorchThreads.Current,
-            TorchRuntime.ProcessDefaultThreads);
+            TorchRuntime.ProcessDefaultThreads)
+        {
+            ActiveRunspaces = TorchThreads.ActiveOwners,
+        };
     }
 }

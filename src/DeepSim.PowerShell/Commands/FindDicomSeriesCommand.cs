@@ -62,6 +62,7 @@ public sealed class FindDicomSeriesCommand : DicomWebCmdlet
     /// <summary>Checks the server parameters once.</summary>
     protected override void BeginProcessing()
     {
+        base.BeginProcessing();
         if (ParameterSetName == UriSet)
         {
             _server = CreateServer();

@@ -7,7 +7,7 @@ namespace DeepSim.PowerShell.Commands;
 
 /// <summary>
 /// <para type="synopsis">Shows the native runtime DeepSim computes with (TorchSharp, libtorch, threads) and checks that it works.</para>
-/// <para type="description">Get-DeepSimRuntime loads libtorch if it is not loaded yet, runs a small tensor computation (the sum of 1..100, which must be 5050) and reports the TorchSharp version, the folder the native libraries load from, the number of intra-op threads this runspace computes with (Threads; ThreadLimit is the runspace's cap from $DeepSimThreadLimit, or 1 inside ForEach-Object -Parallel when that variable is unset; ProcessDefaultThreads is libtorch's own default) and the OMP_WAIT_POLICY that libgomp sees (DeepSim sets PASSIVE before libtorch loads unless you set a policy yourself, because spinning OpenMP threads can stall training on small virtual machines). ScoringCheck shows which plan learned-metric search-window scoring uses in this process and what its self-check found: the fast plans are compared with the per-candidate reference on this machine (about a second, once per process), and the fastest plan that matches is used; a plan found wrong is never used.</para>
+/// <para type="description">Get-DeepSimRuntime loads libtorch if it is not loaded yet, runs a small tensor computation (the sum of 1..100, which must be 5050) and reports the TorchSharp version, the folder the native libraries load from, the number of intra-op threads this runspace computes with (Threads; ThreadLimit is the runspace's explicit cap from $DeepSimThreadLimit; without one, Threads is libtorch's own default, ProcessDefaultThreads, while this is the only runspace of the process running DeepSim commands, and max(1, ProcessorCount / N) while N runspaces do, e.g. under ForEach-Object -Parallel or Start-ThreadJob; ActiveRunspaces is that N) and the OMP_WAIT_POLICY that libgomp sees (DeepSim sets PASSIVE before libtorch loads unless you set a policy yourself, because spinning OpenMP threads can stall training on small virtual machines). ScoringCheck shows which plan learned-metric search-window scoring uses in this process and what its self-check found: the fast plans are compared with the per-candidate reference on this machine (about a second, once per process), and the fastest plan that matches is used; a plan found wrong is never used.</para>
 /// </summary>
 /// <example>
 /// <code>Get-DeepSimRuntime</code>
@@ -18,8 +18,8 @@ namespace DeepSim.PowerShell.Commands;
 /// <para>A smoke test for a deployment script or a CI job.</para>
 /// </example>
 /// <example>
-/// <code>1..2 | ForEach-Object -Parallel { Import-Module DeepSim; (Get-DeepSimRuntime).Threads } -ThrottleLimit 2</code>
-/// <para>Shows that each parallel runspace computes with one libtorch thread unless $DeepSimThreadLimit says otherwise.</para>
+/// <code>1..2 | ForEach-Object -Parallel { Import-Module DeepSim; $DeepSimThreadLimit = 2; (Get-DeepSimRuntime).Threads } -ThrottleLimit 2</code>
+/// <para>Gives each of two parallel runspaces two libtorch threads instead of the automatic share (ProcessorCount / 2 while both compute).</para>
 /// </example>
 /// <example>
 /// <code>(Get-DeepSimRuntime).ScoringCheck.Findings</code>

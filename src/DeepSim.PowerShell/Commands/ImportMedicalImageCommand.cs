@@ -67,6 +67,12 @@ public sealed partial class ImportMedicalImageCommand : DeepSimCmdlet
             return;
         }
 
+        if (ParameterSetName == DicomWebInstanceSet)
+        {
+            _instances.AddRange(Instance);
+            return;
+        }
+
         var literal = ParameterSetName == LiteralPathSet;
         foreach (var input in literal ? LiteralPath : Path)
         {
@@ -79,7 +85,16 @@ public sealed partial class ImportMedicalImageCommand : DeepSimCmdlet
     }
 
     /// <summary>Assembles and writes the deferred multi-file images (DICOM series), each as soon as it is built.</summary>
-    protected override void EndProcessing() => WriteResults(_session!.Complete());
+    protected override void EndProcessing()
+    {
+        if (ParameterSetName == DicomWebInstanceSet)
+        {
+            ImportDicomWebInstances();
+            return;
+        }
+
+        WriteResults(_session!.Complete());
+    }
 
     #endregion
 

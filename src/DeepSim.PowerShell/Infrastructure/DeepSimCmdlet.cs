@@ -12,12 +12,14 @@ namespace DeepSim.PowerShell.Infrastructure;
 public abstract class DeepSimCmdlet : PSCmdlet, IDisposable
 {
     private readonly CancellationTokenSource _stop = new();
+    private IDisposable? _threadLease;
     private bool _disposed;
 
     /// <summary>
     /// The variable that caps libtorch's intra-op threads for the DeepSim cmdlets of a runspace: an integer of at least
-    /// 1, or unset. Unset means libtorch's default (all cores), except inside <c>ForEach-Object -Parallel</c>, where it
-    /// means 1, so that N parallel runspaces use N cores rather than N times all of them.
+    /// 1, or unset. Unset means an automatic share: libtorch's default (all cores) while this is the only runspace of
+    /// the process running DeepSim commands, and ProcessorCount / N threads while N runspaces do (ForEach-Object
+    /// -Parallel, Start-ThreadJob, runspace pools), so that N runspaces do not use N times all the cores.
     /// </summary>
     public const string ThreadLimitVariable = "DeepSimThreadLimit";
 
@@ -48,6 +50,7 @@ public abstract class DeepSimCmdlet : PSCmdlet, IDisposable
     {
         if (!_disposed)
         {
+            _threadLease?.Dispose();
             _stop.Dispose();
             _disposed = true;
         }
@@ -55,24 +58,27 @@ public abstract class DeepSimCmdlet : PSCmdlet, IDisposable
         GC.SuppressFinalize(this);
     }
 
-    /// <summary>Applies the runspace's thread limit to the computations this cmdlet starts.</summary>
+    /// <summary>
+    /// Applies the runspace's thread limit to the computations this cmdlet starts, and counts this runspace as running
+    /// DeepSim until the pipeline ends (the automatic share of the cores, see <see cref="TorchThreads"/>).
+    /// </summary>
     protected override void BeginProcessing()
     {
         base.BeginProcessing();
         TorchThreads.SetCurrent(ResolveThreadLimit());
+        _threadLease ??= TorchThreads.Enter(Runspace.DefaultRunspace?.InstanceId ?? (object)Environment.CurrentManagedThreadId);
     }
 
     /// <summary>
-    /// The thread limit of this runspace: $DeepSimThreadLimit when set (terminating error when it is not a positive
-    /// integer), else 1 in a ForEach-Object -Parallel runspace (named PSTask:n by PowerShell), else none.
+    /// The explicit thread limit of this runspace: $DeepSimThreadLimit when set (terminating error when it is not a
+    /// positive integer), else none (the automatic share).
     /// </summary>
     protected int? ResolveThreadLimit()
     {
         var value = SessionState.PSVariable.GetValue(ThreadLimitVariable);
         if (value is null)
         {
-            var name = Runspace.DefaultRunspace?.Name;
-            return name is not null && name.StartsWith("PSTask", StringComparison.Ordinal) ? 1 : null;
+            return null;
         }
 
         if (LanguagePrimitives.TryConvertTo<int>(value, System.Globalization.CultureInfo.InvariantCulture, out var limit) && limit >= 1)

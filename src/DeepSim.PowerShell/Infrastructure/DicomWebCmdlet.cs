@@ -41,6 +41,11 @@ public abstract class DicomWebCmdlet : DeepSimCmdlet
     [ValidateRange(0, 10)]
     public int MaxRetries { get; set; } = 3;
 
+    /// <summary>Matches asked for per request (QIDO-RS limit); the query pages on with offset until every match has come, so a server that caps its answers (e.g. Orthanc's LimitFindResults) still yields all of them. Default: the server's own page size.</summary>
+    [Parameter]
+    [ValidateRange(1, 100000)]
+    public int? PageSize { get; set; }
+
     #endregion
 
     /// <summary>The server described by -Uri and the authentication parameters; a terminating error when they are invalid.</summary>
@@ -78,18 +83,24 @@ public abstract class DicomWebCmdlet : DeepSimCmdlet
     /// <summary>Runs one query on a worker thread (Ctrl+C cancels it); returns null after reporting a failure.</summary>
     protected IReadOnlyList<T>? Query<T>(DicomWebServer server, object target, Func<DicomWebClient, CancellationToken, Task<IReadOnlyList<T>>> query)
     {
-        var retries = new List<string>();
+        var notes = new List<string>(); // retries and paging, written as verbose messages at the end
         try
         {
             return RunWithProgress<string, IReadOnlyList<T>>(
                 (progress, token) =>
                 {
-                    using var client = new DicomWebClient(server) { OnRetry = progress.Report };
-                    return query(client, token).GetAwaiter().GetResult();
+                    using var client = new DicomWebClient(server) { OnRetry = progress.Report, PageSize = PageSize };
+                    var result = query(client, token).GetAwaiter().GetResult();
+                    if (client.QueryRequests > 1)
+                    {
+                        progress.Report($"{result.Count} matches in {client.QueryRequests} pages from {server}.");
+                    }
+
+                    return result;
                 },
                 message =>
                 {
-                    retries.Add(message);
+                    notes.Add(message);
                     return new ProgressUpdate("Querying " + server, message, 0);
                 });
         }
@@ -100,7 +111,7 @@ public abstract class DicomWebCmdlet : DeepSimCmdlet
         }
         finally
         {
-            foreach (var r in retries)
+            foreach (var r in notes)
             {
                 WriteVerbose(r);
             }

@@ -76,6 +76,7 @@ public abstract class RegistrationCmdlet : DeepSimCmdlet
     /// <summary>Resolves the metric once.</summary>
     protected override void BeginProcessing()
     {
+        base.BeginProcessing();
         var value = Metric is PSObject pso ? pso.BaseObject : Metric;
         try
         {

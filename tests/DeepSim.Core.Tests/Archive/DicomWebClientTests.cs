@@ -33,7 +33,7 @@ public sealed class DicomWebClientTests : IDisposable
         Assert.Equal("Doe^Jane", s.PatientName);
         Assert.Equal(["CT", "MR"], s.ModalitiesInStudy);
         Assert.Equal(12, s.NumberOfStudyRelatedInstances);
-        Assert.Equal(2, fake.Requests.Count);
+        Assert.Equal(3, fake.Requests.Count); // the 500, the answer, and the next page (offset=1), which brings nothing new
         Assert.Contains("500", Assert.Single(retries), StringComparison.Ordinal);
         Assert.All(fake.Requests, r => Assert.StartsWith("/dicom-web/studies?PatientID=P1&includefield=", r.PathAndQuery, StringComparison.Ordinal));
     }
@@ -45,7 +45,7 @@ public sealed class DicomWebClientTests : IDisposable
         using var client = new DicomWebClient(Server(fake));
 
         Assert.Single(await client.FindStudiesAsync(null));
-        Assert.Equal(2, fake.Requests.Count);
+        Assert.Equal(3, fake.Requests.Count);
     }
 
     [Fact]
@@ -100,7 +100,7 @@ public sealed class DicomWebClientTests : IDisposable
         Assert.Contains("-Credential", e.Message, StringComparison.Ordinal);
         Assert.Equal(DicomWebError.Unauthorized, e2.Error);
         Assert.DoesNotContain("s3cret", right.Server.Credential.ToString(), StringComparison.Ordinal);
-        Assert.Equal(3, fake.Requests.Count); // 401 is not retried
+        Assert.Equal(4, fake.Requests.Count); // two pages for the right credentials (the second repeats the first); 401 is not retried
     }
 
     [Fact]
@@ -257,6 +257,55 @@ public sealed class DicomWebClientTests : IDisposable
             Assert.Equal(parts[i], read[i]);
         }
     }
+
+    [Fact]
+    public async Task CappedAnswersArePagedWithOffsetUntilEveryMatchHasCome()
+    {
+        // A server that silently caps every answer at 2 matches (as Orthanc's LimitFindResults does) and honours offset.
+        var uids = Enumerable.Range(1, 5).Select(i => $"1.2.3.{i}").ToArray();
+        using var fake = new FakeDicomWebServer((r, _) =>
+        {
+            var query = System.Web.HttpUtility.ParseQueryString(r.Url!.Query);
+            var offset = int.Parse(query["offset"] ?? "0", System.Globalization.CultureInfo.InvariantCulture);
+            var limit = Math.Min(2, int.Parse(query["limit"] ?? "1000", System.Globalization.CultureInfo.InvariantCulture));
+            var page = uids.Skip(offset).Take(limit).Select(u => "{\"0020000D\":{\"vr\":\"UI\",\"Value\":[\"" + u + "\"]}}");
+            return Answer.Json("[" + string.Join(",", page) + "]");
+        });
+        using var client = new DicomWebClient(Server(fake));
+
+        var studies = await client.FindStudiesAsync(null);
+
+        Assert.Equal(uids, studies.Select(s => s.StudyInstanceUID));
+        Assert.Equal(4, client.QueryRequests); // 2 + 2 + 1 + an empty page
+        Assert.Equal(["", "&offset=2", "&offset=4", "&offset=5"], fake.Requests.Select(q => OffsetPart(q.PathAndQuery)));
+
+        using var paged = new DicomWebClient(Server(fake)) { PageSize = 1 };
+        Assert.Equal(uids, (await paged.FindStudiesAsync(null)).Select(s => s.StudyInstanceUID));
+        Assert.Equal(6, paged.QueryRequests);
+        Assert.Throws<ArgumentOutOfRangeException>(() => paged.PageSize = 0);
+    }
+
+    [Fact]
+    public async Task AServerThatIgnoresOffsetStopsThePagingAtTheFirstRepeat()
+    {
+        using var fake = new FakeDicomWebServer((_, _) => Answer.Json(StudyJson));
+        using var client = new DicomWebClient(Server(fake));
+
+        Assert.Single(await client.FindStudiesAsync(null));
+        Assert.Equal(2, fake.Requests.Count);
+    }
+
+    [Fact]
+    public void PageUriAppendsLimitAndOffset()
+    {
+        var uri = new Uri("http://h/dicom-web/studies?PatientID=P1");
+        Assert.Equal(uri, DicomWebClient.PageUri(uri, 0, null));
+        Assert.Equal("http://h/dicom-web/studies?PatientID=P1&limit=50&offset=100", DicomWebClient.PageUri(uri, 100, 50).ToString());
+        Assert.Equal("http://h/dicom-web/studies?offset=3", DicomWebClient.PageUri(new Uri("http://h/dicom-web/studies"), 3, null).ToString());
+    }
+
+    private static string OffsetPart(string pathAndQuery) =>
+        pathAndQuery.IndexOf("&offset=", StringComparison.Ordinal) is var i and >= 0 ? pathAndQuery[i..] : string.Empty;
 
     [Fact]
     public void QueryValuesKeepDicomWildcardsAndEscapeTheRest()
