@@ -52,8 +52,9 @@ public sealed class DicomWebClient : IDisposable
 
     /// <summary>
     /// Matches asked for per QIDO-RS request (the <c>limit</c> parameter), or null to let the server choose. Either way
-    /// a query pages on with <c>offset</c> until a page brings no new match, because servers may cap an answer silently
-    /// (Orthanc's LimitFindResults cuts it without a warning header), so a short page does not prove the end.
+    /// a query pages on with <c>offset</c> until a page brings no new match, because a server may answer in pages of its
+    /// own size without saying so, so a short page does not prove the end. (A server that truncates the query itself,
+    /// as Orthanc's LimitFindResults does, cannot be paged past: its offset pages inside the truncated set.)
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The page size is less than 1.</exception>
     public int? PageSize

@@ -186,6 +186,66 @@ public class RegistrationEngineTests
         Assert.Equal("MI", good.Metric);
     }
 
+    [Fact]
+    public void VerdictIsTheConsensusOfItsStartsAndReportsEachStartsDisagreement()
+    {
+        var fixedImage = RegistrationTestImages.Blobs2D();
+        var shifted = RegistrationTestImages.Warp(fixedImage, new TranslationTransform([3, 0]), v => 120 - v);
+        var verdict = AlignmentCheck.Test(fixedImage, shifted, RegistrationMetrics.Create("MI"), 1.0, Fast);
+        Assert.Equal(AlignmentCheck.DefaultRestarts, verdict.RestartDisagreementsMm.Count);
+        Assert.Contains(0.0, verdict.RestartDisagreementsMm); // the estimate is one of the starts
+        Assert.Empty(verdict.Warnings);
+        var single = AlignmentCheck.Test(fixedImage, shifted, RegistrationMetrics.Create("MI"), 1.0, Fast, restarts: 1);
+        Assert.Equal([0.0], single.RestartDisagreementsMm);
+        Assert.Throws<ArgumentOutOfRangeException>(() => AlignmentCheck.Test(fixedImage, shifted, RegistrationMetrics.Create("MI"), 1.0, Fast, restarts: 0));
+    }
+
+    [Fact]
+    public void LinearMetricsOnANonLinearIntensityRelationWarnAndLoseConfidence()
+    {
+        // The moving image shows the same anatomy through a non-monotonic intensity map, as CT and MR do: a
+        // correlation-based metric cannot be trusted there, whatever its restarts agree on.
+        var fixedImage = RegistrationTestImages.Blobs2D();
+        var moving = RegistrationTestImages.Warp(fixedImage, new TranslationTransform([0, 0]), v => Math.Abs(v - 30)); // correlation about 0.03 at the identity
+        var ncc = AlignmentCheck.Test(fixedImage, moving, RegistrationMetrics.Create("NCC"), 1.0, Fast);
+        var w = Assert.Single(ncc.Warnings);
+        Assert.Contains("linear relation", w, StringComparison.Ordinal);
+        Assert.Contains("MI or NMI", w, StringComparison.Ordinal);
+        Assert.InRange(ncc.Confidence, 0, 0.5);
+
+        // The same images through a linear map keep their confidence.
+        var linear = RegistrationTestImages.Warp(fixedImage, new TranslationTransform([0, 0]), v => 2 * v + 5);
+        var sameModality = AlignmentCheck.Test(fixedImage, linear, RegistrationMetrics.Create("NCC"), 1.0, Fast);
+        Assert.True(sameModality.Aligned, sameModality.ToString());
+        Assert.InRange(sameModality.Confidence, 0.5, 1.0);
+    }
+
+    [Fact]
+    public void ForegroundRowEndsGiveTheLargestDisplacementOverTheWholeForeground()
+    {
+        var image = RegistrationTestImages.Blobs2D();
+        var center = ImageRegistration.Center(image);
+        var t = new Euler2DTransform(5 * Math.PI / 180, [1.5, -2], center);
+        var extremes = AlignmentCheck.ForegroundExtremes(image);
+        var mean = image.VoxelSpan.ToArray().Average(v => (double)v);
+        var all = new List<double[]>();
+        for (var y = 0; y < image.SizeY; y++)
+        {
+            for (var x = 0; x < image.SizeX; x++)
+            {
+                if (image[x, y] > mean)
+                {
+                    all.Add(image.Geometry.IndexToPhysical(x, y, 0)[..2]);
+                }
+            }
+        }
+
+        double Max(IEnumerable<double[]> points) => points.Max(p => Math.Sqrt(t.TransformPoint(p).Zip(p, (a, b) => (a - b) * (a - b)).Sum()));
+        Assert.True(extremes.Count < all.Count / 2, $"{extremes.Count} of {all.Count}");
+        Assert.Equal(Max(all), Max(extremes), 9);
+        Assert.True(Max(AlignmentCheck.ForegroundCorners(image)) >= Max(all));
+    }
+
     private static float Sample(MedicalImage image, double x, double y)
     {
         if (x < 0 || y < 0 || x > image.SizeX - 1 || y > image.SizeY - 1)
