@@ -58,7 +58,7 @@ public sealed class AlignmentVerdict
     /// one that agrees best with the others, and the confidence is exp(-d / tolerance) x overlap, d the median over the
     /// starts of their largest disagreement (mm, over the foreground) with the estimate: one start that failed does not
     /// lower it, two that disagree do. For metrics that assume a linear intensity relation (NCC, LCC, MSE) it is further
-    /// multiplied by the squared correlation of the two images at the estimate (see <see cref="Warnings"/>).
+    /// multiplied by the squared correlation of the two images at the estimate (with a warning in <see cref="Warnings"/> below 0.5).
     /// </summary>
     public double Confidence { get; }
 
@@ -160,8 +160,11 @@ public static class AlignmentCheck
         {
             var r = Correlation(fixedImage, movingImage, transform, cancellationToken);
             confidence *= r * r;
-            warnings.Add(FormattableString.Invariant(
-                $"{metric.Name} assumes a linear relation between the two images' intensities (the same modality); at the estimate their correlation is {r:F2}, so it explains {100 * r * r:F0} % of the variance and the confidence is scaled by that. For CT/MR and other multimodal pairs use MI or NMI."));
+            if (r * r < 0.5)
+            {
+                warnings.Add(FormattableString.Invariant(
+                    $"{metric.Name} assumes a linear relation between the two images' intensities (the same modality), but at the estimate their correlation is {r:F2}: a linear relation explains {100 * r * r:F0} % of the variance, and the confidence is scaled by that. For CT/MR and other multimodal pairs use MI or NMI."));
+            }
         }
 
         var max = foreground.Max(p => Distance(transform.TransformPoint(p), p));
