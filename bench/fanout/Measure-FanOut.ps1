@@ -67,6 +67,9 @@ function Invoke-Serial([int] $Limit) {
 function Invoke-Parallel {
     $out = $list | ForEach-Object -ThrottleLimit 2 -Parallel {
         Import-Module $using:ModulePath
+        # Explicit: the automatic share (ProcessorCount / runspaces computing) depends on timing, and the outputs are
+        # compared bit for bit with the serial run at one thread.
+        $DeepSimThreadLimit = 1
         [pscustomobject]@{ Name = $_.Name; Results = (& ([scriptblock]::Create($using:workText)) $_ $using:model $using:Count $using:SearchRadius) }
     }
     $order = @($list.Name)
