@@ -189,6 +189,39 @@ public sealed class DicomWebClientTests : IDisposable
     }
 
     [Fact]
+    public async Task InstancesRetrievedOneByOneAssembleLikeTheirFiles()
+    {
+        const string Study = "1.2.826.0.1.3680043.9.7.1", SeriesUid = "1.2.826.0.1.3680043.9.7.2.3";
+        var files = ArchiveTestData.CtSeries(SeriesUid, 4);
+        // Each instance URL ends in its index: /instances/1.2.3.<i>.
+        using var fake = new FakeDicomWebServer((r, _) => Answer.Multipart(files[int.Parse(r.Url!.AbsolutePath.Split('.')[^1], System.Globalization.CultureInfo.InvariantCulture)]));
+        var server = Server(fake);
+        using var client = new DicomWebClient(server);
+        var instances = Enumerable.Range(0, 4).Select(i => new DicomWebInstance { Server = server, StudyInstanceUID = Study, SeriesInstanceUID = SeriesUid, SOPInstanceUID = $"1.2.3.{i}" }).ToList();
+        var progress = new List<DicomWebProgress>();
+
+        var image = Assert.Single(await client.ReadInstancesAsync(instances, e => Assert.Fail(e.Message), _ => { }, new InlineProgress(progress.Add)));
+
+        var paths = files.Select((b, i) => Path.Combine(_folder, $"{i}.dcm")).ToList();
+        for (var i = 0; i < files.Count; i++)
+        {
+            File.WriteAllBytes(paths[i], files[i]);
+        }
+
+        var fromFiles = Assert.Single(new DicomImageReader().ReadMany(paths, e => Assert.Fail(e.Message), _ => { }));
+        Assert.Null(ArchiveTestData.Difference(fromFiles, image));
+        Assert.Equal(server.Resolve($"studies/{Study}/series/{SeriesUid}").ToString(), image.SourcePath);
+        Assert.Equal([1, 2, 3, 4], progress.Select(p => p.InstancesReceived));
+        Assert.Equal(4, fake.Requests.Count);
+
+        // A subset in any order gives the volume of that subset, sorted by position like files.
+        var part = Assert.Single(await client.ReadInstancesAsync([instances[2], instances[0]], e => Assert.Fail(e.Message), _ => { }));
+        Assert.Equal(2, part.SizeZ);
+        var subsetFromFiles = Assert.Single(new DicomImageReader().ReadMany([paths[0], paths[2]], e => Assert.Fail(e.Message), _ => { }));
+        Assert.Null(ArchiveTestData.Difference(subsetFromFiles, part));
+    }
+
+    [Fact]
     public async Task UnreachableServerFailsAtOnceNamingIt()
     {
         var port = FakeDicomWebServer.FreePort();
