@@ -38,6 +38,9 @@ param(
     [int] $TestPatches = 200,
     [int] $Positives = 2000,
     [string[]] $Classical = @('NMI', 'MI', 'LCC', 'NCC', 'CorrelationRatio'),
+    # Which learned configurations to train: Paper (SDAE-pretrained 686-686-300-100-2), Shallow (686-686-2), Improved.
+    [ValidateSet('Paper', 'Shallow', 'Improved')]
+    [string[]] $Configurations = @('Paper', 'Shallow', 'Improved'),
     [switch] $Smoke,
     [string] $ModulePath = (Join-Path $PSScriptRoot '../../out/DeepSim/DeepSim.psd1')
 )
@@ -57,7 +60,7 @@ $config = [ordered]@{
     ImprovedNegativeRadius = 8; ImprovedNormalization = 'PatchZScore'; ImprovedActivation = 'Relu'
     TestPatches = $TestPatches; SearchRadius = 8; Tolerance = 1; Bins = 32; HistogramRange = 'Image'; LccWindowRadius = 2
     Midline = 45; TrainX = '0-44 (right hemisphere)'; TestX = '46-90 (left hemisphere)'; BootstrapResamples = 2000
-    Modalities = $Modalities; Classical = $Classical
+    Modalities = $Modalities; Classical = $Classical; Configurations = $Configurations
 }
 if ($Smoke) { $Modalities = @('T1'); $config.Modalities = $Modalities; $config.Positives = 100; $config.SdaeEpochsPerLayer = 1; $config.Epochs = 2; $config.TestPatches = 10; $config.BootstrapResamples = 200 }
 
@@ -91,11 +94,13 @@ foreach ($modality in $Modalities) {
         SparsityTarget = $config.SparsityTarget; SparsityWeight = $config.SparsityWeight; WeightDecay = $config.WeightDecay; Seed = $Seed }
     $trainArgs = @{ Epochs = $config.Epochs; BatchSize = $config.BatchSize; LearningRate = $config.LearningRate; ValidationFraction = $config.ValidationFraction
         EarlyStoppingPatience = $config.EarlyStoppingPatience; Seed = $Seed; Preset = 'Paper' }
-    $sdae = $paperPairs | Invoke-SdaePretrain @sdaeArgs
     $models = @(
-        $paperPairs | Invoke-SimilarityTraining @trainArgs -Pretrained $sdae -HiddenLayerSizes $config.HiddenLayers -Name 'FC paper (SDAE) 3D'
-        $paperPairs | Invoke-SimilarityTraining @trainArgs -HiddenLayerSizes $config.ShallowHiddenLayers -Name 'FC shallow 686-686-2 3D'
-        $hardPairs | Invoke-SimilarityTraining @trainArgs -HiddenLayerSizes $config.HiddenLayers -Activation $config.ImprovedActivation -Normalization $config.ImprovedNormalization -Name 'FC improved 3D'
+        if ('Paper' -in $Configurations) {
+            $sdae = $paperPairs | Invoke-SdaePretrain @sdaeArgs
+            $paperPairs | Invoke-SimilarityTraining @trainArgs -Pretrained $sdae -HiddenLayerSizes $config.HiddenLayers -Name 'FC paper (SDAE) 3D'
+        }
+        if ('Shallow' -in $Configurations) { $paperPairs | Invoke-SimilarityTraining @trainArgs -HiddenLayerSizes $config.ShallowHiddenLayers -Name 'FC shallow 686-686-2 3D' }
+        if ('Improved' -in $Configurations) { $hardPairs | Invoke-SimilarityTraining @trainArgs -HiddenLayerSizes $config.HiddenLayers -Activation $config.ImprovedActivation -Normalization $config.ImprovedNormalization -Name 'FC improved 3D' }
     )
     $trainSeconds = $t.Elapsed.TotalSeconds
     foreach ($m in $models) {
@@ -109,7 +114,7 @@ foreach ($modality in $Modalities) {
         HistogramRange = $config.HistogramRange; LccWindowRadius = $config.LccWindowRadius; SourceName = "CT/$modality left hemisphere" }
     $results = @(Measure-PredictionError -Metric (@($models) + $Classical) @evalArgs)
     $evalSeconds = $t.Elapsed.TotalSeconds
-    $line = "CT/$($modality): training {0:F0} s (SDAE + 3 networks), evaluation {1:F0} s ({2} metrics x {3} patches x 4,913 candidates); uptime after: {4}" -f $trainSeconds, $evalSeconds, $results.Count, $config.TestPatches, ((& uptime) -join ' ')
+    $line = "CT/$($modality): training {0:F0} s ($($Configurations -join ', ')), evaluation {1:F0} s ({2} metrics x {3} patches x 4,913 candidates); uptime after: {4}" -f $trainSeconds, $evalSeconds, $results.Count, $config.TestPatches, ((& uptime) -join ' ')
     Write-Host $line
     $timings.Add($line)
     $results | Format-Table Metric, Count, MeanError, MedianError, HitRate -AutoSize | Out-Host
