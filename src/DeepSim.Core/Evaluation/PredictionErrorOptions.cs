@@ -24,11 +24,20 @@ public sealed record PredictionErrorOptions
     /// <summary>Patch side (17 in the paper; odd).</summary>
     public int PatchSize { get; init; } = 17;
 
-    /// <summary>Smallest distance from a centre to the image border so that every candidate patch fits: R + P/2.</summary>
+    /// <summary>
+    /// 2 (default, the paper's): square patches searched in-plane, (2R+1)^2 candidates. 3: cubic PatchSize^3 patches of
+    /// a volume searched in a cube, (2R+1)^3 candidates (R = 8: 4,913), the true region (2T+1)^3 (3 x 3 x 3).
+    /// </summary>
+    public int Dimension { get; init; } = 2;
+
+    /// <summary>Smallest distance from a centre to the image border so that every candidate patch fits: R + P/2 (in z too in 3D).</summary>
     public int Margin => SearchRadius + (PatchSize / 2);
 
     /// <summary>Side of the search window, 2R + 1.</summary>
     public int WindowWidth => (2 * SearchRadius) + 1;
+
+    /// <summary>Candidates per query: (2R+1)^2 in 2D, (2R+1)^3 in 3D.</summary>
+    public int CandidatesPerQuery => Dimension == 3 ? WindowWidth * WindowWidth * WindowWidth : WindowWidth * WindowWidth;
 
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> for unusable settings.</summary>
     public void Validate()
@@ -43,6 +52,11 @@ public sealed record PredictionErrorOptions
         if (SearchRadius < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(SearchRadius), SearchRadius, "Search radius must be at least 1.");
+        }
+
+        if (Dimension is not (2 or 3))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Dimension), Dimension, "The search is 2D (square patches, in-plane) or 3D (cubic patches, a cube of candidates).");
         }
 
         if (Tolerance < 0 || Tolerance >= SearchRadius)

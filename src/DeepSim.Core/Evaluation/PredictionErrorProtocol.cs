@@ -51,11 +51,28 @@ public static class PredictionErrorProtocol
         return SelectCenters(candidates, sizeX, sizeY, count, seed, margin);
     }
 
-    /// <summary>As <see cref="SelectCenters(bool[], int, int, int, int, int, int)"/>, with the settings' count, seed and margin (R + P/2).</summary>
+    /// <summary>As <see cref="SelectCenters(bool[], int, int, int, int, int, int)"/>, with the settings' count, seed and margin (R + P/2; in z too for a 3D search).</summary>
     public static IReadOnlyList<PatchCenter> SelectCenters(bool[] mask, int sizeX, int sizeY, PredictionErrorOptions options, int sizeZ = 1)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        if (options.Dimension == 3)
+        {
+            // 3D search: the whole search cube must fit in z as well.
+            var margin = options.Margin;
+            var zRange = Enumerable.Range(margin, Math.Max(0, sizeZ - (2 * margin))).ToHashSet();
+            var inZ = (bool[])mask.Clone();
+            for (var z = 0; z < sizeZ; z++)
+            {
+                if (!zRange.Contains(z) && mask.LongLength == (long)sizeX * sizeY * sizeZ)
+                {
+                    Array.Clear(inZ, sizeX * sizeY * z, sizeX * sizeY);
+                }
+            }
+
+            return SelectCenters(inZ, sizeX, sizeY, options.Count, options.Seed, margin, sizeZ);
+        }
+
         return SelectCenters(mask, sizeX, sizeY, options.Count, options.Seed, options.Margin, sizeZ);
     }
 
@@ -98,14 +115,24 @@ public static class PredictionErrorProtocol
     }
 
     /// <summary>
-    /// Ranks one query's search window (row-major (2R+1)^2 scores, offset (dx, dy) at (dy + R) * W + dx + R).
+    /// Ranks one query's search window: <paramref name="dimension"/> 2, (2R+1)^2 scores, offset (dx, dy) at
+    /// (dy + R) * W + dx + R; 3, (2R+1)^3 scores, offset (dx, dy, dz) at ((dz + R) * W + dy + R) * W + dx + R. The true
+    /// region is every offset with all components within the tolerance (3 x 3, or 3 x 3 x 3, for T = 1).
     /// </summary>
-    public static QueryRank RankQuery(ReadOnlySpan<float> scores, int radius, int tolerance)
+    public static QueryRank RankQuery(ReadOnlySpan<float> scores, int radius, int tolerance, int dimension = 2)
     {
-        var w = (2 * radius) + 1;
-        if (scores.Length != w * w)
+        if (dimension is not (2 or 3))
         {
-            throw new ArgumentException($"A search window of radius {radius} holds {w * w} scores, got {scores.Length}.", nameof(scores));
+            throw new ArgumentOutOfRangeException(nameof(dimension), dimension, "A search window is 2D or 3D.");
+        }
+
+        var w = (2 * radius) + 1;
+        var expected = dimension == 3 ? w * w * w : w * w;
+        if (scores.Length != expected)
+        {
+            throw new ArgumentException(dimension == 3
+                ? $"A 3D search window of radius {radius} holds {expected} scores, got {scores.Length}."
+                : $"A search window of radius {radius} holds {expected} scores, got {scores.Length}.", nameof(scores));
         }
 
         if (tolerance < 0 || tolerance > radius)
@@ -131,9 +158,7 @@ public static class PredictionErrorProtocol
                 bestIndex = i;
             }
 
-            var dx = (i % w) - radius;
-            var dy = (i / w) - radius;
-            if (Math.Abs(dx) <= tolerance && Math.Abs(dy) <= tolerance && (float.IsNaN(inBestRaw) || v > inBest))
+            if (InTrueRegion(i, w, radius, tolerance, dimension) && (float.IsNaN(inBestRaw) || v > inBest))
             {
                 inBest = v;
                 inBestRaw = v;
@@ -143,9 +168,7 @@ public static class PredictionErrorProtocol
         var ahead = 0;
         for (var i = 0; i < scores.Length; i++)
         {
-            var dx = (i % w) - radius;
-            var dy = (i / w) - radius;
-            if (Math.Abs(dx) <= tolerance && Math.Abs(dy) <= tolerance)
+            if (InTrueRegion(i, w, radius, tolerance, dimension))
             {
                 continue;
             }
@@ -157,16 +180,22 @@ public static class PredictionErrorProtocol
             }
         }
 
-        return new QueryRank(ahead + 1, new SearchOffset((bestIndex % w) - radius, (bestIndex / w) - radius), scores[bestIndex], inBestRaw);
+        var offset = new SearchOffset((bestIndex % w) - radius, ((bestIndex / w) % w) - radius, dimension == 3 ? (bestIndex / (w * w)) - radius : 0);
+        return new QueryRank(ahead + 1, offset, scores[bestIndex], inBestRaw);
     }
+
+    /// <summary>True when window index i (x fastest, then y, then z in 3D) lies within the tolerance of offset 0.</summary>
+    private static bool InTrueRegion(int i, int w, int radius, int tolerance, int dimension) =>
+        Math.Abs((i % w) - radius) <= tolerance && Math.Abs(((i / w) % w) - radius) <= tolerance && (dimension == 2 || Math.Abs((i / (w * w)) - radius) <= tolerance);
 
     /// <summary>
     /// Runs the protocol for each metric on the same centers: scores every query's search window
     /// (<see cref="ISimilarityMetric.ScoreSearchWindows"/>) and ranks it. One result per metric, in order.
-    /// 3D images are searched within the z-slice of each centre.
+    /// With <see cref="PredictionErrorOptions.Dimension"/> 2, 3D images are searched within the z-slice of each centre;
+    /// with 3, cubic patches are searched in a cube (<see cref="ISimilarityMetric.ScoreSearchCubes"/>).
     /// </summary>
     /// <exception cref="ArgumentException">A metric needs another patch size, or the images differ in size.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">A centre is closer than R + P/2 to the x/y border.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A centre is closer than R + P/2 to the x/y border (any border in 3D).</exception>
     public static IReadOnlyList<PredictionErrorResult> Run(
         IReadOnlyList<ISimilarityMetric> metrics,
         MedicalImage fixedImage,
@@ -196,8 +225,18 @@ public static class PredictionErrorProtocol
             throw new ArgumentException(e.Message, nameof(metrics), e);
         }
 
-        var w = options.WindowWidth;
-        var scores = new float[centers.Count * w * w];
+        foreach (var metric in metrics)
+        {
+            if (metric.RequiredPatchDimension is int d && d != options.Dimension)
+            {
+                throw new ArgumentException(d == 3
+                    ? $"Metric '{metric.Name}' scores cubic (3D) patches: measure it with a 3D search (-Volumetric) on volumes."
+                    : $"Metric '{metric.Name}' scores square (2D) patches: measure it without -Volumetric, or train a model on cubic patches (Get-PatchPair -Volumetric).", nameof(metrics));
+            }
+        }
+
+        var n = options.CandidatesPerQuery;
+        var scores = new float[(long)centers.Count * n];
         var results = new List<PredictionErrorResult>(metrics.Count);
         for (var m = 0; m < metrics.Count; m++)
         {
@@ -205,11 +244,19 @@ public static class PredictionErrorProtocol
             var metric = metrics[m];
             var index = m;
             var queryProgress = progress is null ? null : new ForwardingProgress<int>(done => progress.Report(new PredictionErrorProgress(metric.Name, index, metrics.Count, done, centers.Count)));
-            NonFiniteScoring.ScoreSearchWindows(metric, fixedImage, movingImage, centers, options.PatchSize, options.SearchRadius, scores, queryProgress, cancellationToken);
+            if (options.Dimension == 3)
+            {
+                NonFiniteScoring.ScoreSearchCubes(metric, fixedImage, movingImage, centers, options.PatchSize, options.SearchRadius, scores, queryProgress, cancellationToken);
+            }
+            else
+            {
+                NonFiniteScoring.ScoreSearchWindows(metric, fixedImage, movingImage, centers, options.PatchSize, options.SearchRadius, scores, queryProgress, cancellationToken);
+            }
+
             var errors = new PatchPredictionError[centers.Count];
             for (var q = 0; q < centers.Count; q++)
             {
-                var rank = RankQuery(scores.AsSpan(q * w * w, w * w), options.SearchRadius, options.Tolerance);
+                var rank = RankQuery(scores.AsSpan(q * n, n), options.SearchRadius, options.Tolerance, options.Dimension);
                 errors[q] = new PatchPredictionError(centers[q], rank.Rank, rank.Error, rank.BestOffset, rank.BestScore, rank.TrueRegionScore);
             }
 
@@ -266,7 +313,7 @@ public static class PredictionErrorProtocol
             RegionOfInterest region;
             try
             {
-                PatchSampler.Validate(f, m, protocol.PatchSize);
+                PatchSampler.Validate(f, m, protocol.PatchSize, protocol.Dimension);
                 region = options.Region.For(f);
             }
             catch (PatchSamplingException e)
@@ -275,7 +322,7 @@ public static class PredictionErrorProtocol
                 continue;
             }
 
-            var candidates = region.Centers(protocol.Margin);
+            var candidates = protocol.Dimension == 3 ? region.Centers(protocol.Margin, protocol.Margin) : region.Centers(protocol.Margin);
             if (candidates.Count == 0)
             {
                 skipped.Add(new SkippedImagePair(pair, PredictionErrorSkipReason.EmptyRegion, $"No voxel of the region ({region.Description}) in {f.Name} is at least {protocol.Margin} voxels (search radius + half patch) from the border; use a smaller -SearchRadius or another -Region."));
@@ -330,6 +377,7 @@ public static class PredictionErrorProtocol
         PatchSamplingError.ImageGeometryMismatch => PredictionErrorSkipReason.ImageGeometryMismatch,
         PatchSamplingError.MaskMismatch => PredictionErrorSkipReason.MaskMismatch,
         PatchSamplingError.EmptyRegion => PredictionErrorSkipReason.EmptyRegion,
+        PatchSamplingError.DimensionMismatch => PredictionErrorSkipReason.DimensionMismatch,
         _ => PredictionErrorSkipReason.InvalidPatchSize,
     };
 

@@ -22,6 +22,9 @@ public enum PredictionErrorSkipReason
 
     /// <summary>The protocol refused the settings for this pair (e.g. the tolerance is not below the search radius).</summary>
     InvalidSetup,
+
+    /// <summary>A 3D (volumetric) search was asked of a 2D image pair, or the volume is too thin for the cube.</summary>
+    DimensionMismatch,
 }
 
 /// <summary>An image pair a prediction-error run left out, and why; the other pairs were still measured.</summary>

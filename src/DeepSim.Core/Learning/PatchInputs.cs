@@ -2,7 +2,7 @@ using DeepSim.Patches;
 
 namespace DeepSim.Learning;
 
-/// <summary>Turns raw patches into network inputs: one row of 2 x patch^2 values (fixed, then moving) per pair.</summary>
+/// <summary>Turns raw patches into network inputs: one row of 2 x patch^2 (2D) or 2 x patch^3 (3D) values (fixed, then moving) per pair.</summary>
 internal static class PatchInputs
 {
     /// <summary>Added to the variance before the square root in <see cref="InputNormalization.PatchZScore"/>.</summary>
@@ -29,11 +29,27 @@ internal static class PatchInputs
         return size;
     }
 
-    /// <summary>Row-major N x (2 * patch^2) input matrix.</summary>
-    public static float[] Build(IReadOnlyList<PatchPair> pairs, InputNormalization normalization)
+    /// <summary>The common patch size and dimension (2 or 3) of <paramref name="pairs"/>; throws if they differ or the list is empty.</summary>
+    public static (int Size, int Dimension) CommonShape(IReadOnlyList<PatchPair> pairs)
     {
         var size = CommonPatchSize(pairs);
-        var n = size * size;
+        var dimension = pairs[0].Dimension;
+        for (var i = 1; i < pairs.Count; i++)
+        {
+            if (pairs[i].Dimension != dimension)
+            {
+                throw new ArgumentException($"All pairs must have the same patch dimension: pair 0 is {dimension}D, pair {i} ({pairs[i]}) is {pairs[i].Dimension}D; train 2D and 3D models separately.", nameof(pairs));
+            }
+        }
+
+        return (size, dimension);
+    }
+
+    /// <summary>Row-major N x (2 * patch^2) input matrix (2 * patch^3 for cubic patches).</summary>
+    public static float[] Build(IReadOnlyList<PatchPair> pairs, InputNormalization normalization)
+    {
+        var (size, dimension) = CommonShape(pairs);
+        var n = Imaging.MedicalImage.PatchLength(size, dimension);
         var data = new float[(long)pairs.Count * 2 * n];
         for (var i = 0; i < pairs.Count; i++)
         {

@@ -62,6 +62,9 @@ public sealed class SdaeModel
     /// <summary>Side length of the patches it was trained on.</summary>
     public int PatchSize { get; }
 
+    /// <summary>2 when trained on square patches, 3 on cubic patches (PatchSize^3 values per modality).</summary>
+    public int PatchDimension => Imaging.MedicalImage.PatchDimensionOf(Autoencoders[0].Encoder.Inputs, PatchSize) is 3 ? 3 : 2;
+
     /// <summary>How patches were scaled into inputs.</summary>
     public InputNormalization Normalization { get; }
 
@@ -112,5 +115,5 @@ public sealed class SdaeModel
 
     /// <inheritdoc />
     public override string ToString() =>
-        $"SDAE {2 * PatchSize * PatchSize}-{string.Join("-", EncoderSizes)} ({Normalization}, {TrainingPairCount} pairs)";
+        $"SDAE {2 * Autoencoders[0].Encoder.Inputs}-{string.Join("-", EncoderSizes)} ({Normalization}, {TrainingPairCount} pairs)";
 }

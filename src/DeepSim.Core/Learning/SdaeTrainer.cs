@@ -27,8 +27,8 @@ public static class SdaeTrainer
         ArgumentNullException.ThrowIfNull(pairs);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var patchSize = PatchInputs.CommonPatchSize(pairs);
-        var n = patchSize * patchSize;
+        var (patchSize, dimension) = PatchInputs.CommonShape(pairs);
+        var n = Imaging.MedicalImage.PatchLength(patchSize, dimension);
         var inputs = PatchInputs.Build(pairs, options.Normalization);
         TorchRuntime.EnsureInitialized();
 

@@ -37,9 +37,10 @@ public sealed class SimilarityModel : ISimilarityMetric
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(history);
         MedicalImage.ThrowIfInvalidPatchSize(patchSize);
-        if (layers.Count < 1 || layers[0].Inputs != 2 * patchSize * patchSize || layers[^1].Outputs != 2)
+        var dimension = layers.Count < 1 || layers[0].Inputs % 2 != 0 ? 0 : MedicalImage.PatchDimensionOf(layers[0].Inputs / 2, patchSize);
+        if (dimension == 0 || layers[^1].Outputs != 2)
         {
-            throw new ArgumentException($"A similarity network takes 2 x {patchSize}^2 = {2 * patchSize * patchSize} inputs and ends in 2 outputs.", nameof(layers));
+            throw new ArgumentException($"A similarity network takes 2 x {patchSize}^2 = {2 * patchSize * patchSize} inputs (square patches) or 2 x {patchSize}^3 = {2L * patchSize * patchSize * patchSize} (cubic patches) and ends in 2 outputs.", nameof(layers));
         }
 
         for (var i = 1; i < layers.Count; i++)
@@ -52,6 +53,7 @@ public sealed class SimilarityModel : ISimilarityMetric
 
         Name = name;
         PatchSize = patchSize;
+        PatchDimension = dimension;
         Normalization = normalization;
         Activation = activation;
         _layers = [.. layers];
@@ -71,6 +73,16 @@ public sealed class SimilarityModel : ISimilarityMetric
 
     /// <inheritdoc />
     public int? RequiredPatchSize => PatchSize;
+
+    /// <summary>
+    /// 2 for a model of square in-plane patches (2 x PatchSize^2 inputs), 3 for a model of cubic patches of volumes
+    /// (2 x PatchSize^3 inputs, trained on <c>Get-PatchPair -Volumetric</c> pairs). Follows from the first layer's width,
+    /// so model files need no new field.
+    /// </summary>
+    public int PatchDimension { get; }
+
+    /// <inheritdoc />
+    public int? RequiredPatchDimension => PatchDimension;
 
     /// <summary>How patches are scaled into inputs (applied identically when scoring).</summary>
     public InputNormalization Normalization { get; }
@@ -125,7 +137,7 @@ public sealed class SimilarityModel : ISimilarityMetric
     /// <inheritdoc />
     public void ScorePairs(IReadOnlyList<PatchPair> pairs, Span<double> scores, CancellationToken cancellationToken = default)
     {
-        if (!PairScoringChecks.Validate(Name, PatchSize, pairs, scores))
+        if (!PairScoringChecks.Validate(Name, PatchSize, PatchDimension, pairs, scores))
         {
             return;
         }
@@ -146,7 +158,7 @@ public sealed class SimilarityModel : ISimilarityMetric
                 sub[i] = pairs[start + i];
             }
 
-            var x = TorchTraining.FromArray(PatchInputs.Build(sub, Normalization), [len, 2 * PatchSize * PatchSize]);
+            var x = TorchTraining.FromArray(PatchInputs.Build(sub, Normalization), [len, _layers[0].Inputs]);
             var logits = net.Forward(x, Activation);
             var diff = (logits.select(1, 1) - logits.select(1, 0)).contiguous();
             var values = diff.data<float>().ToArray();
@@ -175,8 +187,36 @@ public sealed class SimilarityModel : ISimilarityMetric
         int radius,
         Span<float> scores,
         IProgress<int>? progress = null,
-        CancellationToken cancellationToken = default) =>
+        CancellationToken cancellationToken = default)
+    {
+        ThrowIfVolumetric();
         new SearchWindowScorer(this, Scoring).Score(fixedImage, movingImage, centres, patchSize, radius, scores, progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// The 3D search of a model of cubic patches (see <see cref="ISimilarityMetric.ScoreSearchCubes"/>): every
+    /// candidate cube is cut out and each query's (2R+1)^3 pairs are scored by <see cref="ScorePairs"/> in batches of
+    /// 4,096, so the scores are exactly those of scoring each candidate pair (up to the float32 rounding of batched
+    /// matrix products).
+    /// </summary>
+    /// <exception cref="PatchSizeMismatchException">The model scores square (2D) patches, or another patch size.</exception>
+    public void ScoreSearchCubes(
+        MedicalImage fixedImage,
+        MedicalImage movingImage,
+        IReadOnlyList<PatchCenter> centres,
+        int patchSize,
+        int radius,
+        Span<float> scores,
+        IProgress<int>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        if (PatchDimension != 3 || patchSize != PatchSize)
+        {
+            throw new PatchSizeMismatchException(Name, PatchSize, patchSize, PatchDimension, 3);
+        }
+
+        SearchWindowScoring.ScoreCubesByPairs(this, fixedImage, movingImage, centres, patchSize, radius, scores, progress, cancellationToken);
+    }
 
     /// <summary>
     /// Reference implementation of <see cref="ScoreSearchWindows"/> (same arguments and output layout): extracts every
@@ -189,15 +229,27 @@ public sealed class SimilarityModel : ISimilarityMetric
         int patchSize,
         int radius,
         Span<float> scores,
-        CancellationToken cancellationToken = default) =>
+        CancellationToken cancellationToken = default)
+    {
+        ThrowIfVolumetric();
         new SearchWindowScorer(this, Scoring).ScoreReference(fixedImage, movingImage, centres, patchSize, radius, scores, null, cancellationToken);
+    }
 
     /// <summary>How many queries one batch of <see cref="ScoreSearchWindows"/> takes at this radius (depends on <see cref="Scoring"/>).</summary>
     public int QueriesPerBatch(int radius) => new SearchWindowScorer(this, Scoring).QueriesPerBatch(radius);
 
     /// <inheritdoc />
     public override string ToString() =>
-        $"{Name}: {string.Join("-", LayerSizes)} {Activation} {Normalization} (patch {PatchSize}, {History.Count} epochs{(Pretrained ? ", SDAE pre-trained" : string.Empty)})";
+        $"{Name}: {string.Join("-", LayerSizes)} {Activation} {Normalization} (patch {PatchSize}{(PatchDimension == 3 ? "^3" : string.Empty)}, {History.Count} epochs{(Pretrained ? ", SDAE pre-trained" : string.Empty)})";
+
+    /// <summary>A model of cubic patches cannot run the in-plane search: <see cref="PatchSizeMismatchException"/>.</summary>
+    private void ThrowIfVolumetric()
+    {
+        if (PatchDimension == 3)
+        {
+            throw new PatchSizeMismatchException(Name, PatchSize, PatchSize, 3, 2);
+        }
+    }
 
     /// <summary>The <see cref="PatchSize"/> square of <paramref name="image"/>'s slice <paramref name="cz"/> centred at (cx, cy).</summary>
     internal float[] ExtractPatch(MedicalImage image, int cx, int cy, int cz) => image.CopyPatch(cx, cy, cz, PatchSize);

@@ -29,8 +29,8 @@ public static class SimilarityTrainer
         ArgumentNullException.ThrowIfNull(pairs);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var patchSize = PatchInputs.CommonPatchSize(pairs);
-        var inputWidth = 2 * patchSize * patchSize;
+        var (patchSize, dimension) = PatchInputs.CommonShape(pairs);
+        var inputWidth = 2 * Imaging.MedicalImage.PatchLength(patchSize, dimension);
         var labels = PatchInputs.Labels(pairs);
         if (!labels.Contains(0) || !labels.Contains(1))
         {
@@ -38,7 +38,7 @@ public static class SimilarityTrainer
         }
 
         var rng = new Random(options.Seed);
-        var initial = InitialLayers(patchSize, options, pretrained, rng);
+        var initial = InitialLayers(patchSize, dimension, options, pretrained, rng);
         var inputs = PatchInputs.Build(pairs, options.Normalization);
         var (trainIdx, validIdx) = Split(labels, options.ValidationFraction, rng);
         var standard = options.StandardizeInputs ? InputStandardization.Fit(inputs, inputWidth, trainIdx) : InputStandardization.Identity(inputWidth);
@@ -161,7 +161,7 @@ public static class SimilarityTrainer
     private static DenseLayer[] Snapshot((Parameter W, Parameter B)[] parameters) =>
         [.. parameters.Select(p => new DenseLayer((int)p.W.shape[0], (int)p.W.shape[1], TorchTraining.ToArray(p.W), TorchTraining.ToArray(p.B)))];
 
-    private static List<DenseLayer> InitialLayers(int patchSize, SimilarityTrainingOptions options, SdaeModel? pretrained, Random rng)
+    private static List<DenseLayer> InitialLayers(int patchSize, int dimension, SimilarityTrainingOptions options, SdaeModel? pretrained, Random rng)
     {
         var sizes = options.HiddenLayerSizes;
         var layers = new List<DenseLayer>();
@@ -171,6 +171,11 @@ public static class SimilarityTrainer
             if (pretrained.PatchSize != patchSize)
             {
                 throw new ArgumentException($"The SDAE was trained on {pretrained.PatchSize}x{pretrained.PatchSize} patches but the pairs are {patchSize}x{patchSize}.", nameof(pretrained));
+            }
+
+            if (pretrained.PatchDimension != dimension)
+            {
+                throw new ArgumentException($"The SDAE was trained on {pretrained.PatchDimension}D patches but the pairs are {dimension}D.", nameof(pretrained));
             }
 
             if (pretrained.Normalization != options.Normalization)
@@ -187,7 +192,7 @@ public static class SimilarityTrainer
             stack = [.. pretrained.GetEncoderStack()];
         }
 
-        var inputs = 2 * patchSize * patchSize;
+        var inputs = 2 * Imaging.MedicalImage.PatchLength(patchSize, dimension);
         for (var i = 0; i <= sizes.Length; i++)
         {
             var outputs = i < sizes.Length ? sizes[i] : 2;

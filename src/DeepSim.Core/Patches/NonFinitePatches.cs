@@ -71,6 +71,24 @@ public sealed class NonFinitePatches
         return t[(y1 * w) + x1] - t[(y0 * w) + x1] - t[(y1 * w) + x0] + t[(y0 * w) + x0] > 0;
     }
 
+    /// <summary>True when the cube of side 2 <paramref name="half"/> + 1 centred at <paramref name="centre"/> (a 3D patch) contains a non-finite voxel.</summary>
+    public bool TouchesCube(PatchCenter centre, int half)
+    {
+        var planes = _table.Length / ((_sizeX + 1) * (_sizeY + 1));
+        for (var z = Math.Max(0, centre.Z - half); z <= Math.Min(planes - 1, centre.Z + half); z++)
+        {
+            if (Touches(centre with { Z = z }, half))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary><see cref="Touches(PatchCenter, int)"/> for <paramref name="dimension"/> 2, <see cref="TouchesCube"/> for 3.</summary>
+    public bool Touches(PatchCenter centre, int half, int dimension) => dimension == 3 ? TouchesCube(centre, half) : Touches(centre, half);
+
     /// <summary>A copy of <paramref name="image"/> with every NaN or infinite voxel replaced by the smallest finite voxel (0 if none).</summary>
     public static MedicalImage Finite(MedicalImage image)
     {

@@ -37,8 +37,9 @@ public readonly record struct IntensityRange(float Min, float Max)
 }
 
 /// <summary>
-/// A fixed patch and a moving patch (square, odd side, row-major, raw intensities), whether they correspond,
-/// where they came from, and each source image's intensity range (for normalisation).
+/// A fixed patch and a moving patch (square or cubic, odd side, x fastest, raw intensities), whether they correspond,
+/// where they came from, and each source image's intensity range (for normalisation). A 2D pair holds PatchSize^2
+/// values per patch, a 3D pair (cubic patches of a volume) PatchSize^3; <see cref="Dimension"/> tells which.
 /// </summary>
 public sealed class PatchPair
 {
@@ -59,10 +60,13 @@ public sealed class PatchPair
         ArgumentNullException.ThrowIfNull(movingPatch);
         MedicalImage.ThrowIfInvalidPatchSize(patchSize);
 
-        if (fixedPatch.Length != patchSize * patchSize || movingPatch.Length != patchSize * patchSize)
+        var dimension = MedicalImage.PatchDimensionOf(fixedPatch.Length, patchSize);
+        if (dimension == 0 || movingPatch.Length != fixedPatch.Length)
         {
-            throw new ArgumentException($"Both patches must hold {patchSize}x{patchSize} = {patchSize * patchSize} values (got {fixedPatch.Length} and {movingPatch.Length}).");
+            throw new ArgumentException($"Both patches must hold {patchSize}x{patchSize} = {patchSize * patchSize} values (2D) or {patchSize}^3 = {(long)patchSize * patchSize * patchSize} values (3D) (got {fixedPatch.Length} and {movingPatch.Length}).");
         }
+
+        Dimension = dimension;
 
         FixedPatch = fixedPatch;
         MovingPatch = movingPatch;
@@ -76,14 +80,17 @@ public sealed class PatchPair
         MovingRange = movingRange;
     }
 
-    /// <summary>Fixed-image patch, row-major, PatchSize x PatchSize raw intensities.</summary>
+    /// <summary>Fixed-image patch, x fastest, PatchSize^2 (2D) or PatchSize^3 (3D) raw intensities.</summary>
     public float[] FixedPatch { get; }
 
-    /// <summary>Moving-image patch, row-major, PatchSize x PatchSize raw intensities.</summary>
+    /// <summary>Moving-image patch, x fastest, PatchSize^2 (2D) or PatchSize^3 (3D) raw intensities.</summary>
     public float[] MovingPatch { get; }
 
     /// <summary>Side length of both patches (odd).</summary>
     public int PatchSize { get; }
+
+    /// <summary>2 for square in-plane patches, 3 for cubic patches of a volume (Get-PatchPair -Volumetric).</summary>
+    public int Dimension { get; }
 
     /// <summary>Match (same position) or NonMatch.</summary>
     public PatchLabel Label { get; }

@@ -39,14 +39,40 @@ public sealed record PatchSamplingOptions
     /// <summary>Radius for <see cref="NegativeSampling.Neighbourhood"/>. Default 40 (the protocol's search radius).</summary>
     public int NegativeRadius { get; init; } = 40;
 
-    /// <summary>Negatives never fall within this Chebyshev distance of the positive's centre. Default 1 (its 3x3 neighbourhood).</summary>
+    /// <summary>Negatives never fall within this Chebyshev distance of the positive's centre. Default 1 (its 3x3 neighbourhood; 3x3x3 in 3D).</summary>
     public int ExclusionRadius { get; init; } = 1;
+
+    /// <summary>
+    /// 2 (default): square in-plane patches, slice by slice. 3: cubic PatchSize^3 patches of a volume; centres keep
+    /// PatchSize/2 voxels from every border including z, and Neighbourhood negatives are drawn in a cube.
+    /// </summary>
+    public int Dimension { get; init; } = 2;
 }
 
 /// <summary>Samples positive and negative patch pairs from a co-registered fixed/moving image pair, as the paper does.</summary>
 public static class PatchSampler
 {
-    /// <summary>Checks that two images can be sampled together with this patch size; throws <see cref="PatchSamplingException"/> otherwise.</summary>
+    /// <summary>Checks that two images can be sampled together with this patch size and dimension (2: square, 3: cubic); throws <see cref="PatchSamplingException"/> otherwise.</summary>
+    public static void Validate(MedicalImage fixedImage, MedicalImage movingImage, int patchSize, int dimension)
+    {
+        Validate(fixedImage, movingImage, patchSize);
+        if (dimension is not (2 or 3))
+        {
+            throw new PatchSamplingException(PatchSamplingError.DimensionMismatch, $"Patch dimension {dimension} is invalid: patches are 2D (square) or 3D (cubic).");
+        }
+
+        if (dimension == 3 && fixedImage.SizeZ == 1)
+        {
+            throw new PatchSamplingException(PatchSamplingError.DimensionMismatch, $"Image {fixedImage.Name} is 2D ({fixedImage.SizeX}x{fixedImage.SizeY}): cubic (3D) patches need a volume; leave out -Volumetric for square patches.");
+        }
+
+        if (dimension == 3 && patchSize > fixedImage.SizeZ)
+        {
+            throw new PatchSamplingException(PatchSamplingError.DimensionMismatch, $"A {patchSize}x{patchSize}x{patchSize} patch does not fit volume {fixedImage.Name}, which has {fixedImage.SizeZ} slices; use a patch size of at most {(fixedImage.SizeZ % 2 == 1 ? fixedImage.SizeZ : fixedImage.SizeZ - 1)}.");
+        }
+    }
+
+    /// <summary>Checks that two images can be sampled together with this patch size (square patches); throws <see cref="PatchSamplingException"/> otherwise.</summary>
     public static void Validate(MedicalImage fixedImage, MedicalImage movingImage, int patchSize)
     {
         if (fixedImage.SizeX != movingImage.SizeX || fixedImage.SizeY != movingImage.SizeY || fixedImage.SizeZ != movingImage.SizeZ)
@@ -86,17 +112,18 @@ public static class PatchSampler
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        Validate(fixedImage, movingImage, options.PatchSize);
+        Validate(fixedImage, movingImage, options.PatchSize, options.Dimension);
         var half = options.PatchSize / 2;
+        var dim = options.Dimension;
         var region = new RegionOptions { Kind = options.Region, Threshold = options.Threshold, DilationRadius = options.DilationRadius, Mask = mask }.For(fixedImage);
-        var candidates = region.Centers(half);
+        var candidates = dim == 3 ? region.Centers(half, half) : region.Centers(half);
         var badFixed = NonFinitePatches.Of(fixedImage);
         var badMoving = NonFinitePatches.Of(movingImage);
         if (badFixed is not null || badMoving is not null)
         {
             // DeepSim's non-finite policy: no patch with a NaN or infinite voxel is ever sampled.
             var all = candidates.Count;
-            candidates = [.. candidates.Where(c => !(badFixed?.Touches(c, half) ?? false) && !(badMoving?.Touches(c, half) ?? false))];
+            candidates = [.. candidates.Where(c => !(badFixed?.Touches(c, half, dim) ?? false) && !(badMoving?.Touches(c, half, dim) ?? false))];
             if (candidates.Count == 0 && all > 0)
             {
                 throw new PatchSamplingException(PatchSamplingError.EmptyRegion, $"Every patch centre of the region ({region.Description}) in {fixedImage.Name} touches a NaN or infinite voxel of {fixedImage.Name} or {movingImage.Name}; patches with non-finite voxels are never sampled.");
@@ -105,7 +132,7 @@ public static class PatchSampler
 
         if (candidates.Count == 0)
         {
-            throw new PatchSamplingException(PatchSamplingError.EmptyRegion, $"No voxel of the region ({region.Description}) in {fixedImage.Name} lies at least {half} voxels from the border; choose another -Region, -Threshold or -Mask.");
+            throw new PatchSamplingException(PatchSamplingError.EmptyRegion, $"No voxel of the region ({region.Description}) in {fixedImage.Name} lies at least {half} voxels from the border{(dim == 3 ? " (x, y and z)" : string.Empty)}; choose another -Region, -Threshold or -Mask.");
         }
 
         var random = new Random(options.Seed);
@@ -118,10 +145,10 @@ public static class PatchSampler
         foreach (var c in positives)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var fixedPatch = Extract(fixedImage, c, options.PatchSize);
-            result.Add(new PatchPair(fixedPatch, Extract(movingImage, c, options.PatchSize), options.PatchSize, PatchLabel.Match, c, c, fixedSource, movingSource, fixedRange, movingRange));
-            var n = NegativeCenter(c, fixedImage, half, options, random, badMoving);
-            result.Add(new PatchPair((float[])fixedPatch.Clone(), Extract(movingImage, n, options.PatchSize), options.PatchSize, PatchLabel.NonMatch, c, n, fixedSource, movingSource, fixedRange, movingRange));
+            var fixedPatch = Extract(fixedImage, c, options.PatchSize, dim);
+            result.Add(new PatchPair(fixedPatch, Extract(movingImage, c, options.PatchSize, dim), options.PatchSize, PatchLabel.Match, c, c, fixedSource, movingSource, fixedRange, movingRange));
+            var n = dim == 3 ? NegativeCenter3D(c, fixedImage, half, options, random, badMoving) : NegativeCenter(c, fixedImage, half, options, random, badMoving);
+            result.Add(new PatchPair((float[])fixedPatch.Clone(), Extract(movingImage, n, options.PatchSize, dim), options.PatchSize, PatchLabel.NonMatch, c, n, fixedSource, movingSource, fixedRange, movingRange));
         }
 
         return result;
@@ -132,6 +159,13 @@ public static class PatchSampler
     {
         ArgumentNullException.ThrowIfNull(image);
         return image.CopyPatch(center.X, center.Y, center.Z, patchSize);
+    }
+
+    /// <summary>Copies the square (<paramref name="dimension"/> 2) or cubic (3) patch centred at <paramref name="center"/>, x fastest.</summary>
+    public static float[] Extract(MedicalImage image, PatchCenter center, int patchSize, int dimension)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        return image.CopyPatch(center.X, center.Y, center.Z, patchSize, dimension);
     }
 
     /// <summary>Chooses <paramref name="count"/> centres: without replacement when there are enough, otherwise every centre then random repeats.</summary>
@@ -184,5 +218,39 @@ public static class PatchSampler
         }
 
         throw new PatchSamplingException(PatchSamplingError.EmptyRegion, $"No negative patch around {c} in the moving image is free of NaN or infinite voxels.");
+    }
+
+    /// <summary>A negative centre in 3D: anywhere in the volume (Random) or in the cube of NegativeRadius (Neighbourhood), outside the (2 ExclusionRadius + 1)^3 cube of the positive.</summary>
+    private static PatchCenter NegativeCenter3D(PatchCenter c, MedicalImage image, int half, PatchSamplingOptions options, Random random, NonFinitePatches? badMoving)
+    {
+        int minX = half, maxX = image.SizeX - half - 1, minY = half, maxY = image.SizeY - half - 1, minZ = half, maxZ = image.SizeZ - half - 1;
+        if (options.Negatives == NegativeSampling.Neighbourhood)
+        {
+            var r = options.NegativeRadius;
+            (minX, maxX) = (Math.Max(minX, c.X - r), Math.Min(maxX, c.X + r));
+            (minY, maxY) = (Math.Max(minY, c.Y - r), Math.Min(maxY, c.Y + r));
+            (minZ, maxZ) = (Math.Max(minZ, c.Z - r), Math.Min(maxZ, c.Z + r));
+        }
+
+        var ex = options.ExclusionRadius;
+        var side = (2L * ex) + 1;
+        if ((long)(maxX - minX + 1) * (maxY - minY + 1) * (maxZ - minZ + 1) <= side * side * side)
+        {
+            throw new PatchSamplingException(PatchSamplingError.InvalidPatchSize, $"Volume {image.Name} is too small for a {2 * half + 1}^3 negative patch outside the {side}^3 neighbourhood of {c}.");
+        }
+
+        for (var attempt = 0; attempt < 100_000; attempt++)
+        {
+            var x = random.Next(minX, maxX + 1);
+            var y = random.Next(minY, maxY + 1);
+            var z = random.Next(minZ, maxZ + 1);
+            var n = new PatchCenter(x, y, z);
+            if ((Math.Abs(x - c.X) > ex || Math.Abs(y - c.Y) > ex || Math.Abs(z - c.Z) > ex) && !(badMoving?.TouchesCube(n, half) ?? false))
+            {
+                return n;
+            }
+        }
+
+        throw new PatchSamplingException(PatchSamplingError.EmptyRegion, $"No negative patch around {c} in the moving volume is free of NaN or infinite voxels.");
     }
 }

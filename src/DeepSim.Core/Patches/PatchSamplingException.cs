@@ -14,6 +14,9 @@ public enum PatchSamplingError
 
     /// <summary>The mask's grid differs from the images'.</summary>
     MaskMismatch,
+
+    /// <summary>3D (cubic) patches were asked of a 2D image, or a volume is too thin for the cube.</summary>
+    DimensionMismatch,
 }
 
 /// <summary>Sampling patch pairs is impossible for these inputs.</summary>

@@ -73,6 +73,16 @@ public sealed class RegionOfInterest
         return list;
     }
 
+    /// <summary>
+    /// The region's voxels whose centred patch stays in the image with <paramref name="margin"/> voxels in x and y and
+    /// <paramref name="marginZ"/> in z (3D patches and search cubes: a centre at least that far from the first and last slice).
+    /// </summary>
+    public List<PatchCenter> Centers(int margin, int marginZ)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(marginZ);
+        return [.. Centers(margin).Where(c => c.Z >= marginZ && c.Z < SizeZ - marginZ)];
+    }
+
     /// <summary>Every voxel of the image.</summary>
     public static RegionOfInterest All(MedicalImage image) =>
         new(Enumerable.Repeat(true, checked((int)image.VoxelCount)).ToArray(), image.SizeX, image.SizeY, image.SizeZ, "all voxels");

@@ -37,7 +37,8 @@ public abstract class ClassicalSimilarityMetric : ISimilarityMetric
     public int MaxDegreeOfParallelism { get; init; }
 
     /// <summary>
-    /// Scores one pair of row-major square patches of side <paramref name="patchSize"/>.
+    /// Scores one pair of patches of side <paramref name="patchSize"/>, x fastest: square (patchSize^2 values) or
+    /// cubic (patchSize^3 values, 3D).
     /// The ranges are the whole source images' (used by <see cref="IntensityRangeMode.Image"/> binning).
     /// </summary>
     public abstract double ScorePatches(ReadOnlySpan<float> fixedPatch, ReadOnlySpan<float> movingPatch, int patchSize, IntensityRange fixedRange, IntensityRange movingRange);
@@ -78,6 +79,62 @@ public abstract class ClassicalSimilarityMetric : ISimilarityMetric
         ValidatePatchSize(patchSize);
         var buffer = new float[centres.Count * job.Candidates];
         ScoreSearchWindowsCore(job, buffer, progress, cancellationToken);
+        buffer.CopyTo(scores);
+    }
+
+    /// <summary>
+    /// The 3D search (<see cref="ISimilarityMetric.ScoreSearchCubes"/>): every candidate cube is scored with
+    /// <see cref="ScorePatches"/> on the flattened cubes (NMI, MI, NCC and the correlation ratio do not depend on the
+    /// voxel order; LCC uses 3D box windows on cubic patches), queries split between threads as in
+    /// <see cref="ScoreSearchWindows"/>; the output is identical for every thread count and equal to
+    /// <see cref="SearchWindowScoring.ScoreCubesByPairs"/>.
+    /// </summary>
+    public void ScoreSearchCubes(
+        MedicalImage fixedImage,
+        MedicalImage movingImage,
+        IReadOnlyList<PatchCenter> centres,
+        int patchSize,
+        int radius,
+        Span<float> scores,
+        IProgress<int>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        var w = SearchWindowScoring.ValidateCubes(fixedImage, movingImage, centres, patchSize, radius, scores.Length);
+        ValidatePatchSize(patchSize);
+        var candidates = w * w * w;
+        var n = MedicalImage.PatchLength(patchSize, 3);
+        var fixedRange = IntensityRange.Of(fixedImage);
+        var movingRange = IntensityRange.Of(movingImage);
+        var buffer = new float[centres.Count * candidates];
+        var completed = 0;
+        var options = new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = MaxDegreeOfParallelism <= 0 ? -1 : MaxDegreeOfParallelism };
+        Parallel.For(
+            0,
+            centres.Count,
+            options,
+            () => (Fixed: new float[n], Moving: new float[n]),
+            (q, _, s) =>
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var c = centres[q];
+                fixedImage.CopyCubicPatch(c.X, c.Y, c.Z, patchSize, s.Fixed);
+                var k = q * candidates;
+                for (var dz = -radius; dz <= radius; dz++)
+                {
+                    for (var dy = -radius; dy <= radius; dy++)
+                    {
+                        for (var dx = -radius; dx <= radius; dx++, k++)
+                        {
+                            movingImage.CopyCubicPatch(c.X + dx, c.Y + dy, c.Z + dz, patchSize, s.Moving);
+                            buffer[k] = (float)ScorePatches(s.Fixed, s.Moving, patchSize, fixedRange, movingRange);
+                        }
+                    }
+                }
+
+                progress?.Report(Interlocked.Increment(ref completed));
+                return s;
+            },
+            _ => { });
         buffer.CopyTo(scores);
     }
 

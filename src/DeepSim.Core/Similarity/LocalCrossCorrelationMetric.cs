@@ -14,7 +14,7 @@ namespace DeepSim.Similarity;
 /// <remarks>
 /// The paper compares against "local cross correlation" without giving its window, so the defaults here are a
 /// documented choice: box windows of radius 2 (5 x 5), 13 x 13 = 169 windows in a 17 x 17 patch, squared
-/// coefficient. A window in which either patch is constant has no defined correlation and contributes 0 (ANTs
+/// coefficient. On cubic (3D) patches the windows are 5 x 5 x 5 boxes (27 of them in a 7^3 patch). A window in which either patch is constant has no defined correlation and contributes 0 (ANTs
 /// gives such windows 1, which rewards flat background); it still counts in the mean, so a flat patch scores 0.
 /// </remarks>
 public sealed class LocalCrossCorrelationMetric : ClassicalSimilarityMetric
@@ -48,12 +48,18 @@ public sealed class LocalCrossCorrelationMetric : ClassicalSimilarityMetric
     /// <inheritdoc />
     public override double ScorePatches(ReadOnlySpan<float> fixedPatch, ReadOnlySpan<float> movingPatch, int patchSize, IntensityRange fixedRange, IntensityRange movingRange)
     {
-        if (fixedPatch.Length != patchSize * patchSize || movingPatch.Length != fixedPatch.Length)
+        var dimension = Imaging.MedicalImage.PatchDimensionOf(fixedPatch.Length, patchSize);
+        if (dimension == 0 || movingPatch.Length != fixedPatch.Length)
         {
-            throw new ArgumentException($"Both patches must hold {patchSize}x{patchSize} values (got {fixedPatch.Length} and {movingPatch.Length}).");
+            throw new ArgumentException($"Both patches must hold {patchSize}x{patchSize} values, or {patchSize}^3 for cubic patches (got {fixedPatch.Length} and {movingPatch.Length}).");
         }
 
         ValidatePatchSize(patchSize);
+        if (dimension == 3)
+        {
+            return ScoreCubes(fixedPatch, movingPatch, patchSize);
+        }
+
         var ws = WindowSize;
         var count = patchSize - ws + 1;
         var total = 0.0;
@@ -81,6 +87,49 @@ public sealed class LocalCrossCorrelationMetric : ClassicalSimilarityMetric
         }
 
         return total / (count * count);
+    }
+
+    /// <summary>
+    /// LCC of two cubic patches (x fastest, then y, then z): the mean over every ws^3 box window wholly inside the cube
+    /// (3 x 3 x 3 = 27 windows of 5^3 voxels in a 7^3 patch) of the local coefficient, squared by default.
+    /// </summary>
+    private double ScoreCubes(ReadOnlySpan<float> fixedPatch, ReadOnlySpan<float> movingPatch, int patchSize)
+    {
+        var ws = WindowSize;
+        var count = patchSize - ws + 1;
+        var plane = patchSize * patchSize;
+        var total = 0.0;
+        for (var wz = 0; wz < count; wz++)
+        {
+            for (var wy = 0; wy < count; wy++)
+            {
+                for (var wx = 0; wx < count; wx++)
+                {
+                    double sf = 0, sff = 0, sm = 0, smm = 0, sfm = 0;
+                    for (var z = wz; z < wz + ws; z++)
+                    {
+                        for (var y = wy; y < wy + ws; y++)
+                        {
+                            var row = (z * plane) + (y * patchSize);
+                            for (var x = wx; x < wx + ws; x++)
+                            {
+                                double f = fixedPatch[row + x];
+                                double m = movingPatch[row + x];
+                                sf += f;
+                                sff += f * f;
+                                sm += m;
+                                smm += m * m;
+                                sfm += f * m;
+                            }
+                        }
+                    }
+
+                    total += LocalCoefficient(ws * ws * ws, sf, sff, sm, smm, sfm);
+                }
+            }
+        }
+
+        return total / ((double)count * count * count);
     }
 
     /// <inheritdoc />

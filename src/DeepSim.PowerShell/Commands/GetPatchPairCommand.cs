@@ -2,6 +2,7 @@ using System.Management.Automation;
 using DeepSim.Imaging;
 using DeepSim.Patches;
 using DeepSim.PowerShell.Infrastructure;
+using DeepSim.Similarity;
 
 namespace DeepSim.PowerShell.Commands;
 
@@ -19,6 +20,11 @@ namespace DeepSim.PowerShell.Commands;
 /// $pd = Import-MedicalImage ../shared/data/mr-t1-pd-slice/BrainProtonDensitySlice.png
 /// Get-PatchPair -Fixed $t1 -Moving $pd -Region Foreground -Count 500 -NegativeSampling Neighbourhood -NegativeRadius 20 -Seed 1</code>
 /// <para>T1 against PD has no bone: centres in the head (Otsu foreground), with hard negatives from within 20 pixels.</para>
+/// </example>
+/// <example>
+/// <code>$ct = Import-MedicalImage ../shared/data/mni-templates-3d/scct.nii; $t1 = Import-MedicalImage ../shared/data/mni-templates-3d/avg152T1.nii
+/// Get-PatchPair -Fixed $ct -Moving $t1 -Volumetric -Region Foreground -Count 2000 -NegativeSampling Neighbourhood -NegativeRadius 8 -Seed 1</code>
+/// <para>3D: cubic 7x7x7 patches of two volumes (343 voxels each), negatives from the 17x17x17 cube around each positive.</para>
 /// </example>
 [Cmdlet(VerbsCommon.Get, "PatchPair")]
 [OutputType(typeof(PatchPair))]
@@ -39,7 +45,7 @@ public sealed class GetPatchPairCommand : DeepSimCmdlet
     [ValidateNotNull]
     public MedicalImage Moving { get; set; } = null!;
 
-    /// <summary>Side length of the square patches; odd. Default 17 (the paper's).</summary>
+    /// <summary>Side length of the square patches (of the cubes with -Volumetric); odd. Default 17 (the paper's), 7 with -Volumetric.</summary>
     [Parameter]
     public int PatchSize { get; set; } = 17;
 
@@ -78,6 +84,14 @@ public sealed class GetPatchPairCommand : DeepSimCmdlet
     [ValidateRange(2, 10_000)]
     public int NegativeRadius { get; set; } = 40;
 
+    /// <summary>
+    /// 3D patches: cubic PatchSize^3 patches of volumes (default side 7: 343 voxels, about a 17x17 square's 289) with
+    /// centres at least PatchSize/2 voxels from every border, z included; Neighbourhood negatives come from the cube of
+    /// -NegativeRadius around the positive, outside its 3x3x3 neighbourhood. A 2D image gives a DimensionMismatch error.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter Volumetric { get; set; }
+
     #endregion
 
     #region Overrides
@@ -86,6 +100,11 @@ public sealed class GetPatchPairCommand : DeepSimCmdlet
     protected override void BeginProcessing()
     {
         base.BeginProcessing();
+        if (Volumetric && !MyInvocation.BoundParameters.ContainsKey(nameof(PatchSize)))
+        {
+            PatchSize = MetricPatchSize.DefaultVolumetric;
+        }
+
         if (!MedicalImage.IsValidPatchSize(PatchSize))
         {
             // The same for every image pair: a set-up mistake, so stop.
@@ -109,6 +128,7 @@ public sealed class GetPatchPairCommand : DeepSimCmdlet
             DilationRadius = DilationRadius,
             Negatives = NegativeSampling,
             NegativeRadius = NegativeRadius,
+            Dimension = Volumetric ? 3 : 2,
         };
         _pairIndex++;
         IReadOnlyList<PatchPair> pairs;

@@ -205,7 +205,7 @@ public sealed class InvokeSimilarityTrainingCommand : TrainingCmdlet
             Normalization = Normalization ?? sdae?.Normalization ?? InputNormalization.ImageRange,
         };
         var name = Name ?? (sdae is null ? "DeepSim-random-init" : "DeepSim");
-        WriteVerbose($"Training {name}: {2 * pairs[0].PatchSize * pairs[0].PatchSize}-{string.Join("-", HiddenLayerSizes)}-2 on {pairs.Count} pairs, {(sdae is null ? "random initialisation" : "SDAE initialisation")}, seed {Seed}.");
+        WriteVerbose($"Training {name}: {2 * pairs[0].FixedPatch.Length}-{string.Join("-", HiddenLayerSizes)}-2 on {pairs.Count} pairs, {(sdae is null ? "random initialisation" : "SDAE initialisation")}, seed {Seed}.");
         var model = Train(
             "Invoke-SimilarityTraining",
             (progress, token) => SimilarityTrainer.Train(pairs, options, sdae, progress, token, name),

@@ -24,6 +24,11 @@ namespace DeepSim.PowerShell.Commands;
 /// $r.Errors | Where-Object Error -gt 10 | Select-Object Center, Error, BestOffset</code>
 /// <para>Finds the patches where the learned metric goes wrong, and where it thought the match was.</para>
 /// </example>
+/// <example>
+/// <code>$ct = Import-MedicalImage ../shared/data/mni-templates-3d/scct.nii; $t2 = Import-MedicalImage ../shared/data/mni-templates-3d/avg152T2.nii
+/// Measure-PredictionError -Metric NMI, LCC -Fixed $ct -Moving $t2 -Volumetric -SearchRadius 8 -Region Foreground -Count 200 -Seed 1</code>
+/// <para>3D: 7x7x7 patches of two volumes, each searched over the 17x17x17 = 4,913 candidate cubes within 8 voxels; the true region is 3x3x3.</para>
+/// </example>
 [Cmdlet(VerbsDiagnostic.Measure, "PredictionError")]
 [OutputType(typeof(PredictionErrorResult))]
 public sealed class MeasurePredictionErrorCommand : MetricCmdlet
@@ -32,6 +37,7 @@ public sealed class MeasurePredictionErrorCommand : MetricCmdlet
     private List<ISimilarityMetric> _metrics = [];
     private int _seed;
     private int _pairIndex;
+    private int _dimension = 2;
 
     #region Parameters
 
@@ -66,7 +72,7 @@ public sealed class MeasurePredictionErrorCommand : MetricCmdlet
     [ValidateRange(0, 100)]
     public int Tolerance { get; set; } = 1;
 
-    /// <summary>Patch side length; default the learned model's, else 17.</summary>
+    /// <summary>Patch side length; default the learned model's, else 17 (7 with -Volumetric).</summary>
     [Parameter]
     public int? PatchSize { get; set; }
 
@@ -100,6 +106,14 @@ public sealed class MeasurePredictionErrorCommand : MetricCmdlet
     [Parameter]
     public SwitchParameter Pool { get; set; }
 
+    /// <summary>
+    /// 3D: cubic patches of volumes (default side 7) searched over the (2R+1)^3 candidate cubes around each centre
+    /// (4,913 for -SearchRadius 8), with a 3x3x3 true region for -Tolerance 1; centres keep R + PatchSize/2 voxels from
+    /// every border, z included. Implied by a learned model of cubic patches. 2D images give a DimensionMismatch error.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter Volumetric { get; set; }
+
     #endregion
 
     #region Overrides
@@ -109,6 +123,20 @@ public sealed class MeasurePredictionErrorCommand : MetricCmdlet
     {
         base.BeginProcessing();
         _metrics = ResolveMetrics(Metric);
+        var needs = _metrics.Where(m => m.RequiredPatchDimension is not null).Select(m => m.RequiredPatchDimension!.Value).Distinct().ToList();
+        _dimension = Volumetric || needs.Contains(3) ? 3 : 2;
+        if (needs.Count > 1 || (needs.Count == 1 && needs[0] != _dimension))
+        {
+            ThrowTerminating(ErrorIds.DimensionMismatch, ErrorCategory.InvalidArgument, Metric, Volumetric
+                ? $"-Volumetric asks for cubic (3D) patches but {string.Join(", ", _metrics.Where(m => m.RequiredPatchDimension == 2).Select(m => m.Name))} scores square (2D) patches; evaluate it without -Volumetric."
+                : "The metrics mix models of square (2D) and cubic (3D) patches; evaluate them separately.");
+        }
+
+        if (_dimension == 3 && PatchSize is null && _metrics.All(m => m.RequiredPatchSize is null))
+        {
+            PatchSize = MetricPatchSize.DefaultVolumetric;
+        }
+
         try
         {
             PatchSize = MetricPatchSize.Reconcile(_metrics, PatchSize);
@@ -119,7 +147,7 @@ public sealed class MeasurePredictionErrorCommand : MetricCmdlet
         }
 
         _seed = Seed ?? Random.Shared.Next();
-        WriteVerbose($"Centre seed {_seed}; metrics: {string.Join(", ", _metrics.Select(m => m.Name))}.");
+        WriteVerbose($"Centre seed {_seed}; metrics: {string.Join(", ", _metrics.Select(m => m.Name))}; {(_dimension == 3 ? $"3D: {PatchSize}^3 patches, {(2 * SearchRadius) + 1}^3 candidates" : $"2D: {PatchSize}x{PatchSize} patches")}.");
     }
 
     /// <summary>Evaluates one image pair, or keeps it for pooling.</summary>
@@ -128,7 +156,7 @@ public sealed class MeasurePredictionErrorCommand : MetricCmdlet
         var pair = new ImagePair(Fixed.Name, Fixed, Moving);
         try
         {
-            PatchSampler.Validate(Fixed, Moving, PatchSize!.Value);
+            PatchSampler.Validate(Fixed, Moving, PatchSize!.Value, _dimension);
         }
         catch (PatchSamplingException e)
         {
@@ -161,7 +189,7 @@ public sealed class MeasurePredictionErrorCommand : MetricCmdlet
         const string activity = "Measure-PredictionError";
         var options = new PredictionErrorRunOptions
         {
-            Protocol = new PredictionErrorOptions { Count = Count, SearchRadius = SearchRadius, Tolerance = Tolerance, Seed = seed, PatchSize = PatchSize!.Value },
+            Protocol = new PredictionErrorOptions { Count = Count, SearchRadius = SearchRadius, Tolerance = Tolerance, Seed = seed, PatchSize = PatchSize!.Value, Dimension = _dimension },
             Region = new RegionOptions { Kind = Region, Threshold = Threshold, DilationRadius = DilationRadius, Mask = Mask },
             SourceName = SourceName,
         };
@@ -174,7 +202,7 @@ public sealed class MeasurePredictionErrorCommand : MetricCmdlet
                     activity,
                     $"{p.Current.Metric} ({p.Current.MetricIndex + 1}/{p.Current.MetricCount}) on {p.Pair}: {p.Current.QueriesCompleted}/{p.Current.QueryCount} patches",
                     (int)p.PercentComplete,
-                    $"{(2 * SearchRadius) + 1}^2 candidates per patch"));
+                    $"{(2 * SearchRadius) + 1}^{_dimension} candidates per patch"));
         }
         catch (OperationCanceledException) when (StopToken.IsCancellationRequested)
         {
@@ -191,6 +219,7 @@ public sealed class MeasurePredictionErrorCommand : MetricCmdlet
                 PredictionErrorSkipReason.TooFewCenters => (ErrorIds.TooFewCenters, ErrorCategory.InvalidData, skip.Pair),
                 PredictionErrorSkipReason.ImageGeometryMismatch => (ErrorIds.ImageGeometryMismatch, ErrorCategory.InvalidArgument, skip.Pair),
                 PredictionErrorSkipReason.InvalidPatchSize => (ErrorIds.InvalidPatchSize, ErrorCategory.InvalidArgument, skip.Pair),
+                PredictionErrorSkipReason.DimensionMismatch => (ErrorIds.DimensionMismatch, ErrorCategory.InvalidArgument, skip.Pair),
                 _ => (ErrorIds.PredictionErrorSetup, ErrorCategory.InvalidArgument, skip.Pair),
             };
             WriteError(id, category, target, skip.Message, skip.Exception);

@@ -38,6 +38,9 @@ public static class ErrorIds
     /// <summary>-Mask is not on the image's grid.</summary>
     public const string MaskMismatch = "MaskMismatch";
 
+    /// <summary>Cubic (3D, -Volumetric) patches or search asked of a 2D image, a volume too thin for the cube, or a 2D model in a 3D search (and vice versa).</summary>
+    public const string DimensionMismatch = "DimensionMismatch";
+
     /// <summary>The region holds no voxel far enough from the border.</summary>
     public const string EmptyRegion = "EmptyRegion";
 

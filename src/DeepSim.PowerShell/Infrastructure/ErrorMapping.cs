@@ -38,6 +38,7 @@ internal static class ErrorMapping
         PatchSamplingError.MaskMismatch => ErrorCategory.InvalidArgument,
         PatchSamplingError.InvalidPatchSize => ErrorCategory.InvalidArgument,
         PatchSamplingError.EmptyRegion => ErrorCategory.InvalidData,
+        PatchSamplingError.DimensionMismatch => ErrorCategory.InvalidArgument,
         _ => ErrorCategory.InvalidArgument,
     };
 
