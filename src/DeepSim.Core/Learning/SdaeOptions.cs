@@ -6,7 +6,7 @@ namespace DeepSim.Learning;
 /// (17x17 patches), then shared 578 -> 300 and 300 -> 100 levels; masking noise; sigmoid hidden units with a
 /// KL sparsity penalty and weight decay.
 /// </summary>
-public sealed record SdaeOptions
+public sealed record SdaeOptions : MiniBatchOptions
 {
     /// <summary>
     /// Hidden sizes per level. The first is the width of both modality autoencoders together (each gets half);
@@ -26,32 +26,8 @@ public sealed record SdaeOptions
     /// <summary>Weight beta of the KL(rho || mean activation) penalty, summed over hidden units. 0 disables it. Default 0.1.</summary>
     public double SparsityWeight { get; init; } = 0.1;
 
-    /// <summary>Weight decay lambda: lambda/2 times the squared norm of encoder and decoder weights (not biases). Default 1e-4.</summary>
-    public double WeightDecay { get; init; } = 1e-4;
-
     /// <summary>Epochs per autoencoder. Default 20.</summary>
     public int EpochsPerLayer { get; init; } = 20;
-
-    /// <summary>Mini-batch size. Default 64.</summary>
-    public int BatchSize { get; init; } = 64;
-
-    /// <summary>Learning rate. Default 1e-3 (Adam).</summary>
-    public double LearningRate { get; init; } = 1e-3;
-
-    /// <summary>Optimiser. Default Adam.</summary>
-    public OptimizerKind Optimizer { get; init; } = OptimizerKind.Adam;
-
-    /// <summary>Momentum for <see cref="OptimizerKind.Sgd"/>. Default 0.9.</summary>
-    public double Momentum { get; init; } = 0.9;
-
-    /// <summary>Seed of every random choice (initial weights, shuffling, corruption). Default 1.</summary>
-    public int Seed { get; init; } = 1;
-
-    /// <summary>How patches are scaled into inputs. Default <see cref="InputNormalization.ImageRange"/>.</summary>
-    public InputNormalization Normalization { get; init; } = InputNormalization.ImageRange;
-
-    /// <summary>A progress report is sent every this many batches (and at every epoch end). Default 20.</summary>
-    public int ProgressEveryBatches { get; init; } = 20;
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()
@@ -69,19 +45,7 @@ public sealed record SdaeOptions
         Check(CorruptionLevel >= 0 && (Corruption != CorruptionKind.Masking || CorruptionLevel < 1), nameof(CorruptionLevel), "must be >= 0 (and < 1 for masking)");
         Check(SparsityTarget > 0 && SparsityTarget < 1, nameof(SparsityTarget), "must be in (0, 1)");
         Check(SparsityWeight >= 0, nameof(SparsityWeight), "must be >= 0");
-        Check(WeightDecay >= 0, nameof(WeightDecay), "must be >= 0");
         Check(EpochsPerLayer >= 1, nameof(EpochsPerLayer), "must be >= 1");
-        Check(BatchSize >= 1, nameof(BatchSize), "must be >= 1");
-        Check(LearningRate > 0, nameof(LearningRate), "must be > 0");
-        Check(Momentum >= 0 && Momentum < 1, nameof(Momentum), "must be in [0, 1)");
-        Check(ProgressEveryBatches >= 1, nameof(ProgressEveryBatches), "must be >= 1");
-    }
-
-    private static void Check(bool ok, string name, string rule)
-    {
-        if (!ok)
-        {
-            throw new ArgumentException($"SdaeOptions.{name} {rule}.", name);
-        }
+        ValidateMiniBatch();
     }
 }

@@ -108,58 +108,58 @@ public static class SdaeTrainer
             order[i] = i;
         }
 
-        var batches = (count + o.BatchSize - 1) / o.BatchSize;
+        var batches = TorchTraining.BatchCount(count, o.BatchSize);
         var epochErrors = new double[o.EpochsPerLayer];
         for (var epoch = 1; epoch <= o.EpochsPerLayer; epoch++)
         {
-            TorchTraining.Shuffle(order, rng);
-            using var epochScope = NewDisposeScope();
-            var orderTensor = tensor(order, dtype: ScalarType.Int64);
             double errorSum = 0;
             long seen = 0;
-            for (var b = 0; b < batches; b++)
-            {
-                ct.ThrowIfCancellationRequested();
-                using var batchScope = NewDisposeScope();
-                var start = b * o.BatchSize;
-                var len = Math.Min(o.BatchSize, count - start);
-                var x = input.index_select(0, orderTensor.narrow(0, start, len));
-                var corrupted = o.Corruption == CorruptionKind.Masking
-                    ? x * rand([len, width], generator: generator).ge(o.CorruptionLevel).to_type(ScalarType.Float32)
-                    : x + (randn([len, width], generator: generator) * o.CorruptionLevel);
-                var h = sigmoid(nn.functional.linear(corrupted, we, be));
-                var r = nn.functional.linear(h, wd, bd);
-                if (!linearDecoder)
+            Tensor? squared = null;
+            TorchTraining.MiniBatchEpoch(
+                order,
+                o.BatchSize,
+                rng,
+                optimizer,
+                (rows, len) =>
                 {
-                    r = sigmoid(r);
-                }
+                    var x = input.index_select(0, rows);
+                    var corrupted = o.Corruption == CorruptionKind.Masking
+                        ? x * rand([len, width], generator: generator).ge(o.CorruptionLevel).to_type(ScalarType.Float32)
+                        : x + (randn([len, width], generator: generator) * o.CorruptionLevel);
+                    var h = sigmoid(nn.functional.linear(corrupted, we, be));
+                    var r = nn.functional.linear(h, wd, bd);
+                    if (!linearDecoder)
+                    {
+                        r = sigmoid(r);
+                    }
 
-                var diff = r - x;
-                var squared = diff.pow(2);
-                var loss = squared.sum() * (0.5 / len);
-                if (o.SparsityWeight > 0)
+                    var diff = r - x;
+                    squared = diff.pow(2);
+                    var loss = squared.sum() * (0.5 / len);
+                    if (o.SparsityWeight > 0)
+                    {
+                        var rhoHat = h.mean([0]).clamp(1e-6, 1 - 1e-6);
+                        var kl = ((rho * (rho / rhoHat).log()) + ((1 - rho) * ((1 - rho) / (1 - rhoHat)).log())).sum();
+                        loss = loss + (kl * o.SparsityWeight);
+                    }
+
+                    if (o.WeightDecay > 0)
+                    {
+                        loss = loss + TorchTraining.WeightDecayPenalty([we, wd], o.WeightDecay);
+                    }
+
+                    return loss;
+                },
+                (done, len) =>
                 {
-                    var rhoHat = h.mean([0]).clamp(1e-6, 1 - 1e-6);
-                    var kl = ((rho * (rho / rhoHat).log()) + ((1 - rho) * ((1 - rho) / (1 - rhoHat)).log())).sum();
-                    loss = loss + (kl * o.SparsityWeight);
-                }
-
-                if (o.WeightDecay > 0)
-                {
-                    loss = loss + ((we.pow(2).sum() + wd.pow(2).sum()) * (o.WeightDecay / 2));
-                }
-
-                optimizer.zero_grad();
-                loss.backward();
-                optimizer.step();
-
-                errorSum += squared.mean().item<float>() * len;
-                seen += len;
-                if (progress is not null && (b + 1) % o.ProgressEveryBatches == 0 && b + 1 < batches)
-                {
-                    progress.Report(new TrainingProgress(stage, level, epoch, o.EpochsPerLayer, b + 1, batches, errorSum / seen));
-                }
-            }
+                    errorSum += squared!.mean().item<float>() * len;
+                    seen += len;
+                    if (progress is not null && done % o.ProgressEveryBatches == 0 && done < batches)
+                    {
+                        progress.Report(new TrainingProgress(stage, level, epoch, o.EpochsPerLayer, done, batches, errorSum / seen));
+                    }
+                },
+                ct);
 
             epochErrors[epoch - 1] = errorSum / seen;
             progress?.Report(new TrainingProgress(stage, level, epoch, o.EpochsPerLayer, batches, batches, epochErrors[epoch - 1]));

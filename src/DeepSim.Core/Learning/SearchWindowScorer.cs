@@ -62,13 +62,11 @@ internal sealed class SearchWindowScorer
         IProgress<int>? progress,
         CancellationToken cancellationToken)
     {
-        Validate(fixedImage, movingImage, centres, patchSize, radius, scores);
-        if (centres.Count == 0)
+        if (!Begin(fixedImage, movingImage, centres, patchSize, radius, scores))
         {
             return _options.Kernels == ScoringKernels.Auto ? ScoringKernels.Reference : _options.Kernels;
         }
 
-        TorchRuntime.EnsureInitialized();
         if (_options.Kernels != ScoringKernels.Auto)
         {
             return ScoreWith(_options.Kernels, spotCheck: false, fixedImage, movingImage, centres, radius, scores, progress, cancellationToken);
@@ -99,14 +97,10 @@ internal sealed class SearchWindowScorer
         IProgress<int>? progress,
         CancellationToken cancellationToken)
     {
-        Validate(fixedImage, movingImage, centres, patchSize, radius, scores);
-        if (centres.Count == 0)
+        if (Begin(fixedImage, movingImage, centres, patchSize, radius, scores))
         {
-            return;
+            ScoreReferenceCore(fixedImage, movingImage, centres, radius, scores, progress, cancellationToken);
         }
-
-        TorchRuntime.EnsureInitialized();
-        ScoreReferenceCore(fixedImage, movingImage, centres, radius, scores, progress, cancellationToken);
     }
 
     /// <summary>How many queries one batch takes at this radius.</summary>
@@ -116,6 +110,22 @@ internal sealed class SearchWindowScorer
         long floatsPerQuery = positions * (((long)_model.PatchSize * _model.PatchSize) + _layers[0].Outputs + 2 + (_layers.Skip(1).Sum(l => (long)l.Outputs) * 2));
         var perQueryBytes = Math.Max(1, floatsPerQuery * 4);
         return (int)Math.Clamp(_options.MemoryBudgetBytes / perQueryBytes, 1, 256);
+    }
+
+    /// <summary>
+    /// The start both entry points share: checks the arguments (see <see cref="Validate"/>); false when there are no
+    /// centres (nothing to score), else loads libtorch and returns true.
+    /// </summary>
+    private bool Begin(MedicalImage fixedImage, MedicalImage movingImage, IReadOnlyList<PatchCenter> centres, int patchSize, int radius, Span<float> scores)
+    {
+        Validate(fixedImage, movingImage, centres, patchSize, radius, scores);
+        if (centres.Count == 0)
+        {
+            return false;
+        }
+
+        TorchRuntime.EnsureInitialized();
+        return true;
     }
 
     /// <summary>

@@ -62,51 +62,40 @@ public static class SimilarityTrainer
             best = Snapshot(parameters);
             var bestLoss = double.PositiveInfinity;
             var sinceBest = 0;
-            var batches = (trainIdx.Length + options.BatchSize - 1) / options.BatchSize;
+            var batches = TorchTraining.BatchCount(trainIdx.Length, options.BatchSize);
             for (var epoch = 1; epoch <= options.Epochs; epoch++)
             {
-                TorchTraining.Shuffle(trainIdx, rng);
                 using var epochScope = NewDisposeScope();
-                var order = tensor(trainIdx, dtype: ScalarType.Int64);
                 double lossSum = 0;
                 long correct = 0;
                 long seen = 0;
-                for (var b = 0; b < batches; b++)
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    using var batchScope = NewDisposeScope();
-                    var start = b * options.BatchSize;
-                    var len = Math.Min(options.BatchSize, trainIdx.Length - start);
-                    var idx = order.narrow(0, start, len);
-                    var x = data.index_select(0, idx);
-                    var y = target.index_select(0, idx);
-                    var logits = NetworkTensors.Forward(x, asTensors, options.Activation);
-                    var ce = nn.functional.cross_entropy(logits, y);
-                    var loss = ce;
-                    if (options.WeightDecay > 0)
+                Tensor? batchLabels = null;
+                Tensor? batchLogits = null;
+                Tensor? batchCe = null;
+                TorchTraining.MiniBatchEpoch(
+                    trainIdx,
+                    options.BatchSize,
+                    rng,
+                    optimizer,
+                    (rows, len) =>
                     {
-                        Tensor? l2 = null;
-                        foreach (var (w, _) in parameters)
+                        var x = data.index_select(0, rows);
+                        batchLabels = target.index_select(0, rows);
+                        batchLogits = NetworkTensors.Forward(x, asTensors, options.Activation);
+                        batchCe = nn.functional.cross_entropy(batchLogits, batchLabels);
+                        return options.WeightDecay > 0 ? batchCe + TorchTraining.WeightDecayPenalty(parameters.Select(p => (Tensor)p.W), options.WeightDecay) : batchCe;
+                    },
+                    (done, len) =>
+                    {
+                        lossSum += batchCe!.item<float>() * len;
+                        correct += batchLogits!.argmax(1).eq(batchLabels!).sum().item<long>();
+                        seen += len;
+                        if (progress is not null && done % options.ProgressEveryBatches == 0 && done < batches)
                         {
-                            var sq = w.pow(2).sum();
-                            l2 = l2 is null ? sq : l2 + sq;
+                            progress.Report(new TrainingProgress("Fine-tuning", 0, epoch, options.Epochs, done, batches, lossSum / seen, (double)correct / seen));
                         }
-
-                        loss = loss + (l2! * (options.WeightDecay / 2));
-                    }
-
-                    optimizer.zero_grad();
-                    loss.backward();
-                    optimizer.step();
-
-                    lossSum += ce.item<float>() * len;
-                    correct += logits.argmax(1).eq(y).sum().item<long>();
-                    seen += len;
-                    if (progress is not null && (b + 1) % options.ProgressEveryBatches == 0 && b + 1 < batches)
-                    {
-                        progress.Report(new TrainingProgress("Fine-tuning", 0, epoch, options.Epochs, b + 1, batches, lossSum / seen, (double)correct / seen));
-                    }
-                }
+                    },
+                    cancellationToken);
 
                 double? validLoss = null;
                 double? validAccuracy = null;

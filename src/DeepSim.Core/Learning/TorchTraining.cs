@@ -53,6 +53,57 @@ internal static class TorchTraining
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown optimiser."),
         };
 
+    /// <summary>How many mini-batches of <paramref name="batchSize"/> cover <paramref name="rows"/> rows (the last may be shorter).</summary>
+    public static int BatchCount(int rows, int batchSize) => (rows + batchSize - 1) / batchSize;
+
+    /// <summary>
+    /// One epoch of mini-batch gradient descent, the loop both patch-pair trainers share: shuffles <paramref name="order"/>
+    /// with <paramref name="rng"/>, then for each batch of up to <paramref name="batchSize"/> rows checks
+    /// <paramref name="cancellationToken"/>, asks <paramref name="loss"/> for the batch's loss (given the batch's row
+    /// indices as a tensor and their count), takes one optimiser step (zero_grad, backward, step), and calls
+    /// <paramref name="afterStep"/> with the batch number (from 1) and its rows while the batch's tensors are still alive.
+    /// The tensors of each batch and of the epoch are disposed when they are done.
+    /// </summary>
+    public static void MiniBatchEpoch(
+        long[] order,
+        int batchSize,
+        Random rng,
+        optim.Optimizer optimizer,
+        Func<Tensor, int, Tensor> loss,
+        Action<int, int> afterStep,
+        CancellationToken cancellationToken)
+    {
+        Shuffle(order, rng);
+        using var epochScope = NewDisposeScope();
+        var orderTensor = tensor(order, dtype: ScalarType.Int64);
+        var batches = BatchCount(order.Length, batchSize);
+        for (var b = 0; b < batches; b++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            using var batchScope = NewDisposeScope();
+            var start = b * batchSize;
+            var len = Math.Min(batchSize, order.Length - start);
+            var batchLoss = loss(orderTensor.narrow(0, start, len), len);
+            optimizer.zero_grad();
+            batchLoss.backward();
+            optimizer.step();
+            afterStep(b + 1, len);
+        }
+    }
+
+    /// <summary>The L2 penalty WeightDecay/2 times the sum of the squared entries of <paramref name="weights"/> (summed in order).</summary>
+    public static Tensor WeightDecayPenalty(IEnumerable<Tensor> weights, double weightDecay)
+    {
+        Tensor? l2 = null;
+        foreach (var w in weights)
+        {
+            var sq = w.pow(2).sum();
+            l2 = l2 is null ? sq : l2 + sq;
+        }
+
+        return l2! * (weightDecay / 2);
+    }
+
     /// <summary>Applies the hidden non-linearity.</summary>
     public static Tensor Activate(Tensor x, ActivationKind activation) =>
         activation == ActivationKind.Relu ? nn.functional.relu(x) : sigmoid(x);

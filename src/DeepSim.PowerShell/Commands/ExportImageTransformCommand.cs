@@ -57,21 +57,21 @@ public sealed class ExportImageTransformCommand : DeepSimCmdlet
         };
         if (transform is null)
         {
-            WriteError("NotATransform", ErrorCategory.InvalidType, value, $"Export-ImageTransform writes a transform or a RegistrationResult, not {value.GetType().FullName}.");
+            WriteError(ErrorIds.NotATransform, ErrorCategory.InvalidType, value, $"Export-ImageTransform writes a transform or a RegistrationResult, not {value.GetType().FullName}.");
             return;
         }
 
         var path = ResolveOutputPath(Path);
         if (File.Exists(path) && !Force)
         {
-            WriteError("TransformFileExists", ErrorCategory.ResourceExists, path, $"'{path}' exists; use -Force to replace it.");
+            WriteError(ErrorIds.TransformFileExists, ErrorCategory.ResourceExists, path, $"'{path}' exists; use -Force to replace it.");
             return;
         }
 
         var folder = System.IO.Path.GetDirectoryName(path);
         if (!string.IsNullOrEmpty(folder) && !Directory.Exists(folder))
         {
-            WriteError("TransformFolderNotFound", ErrorCategory.ObjectNotFound, path, $"Folder '{folder}' does not exist.");
+            WriteError(ErrorIds.TransformFolderNotFound, ErrorCategory.ObjectNotFound, path, $"Folder '{folder}' does not exist.");
             return;
         }
 
@@ -86,12 +86,12 @@ public sealed class ExportImageTransformCommand : DeepSimCmdlet
         }
         catch (ArgumentException e)
         {
-            WriteError("TransformNotWritable", ErrorCategory.InvalidType, transform, e.Message, e);
+            WriteError(ErrorIds.TransformNotWritable, ErrorCategory.InvalidType, transform, e.Message, e);
             return;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            WriteError("TransformFileWriteFailed", ErrorCategory.WriteError, path, $"Cannot write '{path}': {e.Message}", e);
+            WriteError(ErrorIds.TransformFileWriteFailed, ErrorCategory.WriteError, path, $"Cannot write '{path}': {e.Message}", e);
             return;
         }
 

@@ -62,7 +62,7 @@ public sealed class ExportMedicalImageCommand : DeepSimCmdlet
         };
         if (string.IsNullOrWhiteSpace(text))
         {
-            WriteError("ImageExportPathEmpty", ErrorCategory.InvalidArgument, InputObject, $"The -Path script block returned no path for image '{InputObject.Name}'.");
+            WriteError(ErrorIds.ImageExportPathEmpty, ErrorCategory.InvalidArgument, InputObject, $"The -Path script block returned no path for image '{InputObject.Name}'.");
             return;
         }
 
@@ -71,7 +71,7 @@ public sealed class ExportMedicalImageCommand : DeepSimCmdlet
         if (format is null)
         {
             WriteError(
-                "UnsupportedImageExtension",
+                ErrorIds.UnsupportedImageExtension,
                 ErrorCategory.InvalidArgument,
                 path,
                 $"Cannot write '{path}': the extension names no format DeepSim writes ({string.Join(", ", ImageWriters.Extensions)}).",
@@ -83,7 +83,7 @@ public sealed class ExportMedicalImageCommand : DeepSimCmdlet
         if (existing.Count > 0 && !Force)
         {
             WriteError(
-                "ImageFileExists",
+                ErrorIds.ImageFileExists,
                 ErrorCategory.ResourceExists,
                 existing[0],
                 $"'{existing[0]}' exists; nothing was written. Use -Force to replace it.",
@@ -93,7 +93,7 @@ public sealed class ExportMedicalImageCommand : DeepSimCmdlet
 
         if (Directory.Exists(path))
         {
-            WriteError("ImageExportPathIsFolder", ErrorCategory.InvalidArgument, path, $"'{path}' is a folder; give a file name ending in {string.Join(", ", ImageWriters.Extensions)}.");
+            WriteError(ErrorIds.ImageExportPathIsFolder, ErrorCategory.InvalidArgument, path, $"'{path}' is a folder; give a file name ending in {string.Join(", ", ImageWriters.Extensions)}.");
             return;
         }
 
@@ -110,7 +110,7 @@ public sealed class ExportMedicalImageCommand : DeepSimCmdlet
         }
         catch (DeepSim.IO.AtomicWriteRefusedException e)
         {
-            WriteRefusal("ImageFile", e);
+            WriteRefusal(ErrorIds.ImageFileReadOnly, ErrorIds.ImageFileNotARegularFile, e);
             return;
         }
         catch (OperationCanceledException) when (StopToken.IsCancellationRequested)
@@ -119,17 +119,17 @@ public sealed class ExportMedicalImageCommand : DeepSimCmdlet
         }
         catch (DirectoryNotFoundException e)
         {
-            WriteError("ImageExportFolderNotFound", ErrorCategory.ObjectNotFound, path, $"Cannot write '{path}': its folder does not exist.", e);
+            WriteError(ErrorIds.ImageExportFolderNotFound, ErrorCategory.ObjectNotFound, path, $"Cannot write '{path}': its folder does not exist.", e);
             return;
         }
         catch (ArgumentException e)
         {
-            WriteError("ImageNotWritable", ErrorCategory.InvalidData, InputObject, $"Cannot write '{InputObject.Name}' to '{path}': {e.Message}", e);
+            WriteError(ErrorIds.ImageNotWritable, ErrorCategory.InvalidData, InputObject, $"Cannot write '{InputObject.Name}' to '{path}': {e.Message}", e);
             return;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            WriteError("ImageExportWriteFailed", ErrorCategory.WriteError, path, $"Cannot write '{path}': {e.Message}", e);
+            WriteError(ErrorIds.ImageExportWriteFailed, ErrorCategory.WriteError, path, $"Cannot write '{path}': {e.Message}", e);
             return;
         }
 

@@ -92,7 +92,7 @@ public sealed class ExportSimilarityMapCommand : DeepSimCmdlet
         }
         catch (DeepSim.IO.AtomicWriteRefusedException e)
         {
-            WriteRefusal("SimilarityMapFile", e, terminating: true);
+            WriteRefusal(ErrorIds.SimilarityMapFileReadOnly, ErrorIds.SimilarityMapFileNotARegularFile, e, terminating: true);
             return;
         }
         catch (Exception e) when (ErrorMapping.IsIoFailure(e))

@@ -84,7 +84,7 @@ public sealed class ExportSimilarityModelCommand : DeepSimCmdlet
         }
         catch (DeepSim.IO.AtomicWriteRefusedException e)
         {
-            WriteRefusal("ModelFile", e);
+            WriteRefusal(ErrorIds.ModelFileReadOnly, ErrorIds.ModelFileNotARegularFile, e);
             return;
         }
         catch (Exception e) when (ErrorMapping.IsIoFailure(e))

@@ -105,7 +105,7 @@ public sealed class ExportTrainingHistoryPlotCommand : DeepSimCmdlet
         }
         catch (DeepSim.IO.AtomicWriteRefusedException e)
         {
-            WriteRefusal("PlotFile", e, terminating: true);
+            WriteRefusal(ErrorIds.PlotFileReadOnly, ErrorIds.PlotFileNotARegularFile, e, terminating: true);
         }
         catch (ArgumentException e)
         {

@@ -28,7 +28,7 @@ namespace DeepSim.PowerShell.Commands;
 /// </example>
 [Cmdlet(VerbsCommon.Get, "PatchPair")]
 [OutputType(typeof(PatchPair))]
-public sealed class GetPatchPairCommand : DeepSimCmdlet
+public sealed class GetPatchPairCommand : RegionCmdlet
 {
     private int _pairIndex;
     private int _baseSeed;
@@ -57,23 +57,6 @@ public sealed class GetPatchPairCommand : DeepSimCmdlet
     /// <summary>Seed for reproducible sampling; without it a random seed is drawn and shown with -Verbose.</summary>
     [Parameter]
     public int? Seed { get; set; }
-
-    /// <summary>Where positive centres lie: Skull (default, bone of the fixed image dilated), Foreground (Otsu), All.</summary>
-    [Parameter]
-    public RegionKind Region { get; set; } = RegionKind.Skull;
-
-    /// <summary>Intensity threshold for the Skull or Foreground region, overriding the automatic one (300 HU for CT in Hounsfield units, else 80% of the range for Skull; Otsu for Foreground).</summary>
-    [Parameter]
-    public float? Threshold { get; set; }
-
-    /// <summary>Dilation of the skull region in voxels. Default 3.</summary>
-    [Parameter]
-    [ValidateRange(0, 100)]
-    public int DilationRadius { get; set; } = 3;
-
-    /// <summary>A mask image on the same grid; positive centres lie where it is non-zero. Overrides -Region.</summary>
-    [Parameter]
-    public MedicalImage? Mask { get; set; }
 
     /// <summary>Random (the paper's, default) or Neighbourhood (hard negatives within -NegativeRadius).</summary>
     [Parameter]
@@ -118,14 +101,15 @@ public sealed class GetPatchPairCommand : DeepSimCmdlet
     /// <summary>Samples one image pair.</summary>
     protected override void ProcessRecord()
     {
+        var region = RegionOptions;
         var options = new PatchSamplingOptions
         {
             PatchSize = PatchSize,
             Count = Count,
             Seed = unchecked(_baseSeed + _pairIndex),
-            Region = Region,
-            Threshold = Threshold,
-            DilationRadius = DilationRadius,
+            Region = region.Kind,
+            Threshold = region.Threshold,
+            DilationRadius = region.DilationRadius,
             Negatives = NegativeSampling,
             NegativeRadius = NegativeRadius,
             Dimension = Volumetric ? 3 : 2,
@@ -134,7 +118,7 @@ public sealed class GetPatchPairCommand : DeepSimCmdlet
         IReadOnlyList<PatchPair> pairs;
         try
         {
-            pairs = PatchSampler.Sample(Fixed, Moving, options, Mask, StopToken);
+            pairs = PatchSampler.Sample(Fixed, Moving, options, region.Mask, StopToken);
         }
         catch (PatchSamplingException e)
         {

@@ -65,7 +65,7 @@ public sealed class ImportImagePairCommand : DeepSimCmdlet
         var movingFolder = GetUnresolvedProviderPathFromPSPath(MovingPath);
         if (!Directory.Exists(movingFolder))
         {
-            ThrowTerminating("ImagePairMovingFolderNotFound", ErrorCategory.ObjectNotFound, MovingPath, $"Moving folder '{movingFolder}' does not exist.");
+            ThrowTerminating(ErrorIds.ImagePairMovingFolderNotFound, ErrorCategory.ObjectNotFound, MovingPath, $"Moving folder '{movingFolder}' does not exist.");
         }
 
         var done = 0;
@@ -78,7 +78,7 @@ public sealed class ImportImagePairCommand : DeepSimCmdlet
             var movingFile = System.IO.Path.Combine(movingFolder, name);
             if (!File.Exists(movingFile))
             {
-                WriteError("ImagePairPartnerNotFound", ErrorCategory.ObjectNotFound, fixedFile, $"'{name}' has no partner in '{movingFolder}'.");
+                WriteError(ErrorIds.ImagePairPartnerNotFound, ErrorCategory.ObjectNotFound, fixedFile, $"'{name}' has no partner in '{movingFolder}'.");
                 continue;
             }
 
@@ -99,7 +99,7 @@ public sealed class ImportImagePairCommand : DeepSimCmdlet
                 }
                 catch (ArgumentException e)
                 {
-                    WriteError("ImagePairAlignFailed", ErrorCategory.InvalidArgument, fixedFile, $"Cannot align '{name}': {e.Message}", e);
+                    WriteError(ErrorIds.ImagePairAlignFailed, ErrorCategory.InvalidArgument, fixedFile, $"Cannot align '{name}': {e.Message}", e);
                     continue;
                 }
 
@@ -125,7 +125,7 @@ public sealed class ImportImagePairCommand : DeepSimCmdlet
     private List<string> ResolveFixed()
     {
         // Nothing found is reported (ImagePairFixedNotFound) by the shared path expansion, and then there is nothing to pair.
-        var resolved = ResolveExistingPaths(FixedPath, "ImagePairFixedNotFound");
+        var resolved = ResolveExistingPaths(FixedPath, ErrorIds.ImagePairFixedNotFound);
 
         // The loader's file selection: a folder's files without the data files of headers (.raw/.zraw/.img).
         var files = new List<string>();

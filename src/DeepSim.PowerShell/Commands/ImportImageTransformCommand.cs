@@ -37,7 +37,7 @@ public sealed class ImportImageTransformCommand : DeepSimCmdlet
     {
         foreach (var input in Path)
         {
-            foreach (var path in ResolveExistingPaths(input, "TransformFileNotFound"))
+            foreach (var path in ResolveExistingPaths(input, ErrorIds.TransformFileNotFound))
             {
                 try
                 {
@@ -45,7 +45,7 @@ public sealed class ImportImageTransformCommand : DeepSimCmdlet
                 }
                 catch (TransformFileException e)
                 {
-                    WriteError("InvalidTransformFile", ErrorCategory.InvalidData, path, e.Message, e);
+                    WriteError(ErrorIds.InvalidTransformFile, ErrorCategory.InvalidData, path, e.Message, e);
                 }
             }
         }

@@ -76,7 +76,7 @@ public sealed partial class ImportMedicalImageCommand : DeepSimCmdlet
         var literal = ParameterSetName == LiteralPathSet;
         foreach (var input in literal ? LiteralPath : Path)
         {
-            var resolved = ResolveExistingPaths(input, "ImageFileNotFound", literal);
+            var resolved = ResolveExistingPaths(input, ErrorIds.ImageFileNotFound, literal);
             if (resolved.Count > 0)
             {
                 WriteResults(_session!.Add(resolved));

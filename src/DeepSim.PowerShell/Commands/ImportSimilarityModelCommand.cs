@@ -61,16 +61,16 @@ public sealed class ImportSimilarityModelCommand : DeepSimCmdlet
                 catch (OutOfMemoryException e)
                 {
                     // Counts are checked against the file length before allocating; this is a real shortage of memory.
-                    WriteError("ModelFileTooLarge", ErrorCategory.ResourceUnavailable, file, $"Not enough memory to read '{DeepSim.IO.MessageText.Clean(file)}'.", e);
+                    WriteError(ErrorIds.ModelFileTooLarge, ErrorCategory.ResourceUnavailable, file, $"Not enough memory to read '{DeepSim.IO.MessageText.Clean(file)}'.", e);
                 }
                 catch (Exception e) when (DeepSim.IO.IoFailure.Classify(e, file) is { } kind)
                 {
                     var (id, category) = kind switch
                     {
-                        DeepSim.IO.IoFailureKind.IsADirectory => ("ModelFileNotAFile", ErrorCategory.InvalidArgument),
-                        DeepSim.IO.IoFailureKind.AccessDenied => ("ModelFileAccessDenied", ErrorCategory.PermissionDenied),
-                        DeepSim.IO.IoFailureKind.NotFound => ("ModelFileNotFound", ErrorCategory.ObjectNotFound),
-                        _ => ("ModelFileReadFailed", ErrorCategory.ReadError),
+                        DeepSim.IO.IoFailureKind.IsADirectory => (ErrorIds.ModelFileNotAFile, ErrorCategory.InvalidArgument),
+                        DeepSim.IO.IoFailureKind.AccessDenied => (ErrorIds.ModelFileAccessDenied, ErrorCategory.PermissionDenied),
+                        DeepSim.IO.IoFailureKind.NotFound => (ErrorIds.ModelFileNotFound, ErrorCategory.ObjectNotFound),
+                        _ => (ErrorIds.ModelFileReadFailed, ErrorCategory.ReadError),
                     };
                     WriteError(id, category, file, $"Cannot read '{DeepSim.IO.MessageText.Clean(file)}': it {DeepSim.IO.IoFailure.Describe(kind, e)}.", e);
                 }

@@ -58,7 +58,7 @@ public sealed class InvokeImageResampleCommand : DeepSimCmdlet
         if (Image.Dimension != dim || Reference.Dimension != dim)
         {
             WriteError(
-                "ImageDimensionMismatch",
+                ErrorIds.ImageDimensionMismatch,
                 ErrorCategory.InvalidArgument,
                 Image.Dimension != dim ? Image : Reference,
                 $"A {dim}D transform needs {dim}D images, but '{Image.Name}' is {Image.Dimension}D ({Image.SizeX}x{Image.SizeY}x{Image.SizeZ}) and the reference '{Reference.Name}' is {Reference.Dimension}D ({Reference.SizeX}x{Reference.SizeY}x{Reference.SizeZ}).");
@@ -81,12 +81,12 @@ public sealed class InvokeImageResampleCommand : DeepSimCmdlet
         }
         catch (ArgumentException e)
         {
-            WriteError("ImageGeometrySingular", ErrorCategory.InvalidData, Image, e.Message, e);
+            WriteError(ErrorIds.ImageGeometrySingular, ErrorCategory.InvalidData, Image, e.Message, e);
             return;
         }
         catch (InvalidOperationException e)
         {
-            WriteError("TransformPointFailed", ErrorCategory.InvalidResult, Transform, e.Message, e);
+            WriteError(ErrorIds.TransformPointFailed, ErrorCategory.InvalidResult, Transform, e.Message, e);
             return;
         }
         finally

@@ -156,7 +156,7 @@ public sealed class InvokeSimilarityTrainingCommand : TrainingCmdlet
         }
         else if (Fixed is not null || Moving is not null)
         {
-            WriteError("IncompleteImagePair", ErrorCategory.InvalidArgument, (object?)Fixed ?? Moving, "An image pair needs both a Fixed and a Moving image.");
+            WriteError(ErrorIds.IncompleteImagePair, ErrorCategory.InvalidArgument, (object?)Fixed ?? Moving, "An image pair needs both a Fixed and a Moving image.");
         }
 
         Fixed = null;
@@ -169,7 +169,7 @@ public sealed class InvokeSimilarityTrainingCommand : TrainingCmdlet
         var sdae = _pipedSdae ?? Pretrained;
         if (_images.Count > 0 && _pairs.Count > 0)
         {
-            ThrowTerminating("MixedTrainingInput", ErrorCategory.InvalidArgument, _images[0], "Invoke-SimilarityTraining received both image pairs and patch pairs; pipe one kind (image pairs train the CNN, patch pairs the fully connected network).");
+            ThrowTerminating(ErrorIds.MixedTrainingInput, ErrorCategory.InvalidArgument, _images[0], "Invoke-SimilarityTraining received both image pairs and patch pairs; pipe one kind (image pairs train the CNN, patch pairs the fully connected network).");
         }
 
         if (_images.Count > 0 && Preset == TrainingPreset.Recommended && sdae is null)
@@ -251,7 +251,7 @@ public sealed class InvokeSimilarityTrainingCommand : TrainingCmdlet
             (progress, token) => FeatureSimilarityTrainer.Train(_images, options, progress, token, name),
             _ => 0,
             1,
-            "InvalidTrainingSetup",
+            ErrorIds.InvalidTrainingSetup,
             _images[0]);
         foreach (var epoch in model.History)
         {

@@ -31,7 +31,7 @@ namespace DeepSim.PowerShell.Commands;
 /// </example>
 [Cmdlet(VerbsDiagnostic.Measure, "PredictionError")]
 [OutputType(typeof(PredictionErrorResult))]
-public sealed class MeasurePredictionErrorCommand : MetricCmdlet
+public sealed class MeasurePredictionErrorCommand : RegionCmdlet
 {
     private readonly List<ImagePair> _pooled = [];
     private List<ISimilarityMetric> _metrics = [];
@@ -80,23 +80,6 @@ public sealed class MeasurePredictionErrorCommand : MetricCmdlet
     [Parameter]
     public int? Seed { get; set; }
 
-    /// <summary>Region of the centres: Skull (default), Foreground or All, as in Get-PatchPair.</summary>
-    [Parameter]
-    public RegionKind Region { get; set; } = RegionKind.Skull;
-
-    /// <summary>Threshold override for the Skull or Foreground region.</summary>
-    [Parameter]
-    public float? Threshold { get; set; }
-
-    /// <summary>Dilation of the skull region in voxels. Default 3.</summary>
-    [Parameter]
-    [ValidateRange(0, 100)]
-    public int DilationRadius { get; set; } = 3;
-
-    /// <summary>A mask image on the fixed image's grid: centres lie where it is non-zero. Overrides -Region.</summary>
-    [Parameter]
-    public MedicalImage? Mask { get; set; }
-
     /// <summary>Name recorded as the results' Source (e.g. a held-out patient group); default the image name, or "N image pairs" when pooled.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
@@ -105,6 +88,23 @@ public sealed class MeasurePredictionErrorCommand : MetricCmdlet
     /// <summary>Spread -Count over all piped image pairs and return one pooled result per metric.</summary>
     [Parameter]
     public SwitchParameter Pool { get; set; }
+
+    // The built-in measures' settings, as MetricCmdlet declares them for Measure-PatchSimilarity: this cmdlet also
+    // takes the region parameters (RegionCmdlet), and a class has one base, so one of the two groups is declared here.
+
+    /// <summary>Histogram bins for NMI, MI and the correlation ratio. Default 32.</summary>
+    [Parameter]
+    [ValidateRange(2, 256)]
+    public int Bins { get; set; } = HistogramBinning.DefaultBins;
+
+    /// <summary>Range the histogram bins cover: Image (each whole image's range, default) or PerPatch (each patch's own min/max).</summary>
+    [Parameter]
+    public HistogramRange HistogramRange { get; set; } = HistogramRange.Image;
+
+    /// <summary>Half side of LCC's local windows (2 gives 5x5 windows). Default 2.</summary>
+    [Parameter]
+    [ValidateRange(1, 16)]
+    public int LccWindowRadius { get; set; } = 2;
 
     /// <summary>
     /// 3D: cubic patches of volumes (default side 7) searched over the (2R+1)^3 candidate cubes around each centre
@@ -122,7 +122,7 @@ public sealed class MeasurePredictionErrorCommand : MetricCmdlet
     protected override void BeginProcessing()
     {
         base.BeginProcessing();
-        _metrics = ResolveMetrics(Metric);
+        _metrics = MetricResolver.Resolve(Metric, MetricResolver.Options(Bins, HistogramRange, LccWindowRadius), (id, target, message, inner) => ThrowTerminating(id, ErrorCategory.InvalidArgument, target, message, inner));
         var needs = _metrics.Where(m => m.RequiredPatchDimension is not null).Select(m => m.RequiredPatchDimension!.Value).Distinct().ToList();
         _dimension = Volumetric || needs.Contains(3) ? 3 : 2;
         if (needs.Count > 1 || (needs.Count == 1 && needs[0] != _dimension))
@@ -190,7 +190,7 @@ public sealed class MeasurePredictionErrorCommand : MetricCmdlet
         var options = new PredictionErrorRunOptions
         {
             Protocol = new PredictionErrorOptions { Count = Count, SearchRadius = SearchRadius, Tolerance = Tolerance, Seed = seed, PatchSize = PatchSize!.Value, Dimension = _dimension },
-            Region = new RegionOptions { Kind = Region, Threshold = Threshold, DilationRadius = DilationRadius, Mask = Mask },
+            Region = RegionOptions,
             SourceName = SourceName,
         };
         PredictionErrorRun run;
@@ -225,7 +225,7 @@ public sealed class MeasurePredictionErrorCommand : MetricCmdlet
             WriteError(id, category, target, skip.Message, skip.Exception);
         }
 
-        WriteScoringWarnings();
+        MetricResolver.WriteScoringWarning(this);
         WriteObject(run.Results, enumerateCollection: true);
     }
 }

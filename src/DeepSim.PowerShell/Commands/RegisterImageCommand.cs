@@ -73,7 +73,7 @@ public sealed class RegisterImageCommand : RegistrationCmdlet
         }
         catch (ArgumentException e)
         {
-            WriteError("InvalidRegistrationSettings", ErrorCategory.InvalidArgument, Moving, e.Message, e);
+            WriteError(ErrorIds.InvalidRegistrationSettings, ErrorCategory.InvalidArgument, Moving, e.Message, e);
             return;
         }
         finally
@@ -84,7 +84,7 @@ public sealed class RegisterImageCommand : RegistrationCmdlet
         WriteVerbose(result.ToString());
         if (result.MinJacobianDeterminant is double j && j <= 0)
         {
-            WriteError("TransformFolds", ErrorCategory.InvalidResult, result, result.Warnings[0], recommendedAction: "Increase -BendingEnergyWeight or -GridSpacing and register again.");
+            WriteError(ErrorIds.TransformFolds, ErrorCategory.InvalidResult, result, result.Warnings[0], recommendedAction: "Increase -BendingEnergyWeight or -GridSpacing and register again.");
         }
 
         foreach (var w in result.Warnings.Where(w => !w.StartsWith("The B-spline", StringComparison.Ordinal)))

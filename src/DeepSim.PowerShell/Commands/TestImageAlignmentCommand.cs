@@ -65,7 +65,7 @@ public sealed class TestImageAlignmentCommand : RegistrationCmdlet
         }
         catch (ArgumentException e)
         {
-            WriteError("InvalidRegistrationSettings", ErrorCategory.InvalidArgument, Moving, e.Message, e);
+            WriteError(ErrorIds.InvalidRegistrationSettings, ErrorCategory.InvalidArgument, Moving, e.Message, e);
         }
         finally
         {

@@ -87,7 +87,7 @@ public abstract class DeepSimCmdlet : PSCmdlet, IDisposable
         }
 
         ThrowTerminating(
-            "InvalidThreadLimit",
+            ErrorIds.InvalidThreadLimit,
             ErrorCategory.InvalidArgument,
             value,
             $"${ThreadLimitVariable} is '{value}'; it must be a whole number of threads, at least 1, or unset ($null) for libtorch's default.",
@@ -237,13 +237,14 @@ public abstract class DeepSimCmdlet : PSCmdlet, IDisposable
     }
 
     /// <summary>
-    /// Reports an export that refused to replace what is at its path: <paramref name="prefix"/>ReadOnly
-    /// (PermissionDenied; -Force replaces it) or <paramref name="prefix"/>NotARegularFile (InvalidArgument).
+    /// Reports an export that refused to replace what is at its path: <paramref name="readOnlyId"/> for a read-only file
+    /// (PermissionDenied; -Force replaces it), <paramref name="notARegularFileId"/> for a folder, device, pipe or socket
+    /// (InvalidArgument).
     /// </summary>
-    protected void WriteRefusal(string prefix, DeepSim.IO.AtomicWriteRefusedException e, bool terminating = false)
+    protected void WriteRefusal(string readOnlyId, string notARegularFileId, DeepSim.IO.AtomicWriteRefusedException e, bool terminating = false)
     {
         var readOnly = e.Refusal == DeepSim.IO.AtomicWriteRefusal.ReadOnly;
-        var id = prefix + (readOnly ? "ReadOnly" : "NotARegularFile");
+        var id = readOnly ? readOnlyId : notARegularFileId;
         var category = readOnly ? ErrorCategory.PermissionDenied : ErrorCategory.InvalidArgument;
         var hint = readOnly ? "Use -Force to replace a read-only file (its permissions are kept)." : null;
         if (terminating)

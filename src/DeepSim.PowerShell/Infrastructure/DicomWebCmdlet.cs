@@ -53,7 +53,7 @@ public abstract class DicomWebCmdlet : DeepSimCmdlet
     {
         if (Credential is not null && Token is not null)
         {
-            ThrowTerminating("DicomWebCredentialConflict", ErrorCategory.InvalidArgument, Uri, "Give either -Credential (basic authentication) or -Token (bearer token), not both.");
+            ThrowTerminating(ErrorIds.DicomWebCredentialConflict, ErrorCategory.InvalidArgument, Uri, "Give either -Credential (basic authentication) or -Token (bearer token), not both.");
         }
 
         DicomWebCredential credential;
@@ -65,7 +65,7 @@ public abstract class DicomWebCmdlet : DeepSimCmdlet
         }
         catch (ArgumentException e)
         {
-            ThrowTerminating("DicomWebCredentialInvalid", ErrorCategory.InvalidArgument, Credential?.UserName, e.Message, e);
+            ThrowTerminating(ErrorIds.DicomWebCredentialInvalid, ErrorCategory.InvalidArgument, Credential?.UserName, e.Message, e);
             throw;
         }
 
@@ -75,7 +75,7 @@ public abstract class DicomWebCmdlet : DeepSimCmdlet
         }
         catch (ArgumentException e)
         {
-            ThrowTerminating("DicomWebUriInvalid", ErrorCategory.InvalidArgument, Uri, e.Message, e);
+            ThrowTerminating(ErrorIds.DicomWebUriInvalid, ErrorCategory.InvalidArgument, Uri, e.Message, e);
             throw;
         }
     }

@@ -74,11 +74,26 @@ public static class ErrorIds
     /// <summary>Import-ImagePair -Align: the translation search failed for a pair.</summary>
     public const string ImagePairAlignFailed = "ImagePairAlignFailed";
 
+    /// <summary>Import-ImageTransform: nothing matches the path.</summary>
+    public const string TransformFileNotFound = "TransformFileNotFound";
+
+    /// <summary>Import-ImageTransform: the file is not an ITK transform file DeepSim reads.</summary>
+    public const string InvalidTransformFile = "InvalidTransformFile";
+
     /// <summary>Get-DicomTag: nothing matches the path.</summary>
     public const string DicomFileNotFound = "DicomFileNotFound";
 
     /// <summary>Get-DicomTag: a tag name or number that the dictionary does not know.</summary>
     public const string UnknownDicomTag = "UnknownDicomTag";
+
+    /// <summary>DICOMweb cmdlets: both -Credential and -Token were given.</summary>
+    public const string DicomWebCredentialConflict = "DicomWebCredentialConflict";
+
+    /// <summary>DICOMweb cmdlets: a credential the client cannot use (e.g. a user name with a colon).</summary>
+    public const string DicomWebCredentialInvalid = "DicomWebCredentialInvalid";
+
+    /// <summary>DICOMweb cmdlets: -Uri is not an absolute http(s) address.</summary>
+    public const string DicomWebUriInvalid = "DicomWebUriInvalid";
 
     // Training and models.
 
@@ -106,6 +121,12 @@ public static class ErrorIds
     /// <summary>Export-TrainingHistoryPlot: a history the plot cannot draw.</summary>
     public const string InvalidHistory = "InvalidHistory";
 
+    /// <summary>Invoke-SimilarityTraining: a piped object has a Fixed or a Moving image but not both.</summary>
+    public const string IncompleteImagePair = "IncompleteImagePair";
+
+    /// <summary>Invoke-SimilarityTraining: image pairs and patch pairs were piped together.</summary>
+    public const string MixedTrainingInput = "MixedTrainingInput";
+
     /// <summary>Prefix of the ids of unreadable model files: ModelFile + ModelFileError (e.g. ModelFileTruncated).</summary>
     public const string ModelFilePrefix = "ModelFile";
 
@@ -123,6 +144,21 @@ public static class ErrorIds
 
     /// <summary>A model file cannot be written (I/O).</summary>
     public const string ModelFileWriteFailed = "ModelFileWriteFailed";
+
+    /// <summary>Import-SimilarityModel: not enough memory to read the file.</summary>
+    public const string ModelFileTooLarge = "ModelFileTooLarge";
+
+    /// <summary>Import-SimilarityModel: the path is a folder.</summary>
+    public const string ModelFileNotAFile = "ModelFileNotAFile";
+
+    /// <summary>Import-SimilarityModel: the file may not be read.</summary>
+    public const string ModelFileAccessDenied = "ModelFileAccessDenied";
+
+    /// <summary>Export-SimilarityModel: the file is read-only (-Force replaces it).</summary>
+    public const string ModelFileReadOnly = "ModelFileReadOnly";
+
+    /// <summary>Export-SimilarityModel: the path is a folder, device, pipe or socket.</summary>
+    public const string ModelFileNotARegularFile = "ModelFileNotARegularFile";
 
     /// <summary>The native libtorch runtime cannot be loaded, so nothing that trains or scores a model can run.</summary>
     public const string TorchRuntimeUnavailable = "TorchRuntimeUnavailable";
@@ -149,4 +185,83 @@ public static class ErrorIds
 
     /// <summary>Export-SimilarityMap: the PNG cannot be written.</summary>
     public const string SimilarityMapWriteFailed = "SimilarityMapWriteFailed";
+
+    /// <summary>Export-TrainingHistoryPlot: the figure's file is read-only (-Force replaces it).</summary>
+    public const string PlotFileReadOnly = "PlotFileReadOnly";
+
+    /// <summary>Export-TrainingHistoryPlot: the path is a folder, device, pipe or socket.</summary>
+    public const string PlotFileNotARegularFile = "PlotFileNotARegularFile";
+
+    /// <summary>Export-SimilarityMap: the PNG is read-only (-Force replaces it).</summary>
+    public const string SimilarityMapFileReadOnly = "SimilarityMapFileReadOnly";
+
+    /// <summary>Export-SimilarityMap: the path is a folder, device, pipe or socket.</summary>
+    public const string SimilarityMapFileNotARegularFile = "SimilarityMapFileNotARegularFile";
+
+    // Images, transforms and registration.
+
+    /// <summary>Export-MedicalImage: the -Path script block returned no path for an image.</summary>
+    public const string ImageExportPathEmpty = "ImageExportPathEmpty";
+
+    /// <summary>Export-MedicalImage: the path names no format DeepSim writes.</summary>
+    public const string UnsupportedImageExtension = "UnsupportedImageExtension";
+
+    /// <summary>Export-MedicalImage: the file exists and -Force was not given.</summary>
+    public const string ImageFileExists = "ImageFileExists";
+
+    /// <summary>Export-MedicalImage: the path is a folder.</summary>
+    public const string ImageExportPathIsFolder = "ImageExportPathIsFolder";
+
+    /// <summary>Export-MedicalImage: the target folder does not exist.</summary>
+    public const string ImageExportFolderNotFound = "ImageExportFolderNotFound";
+
+    /// <summary>Export-MedicalImage: the image cannot be stored in the format (e.g. too large for NIfTI-1).</summary>
+    public const string ImageNotWritable = "ImageNotWritable";
+
+    /// <summary>Export-MedicalImage: the file cannot be written (I/O).</summary>
+    public const string ImageExportWriteFailed = "ImageExportWriteFailed";
+
+    /// <summary>Export-MedicalImage: the file is read-only (-Force replaces it).</summary>
+    public const string ImageFileReadOnly = "ImageFileReadOnly";
+
+    /// <summary>Export-MedicalImage: the path is a folder, device, pipe or socket.</summary>
+    public const string ImageFileNotARegularFile = "ImageFileNotARegularFile";
+
+    /// <summary>Invoke-ImageResample: the image and the reference grid differ in dimension.</summary>
+    public const string ImageDimensionMismatch = "ImageDimensionMismatch";
+
+    /// <summary>Invoke-ImageResample: an image's direction matrix cannot be inverted.</summary>
+    public const string ImageGeometrySingular = "ImageGeometrySingular";
+
+    /// <summary>Invoke-ImageResample: the transform cannot map a point.</summary>
+    public const string TransformPointFailed = "TransformPointFailed";
+
+    /// <summary>Export-ImageTransform: the input is neither a transform nor a RegistrationResult.</summary>
+    public const string NotATransform = "NotATransform";
+
+    /// <summary>Export-ImageTransform: the file exists and -Force was not given.</summary>
+    public const string TransformFileExists = "TransformFileExists";
+
+    /// <summary>Export-ImageTransform: the target folder does not exist.</summary>
+    public const string TransformFolderNotFound = "TransformFolderNotFound";
+
+    /// <summary>Export-ImageTransform: the transform has no ITK text form.</summary>
+    public const string TransformNotWritable = "TransformNotWritable";
+
+    /// <summary>Export-ImageTransform: the file cannot be written (I/O).</summary>
+    public const string TransformFileWriteFailed = "TransformFileWriteFailed";
+
+    /// <summary>Register-Image, Test-ImageAlignment: -Metric names no registration metric.</summary>
+    public const string UnknownRegistrationMetric = "UnknownRegistrationMetric";
+
+    /// <summary>Register-Image, Test-ImageAlignment: settings the registration engine refuses.</summary>
+    public const string InvalidRegistrationSettings = "InvalidRegistrationSettings";
+
+    /// <summary>Register-Image: the B-spline transform folds (its Jacobian determinant is not positive somewhere).</summary>
+    public const string TransformFolds = "TransformFolds";
+
+    // The session.
+
+    /// <summary>$DeepSimThreadLimit is not a whole number of threads of at least 1.</summary>
+    public const string InvalidThreadLimit = "InvalidThreadLimit";
 }

@@ -1,10 +1,12 @@
 using System.Management.Automation;
-using DeepSim.Learning;
 using DeepSim.Similarity;
 
 namespace DeepSim.PowerShell.Infrastructure;
 
-/// <summary>Base of the cmdlets that take -Metric: the settings of the built-in measures and their resolution.</summary>
+/// <summary>
+/// Base of Measure-PatchSimilarity: -Metric's settings of the built-in measures and their resolution.
+/// Measure-PredictionError declares the same three settings itself because it derives from <see cref="RegionCmdlet"/>.
+/// </summary>
 public abstract class MetricCmdlet : DeepSimCmdlet
 {
     /// <summary>Histogram bins for NMI, MI and the correlation ratio. Default 32.</summary>
@@ -25,15 +27,6 @@ public abstract class MetricCmdlet : DeepSimCmdlet
     protected List<ISimilarityMetric> ResolveMetrics(IEnumerable<object?> values) =>
         MetricResolver.Resolve(values, MetricResolver.Options(Bins, HistogramRange, LccWindowRadius), (id, target, message, inner) => ThrowTerminating(id, ErrorCategory.InvalidArgument, target, message, inner));
 
-    /// <summary>
-    /// Shows, once per process, the warning left by the learned-metric scoring self-check when a fast plan was found wrong
-    /// on this machine and DeepSim fell back to a correct one.
-    /// </summary>
-    protected void WriteScoringWarnings()
-    {
-        if (ScoringSelfCheck.TakeWarning() is { } warning)
-        {
-            WriteWarning(warning);
-        }
-    }
+    /// <summary>Shows the learned-metric scoring self-check's warning, once per process (see <see cref="MetricResolver.WriteScoringWarning"/>).</summary>
+    protected void WriteScoringWarnings() => MetricResolver.WriteScoringWarning(this);
 }

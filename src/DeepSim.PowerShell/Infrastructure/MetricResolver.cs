@@ -39,4 +39,16 @@ internal static class MetricResolver
         Binning = range == HistogramRange.PerPatch ? HistogramBinning.PerPatch(bins) : HistogramBinning.Image(bins),
         LccWindowRadius = lccWindowRadius,
     };
+
+    /// <summary>
+    /// Shows, once per process, the warning left by the learned-metric scoring self-check when a fast plan was found wrong
+    /// on this machine and DeepSim fell back to a correct one.
+    /// </summary>
+    public static void WriteScoringWarning(Cmdlet cmdlet)
+    {
+        if (DeepSim.Learning.ScoringSelfCheck.TakeWarning() is { } warning)
+        {
+            cmdlet.WriteWarning(warning);
+        }
+    }
 }

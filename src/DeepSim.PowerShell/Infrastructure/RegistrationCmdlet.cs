@@ -84,7 +84,7 @@ public abstract class RegistrationCmdlet : DeepSimCmdlet
         }
         catch (RegistrationException e)
         {
-            ThrowTerminating("UnknownRegistrationMetric", ErrorCategory.InvalidArgument, value, e.Message, e);
+            ThrowTerminating(ErrorIds.UnknownRegistrationMetric, ErrorCategory.InvalidArgument, value, e.Message, e);
         }
     }
 

@@ -202,9 +202,9 @@ public sealed class DicomFileTests
     public void SegmentedLookupTableExpandsDiscreteLinearAndIndirectSegments()
     {
         ushort[] words = [0, 3, 10, 20, 30, 1, 4, 70, 2, 1, 0, 0];
-        var lut = DicomPixelData.ExpandSegmentedLut(words, 10, "x");
+        var lut = DicomPalette.ExpandSegmentedLut(words, 10, "x");
         Assert.Equal(new ushort[] { 10, 20, 30, 40, 50, 60, 70, 10, 20, 30 }, lut);
-        Assert.Throws<ImageReadException>(() => DicomPixelData.ExpandSegmentedLut([7, 1, 0], 4, "x"));
+        Assert.Throws<ImageReadException>(() => DicomPalette.ExpandSegmentedLut([7, 1, 0], 4, "x"));
     }
 
     private static byte[] Head(string path)

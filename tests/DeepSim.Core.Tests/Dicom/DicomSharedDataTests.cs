@@ -103,7 +103,7 @@ public sealed class DicomSharedDataTests(ITestOutputHelper output) : IDisposable
         output.WriteLine($"decoded: {image} range {image.GetRange()}");
         var file = DicomFile.Open(path);
         var pixels = new DicomPixelData(file);
-        var tag = file.Dataset.Contains(DicomTag.FloatPixelData) ? "7fe0,0008" : file.Dataset.Contains(DicomTag.DoubleFloatPixelData) ? "7fe0,0009" : "7fe0,0010";
+        var tag = file.Dataset.Contains(DicomTags.FloatPixelData) ? "7fe0,0008" : file.Dataset.Contains(DicomTags.DoubleFloatPixelData) ? "7fe0,0009" : "7fe0,0010";
         var dcmtkTool = file.TransferSyntax.PixelEncoding switch
         {
             DicomPixelEncoding.Rle => "dcmdrle",

@@ -186,7 +186,7 @@ public sealed class DicomFile
     /// </summary>
     internal void CheckAfterPixelData()
     {
-        var pixel = Dataset.Find(DicomTag.PixelData);
+        var pixel = Dataset.Find(DicomTags.PixelData);
         if (pixel is null || pixel.Length < 0 || pixel.Fragments is not null)
         {
             return;
@@ -371,7 +371,7 @@ public sealed class DicomFile
         if (hasMeta)
         {
             meta = parser.ParseMeta(start, out pos);
-            var tsUid = meta.GetText(new DicomTag(0x0002, 0x0010));
+            var tsUid = meta.GetText(DicomTags.TransferSyntaxUID);
             if (tsUid is not null)
             {
                 syntax = DicomTransferSyntax.FromUid(tsUid);
@@ -404,7 +404,7 @@ public sealed class DicomFile
         }
 
         var dataset = parser.ParseDataset(pos, syntax.ExplicitVr, syntax.BigEndian, stopAtPixelData);
-        var pixel = dataset.Find(DicomTag.PixelData);
+        var pixel = dataset.Find(DicomTags.PixelData);
         var complete = pixel is null || !pixel.ValueNotLoaded;
         return new DicomFile(path, meta, dataset, syntax, hasMeta, complete, fileLength);
     }

@@ -3,17 +3,6 @@ namespace DeepSim.Imaging.Dicom;
 /// <summary>Plane geometry of one DICOM image or frame, in LPS patient coordinates (mm).</summary>
 internal sealed record DicomPlane(double[]? Position, double[]? Orientation, double[]? PixelSpacing, double SliceThickness, double SpacingBetweenSlices)
 {
-    private static readonly DicomTag ImagePositionPatient = new(0x0020, 0x0032);
-    private static readonly DicomTag ImageOrientationPatient = new(0x0020, 0x0037);
-    private static readonly DicomTag PixelSpacingTag = new(0x0028, 0x0030);
-    private static readonly DicomTag ImagerPixelSpacing = new(0x0018, 0x1164);
-    private static readonly DicomTag SliceThicknessTag = new(0x0018, 0x0050);
-    private static readonly DicomTag SpacingBetweenSlicesTag = new(0x0018, 0x0088);
-    private static readonly DicomTag SharedGroups = new(0x5200, 0x9229);
-    private static readonly DicomTag PerFrameGroups = new(0x5200, 0x9230);
-    private static readonly DicomTag PixelMeasures = new(0x0028, 0x9110);
-    private static readonly DicomTag PlaneOrientation = new(0x0020, 0x9116);
-    private static readonly DicomTag PlanePosition = new(0x0020, 0x9113);
 
     /// <summary>Row direction cosines (along x, the columns index).</summary>
     public double[]? Row => Orientation is { Length: 6 } o ? [o[0], o[1], o[2]] : null;
@@ -27,12 +16,12 @@ internal sealed record DicomPlane(double[]? Position, double[]? Orientation, dou
     /// <summary>The plane of a frame: top-level attributes, overridden by shared then per-frame functional groups.</summary>
     public static DicomPlane Of(DicomDataset ds, int frame)
     {
-        var position = Valid(ds.GetDoubles(ImagePositionPatient), 3);
-        var orientation = ValidOrientation(ds.GetDoubles(ImageOrientationPatient));
-        var spacing = Valid(ds.GetDoubles(PixelSpacingTag), 2) ?? Valid(ds.GetDoubles(ImagerPixelSpacing), 2);
-        var thickness = First(ds.GetDoubles(SliceThicknessTag));
-        var between = First(ds.GetDoubles(SpacingBetweenSlicesTag));
-        foreach (var (groups, index) in new[] { (ds.GetSequence(SharedGroups), 0), (ds.GetSequence(PerFrameGroups), frame) })
+        var position = Valid(ds.GetDoubles(DicomTags.ImagePositionPatient), 3);
+        var orientation = ValidOrientation(ds.GetDoubles(DicomTags.ImageOrientationPatient));
+        var spacing = Valid(ds.GetDoubles(DicomTags.PixelSpacing), 2) ?? Valid(ds.GetDoubles(DicomTags.ImagerPixelSpacing), 2);
+        var thickness = First(ds.GetDoubles(DicomTags.SliceThickness));
+        var between = First(ds.GetDoubles(DicomTags.SpacingBetweenSlices));
+        foreach (var (groups, index) in new[] { (ds.GetSequence(DicomTags.SharedFunctionalGroupsSequence), 0), (ds.GetSequence(DicomTags.PerFrameFunctionalGroupsSequence), frame) })
         {
             if (groups.Count <= index)
             {
@@ -40,21 +29,21 @@ internal sealed record DicomPlane(double[]? Position, double[]? Orientation, dou
             }
 
             var item = groups[index];
-            if (item.GetSequence(PixelMeasures) is { Count: > 0 } pm)
+            if (item.GetSequence(DicomTags.PixelMeasuresSequence) is { Count: > 0 } pm)
             {
-                spacing = Valid(pm[0].GetDoubles(PixelSpacingTag), 2) ?? spacing;
-                thickness = First(pm[0].GetDoubles(SliceThicknessTag)) is var t && t > 0 ? t : thickness;
-                between = First(pm[0].GetDoubles(SpacingBetweenSlicesTag)) is var b && b > 0 ? b : between;
+                spacing = Valid(pm[0].GetDoubles(DicomTags.PixelSpacing), 2) ?? spacing;
+                thickness = First(pm[0].GetDoubles(DicomTags.SliceThickness)) is var t && t > 0 ? t : thickness;
+                between = First(pm[0].GetDoubles(DicomTags.SpacingBetweenSlices)) is var b && b > 0 ? b : between;
             }
 
-            if (item.GetSequence(PlaneOrientation) is { Count: > 0 } po)
+            if (item.GetSequence(DicomTags.PlaneOrientationSequence) is { Count: > 0 } po)
             {
-                orientation = ValidOrientation(po[0].GetDoubles(ImageOrientationPatient)) ?? orientation;
+                orientation = ValidOrientation(po[0].GetDoubles(DicomTags.ImageOrientationPatient)) ?? orientation;
             }
 
-            if (item.GetSequence(PlanePosition) is { Count: > 0 } pp)
+            if (item.GetSequence(DicomTags.PlanePositionSequence) is { Count: > 0 } pp)
             {
-                position = Valid(pp[0].GetDoubles(ImagePositionPatient), 3) ?? position;
+                position = Valid(pp[0].GetDoubles(DicomTags.ImagePositionPatient), 3) ?? position;
             }
         }
 

@@ -13,34 +13,34 @@ namespace DeepSim.Imaging.Dicom;
 /// </summary>
 public sealed class DicomImageReader : IStreamingMultiFileImageReader
 {
-    private static readonly (ushort Group, ushort Element, string Keyword)[] MetadataTags =
+    private static readonly (DicomTag Tag, string Keyword)[] MetadataTags =
     [
-        (0x0010, 0x0020, "PatientID"),
-        (0x0010, 0x0010, "PatientName"),
-        (0x0020, 0x000D, "StudyInstanceUID"),
-        (0x0020, 0x000E, "SeriesInstanceUID"),
-        (0x0008, 0x0020, "StudyDate"),
-        (0x0008, 0x0030, "StudyTime"),
-        (0x0008, 0x0060, "Modality"),
-        (0x0008, 0x1030, "StudyDescription"),
-        (0x0008, 0x103E, "SeriesDescription"),
-        (0x0020, 0x0011, "SeriesNumber"),
-        (0x0020, 0x0010, "StudyID"),
-        (0x0008, 0x0050, "AccessionNumber"),
-        (0x0008, 0x0016, "SOPClassUID"),
-        (0x0020, 0x0052, "FrameOfReferenceUID"),
-        (0x0008, 0x0070, "Manufacturer"),
-        (0x0018, 0x0015, "BodyPartExamined"),
-        (0x0028, 0x0004, "PhotometricInterpretation"),
-        (0x0028, 0x0100, "BitsAllocated"),
-        (0x0028, 0x0101, "BitsStored"),
-        (0x0028, 0x0103, "PixelRepresentation"),
-        (0x0028, 0x1054, "RescaleType"),
-        (0x0028, 0x1050, "WindowCenter"),
-        (0x0028, 0x1051, "WindowWidth"),
-        (0x0018, 0x0050, "SliceThickness"),
-        (0x0028, 0x0030, "PixelSpacing"),
-        (0x0020, 0x0037, "ImageOrientationPatient"),
+        (DicomTags.PatientID, "PatientID"),
+        (DicomTags.PatientName, "PatientName"),
+        (DicomTags.StudyInstanceUID, "StudyInstanceUID"),
+        (DicomTags.SeriesInstanceUID, "SeriesInstanceUID"),
+        (DicomTags.StudyDate, "StudyDate"),
+        (DicomTags.StudyTime, "StudyTime"),
+        (DicomTags.Modality, "Modality"),
+        (DicomTags.StudyDescription, "StudyDescription"),
+        (DicomTags.SeriesDescription, "SeriesDescription"),
+        (DicomTags.SeriesNumber, "SeriesNumber"),
+        (DicomTags.StudyID, "StudyID"),
+        (DicomTags.AccessionNumber, "AccessionNumber"),
+        (DicomTags.SOPClassUID, "SOPClassUID"),
+        (DicomTags.FrameOfReferenceUID, "FrameOfReferenceUID"),
+        (DicomTags.Manufacturer, "Manufacturer"),
+        (DicomTags.BodyPartExamined, "BodyPartExamined"),
+        (DicomTags.PhotometricInterpretation, "PhotometricInterpretation"),
+        (DicomTags.BitsAllocated, "BitsAllocated"),
+        (DicomTags.BitsStored, "BitsStored"),
+        (DicomTags.PixelRepresentation, "PixelRepresentation"),
+        (DicomTags.RescaleType, "RescaleType"),
+        (DicomTags.WindowCenter, "WindowCenter"),
+        (DicomTags.WindowWidth, "WindowWidth"),
+        (DicomTags.SliceThickness, "SliceThickness"),
+        (DicomTags.PixelSpacing, "PixelSpacing"),
+        (DicomTags.ImageOrientationPatient, "ImageOrientationPatient"),
     ];
 
     /// <inheritdoc />
@@ -199,9 +199,9 @@ public sealed class DicomImageReader : IStreamingMultiFileImageReader
     {
         var ds = file.Dataset;
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (g, e, keyword) in MetadataTags)
+        foreach (var (tag, keyword) in MetadataTags)
         {
-            var v = ds.GetText(new DicomTag(g, e));
+            var v = ds.GetText(tag);
             if (!string.IsNullOrEmpty(v))
             {
                 metadata[keyword] = v;
@@ -283,7 +283,7 @@ public sealed class DicomImageReader : IStreamingMultiFileImageReader
             else
             {
                 // RT dose: Grid Frame Offset Vector gives frame positions along the normal.
-                var gfov = ds.GetDoubles(new DicomTag(0x3004, 0x000C));
+                var gfov = ds.GetDoubles(DicomTags.GridFrameOffsetVector);
                 if (gfov.Length >= 2 && Math.Abs(gfov[1] - gfov[0]) > 1e-6)
                 {
                     sz = Math.Abs(gfov[1] - gfov[0]);

@@ -124,7 +124,7 @@ internal sealed class DicomParser
                 break;
             }
 
-            if (ds.Elements.Count == 1 || ds.Elements[^1].Tag == new DicomTag(0x0008, 0x0005))
+            if (ds.Elements.Count == 1 || ds.Elements[^1].Tag == DicomTags.SpecificCharacterSet)
             {
                 UpdateCharset(ds);
             }
@@ -135,7 +135,7 @@ internal sealed class DicomParser
 
     private static void UpdateCharset(DicomDataset ds)
     {
-        var cs = ds.GetText(new DicomTag(0x0008, 0x0005));
+        var cs = ds.GetText(DicomTags.SpecificCharacterSet);
         if (cs is not null && cs.Contains("ISO_IR 192", StringComparison.Ordinal))
         {
             ds.TextEncoding = Encoding.UTF8;
@@ -149,6 +149,8 @@ internal sealed class DicomParser
 
     private ushort ReadU16(int pos, bool bigEndian) =>
         bigEndian ? BinaryPrimitives.ReadUInt16BigEndian(_buf.AsSpan(pos)) : BinaryPrimitives.ReadUInt16LittleEndian(_buf.AsSpan(pos));
+
+    private DicomTag ReadTag(int pos, bool bigEndian) => new(ReadU16(pos, bigEndian), ReadU16(pos + 2, bigEndian));
 
     private uint ReadU32(int pos, bool bigEndian) =>
         bigEndian ? BinaryPrimitives.ReadUInt32BigEndian(_buf.AsSpan(pos)) : BinaryPrimitives.ReadUInt32LittleEndian(_buf.AsSpan(pos));
@@ -178,7 +180,7 @@ internal sealed class DicomParser
         }
 
         var start = pos;
-        var tag = new DicomTag(ReadU16(pos, bigEndian), ReadU16(pos + 2, bigEndian));
+        var tag = ReadTag(pos, bigEndian);
         string vr;
         long length;
         if (explicitVr && IsKnownVr(_buf[pos + 4], _buf[pos + 5]))
@@ -209,7 +211,7 @@ internal sealed class DicomParser
         }
 
         var undefined = length == 0xFFFFFFFF;
-        var isPixelData = depth == 0 && tag == DicomTag.PixelData;
+        var isPixelData = depth == 0 && tag == DicomTags.PixelData;
         if (isPixelData && stopAtPixelData && !undefined)
         {
             // Header-only read: record where the pixel data lies without needing it in the buffer.
@@ -256,7 +258,7 @@ internal sealed class DicomParser
         {
             el.IsSequence = true;
         }
-        else if (vr == "UN" && length >= 8 && ReadU16(pos, bigEndian) == 0xFFFE && ReadU16(pos + 2, bigEndian) == 0xE000)
+        else if (vr == "UN" && length >= 8 && ReadTag(pos, bigEndian) == DicomTags.Item)
         {
             // An unknown (private or not in the dictionary) implicit-VR element whose value starts with an item: a sequence.
             var p = pos;
@@ -296,18 +298,17 @@ internal sealed class DicomParser
                 NeedMoreOrThrow(ImageReadError.Truncated, "the file ends inside a sequence", pos);
             }
 
-            var group = ReadU16(pos, bigEndian);
-            var element = ReadU16(pos + 2, bigEndian);
+            var tag = ReadTag(pos, bigEndian);
             var length = ReadU32(pos + 4, bigEndian);
-            if (group == 0xFFFE && element == 0xE0DD)
+            if (tag == DicomTags.SequenceDelimitationItem)
             {
                 pos += 8;
                 return items;
             }
 
-            if (group != 0xFFFE || element != 0xE000)
+            if (tag != DicomTags.Item)
             {
-                throw new ImageReadException(ImageReadError.CorruptHeader, _path, $"expected a sequence item, found tag ({group:X4},{element:X4})", _fileBase + pos);
+                throw new ImageReadException(ImageReadError.CorruptHeader, _path, $"expected a sequence item, found tag {tag}", _fileBase + pos);
             }
 
             pos += 8;
@@ -321,7 +322,7 @@ internal sealed class DicomParser
                         NeedMoreOrThrow(ImageReadError.Truncated, "the file ends inside a sequence item", pos);
                     }
 
-                    if (ReadU16(pos, bigEndian) == 0xFFFE && ReadU16(pos + 2, bigEndian) == 0xE00D)
+                    if (ReadTag(pos, bigEndian) == DicomTags.ItemDelimitationItem)
                     {
                         pos += 8;
                         break;
@@ -364,18 +365,17 @@ internal sealed class DicomParser
                 NeedMoreOrThrow(ImageReadError.Truncated, "the file ends inside encapsulated pixel data", pos);
             }
 
-            var group = ReadU16(pos, bigEndian);
-            var element = ReadU16(pos + 2, bigEndian);
+            var tag = ReadTag(pos, bigEndian);
             var length = ReadU32(pos + 4, bigEndian);
-            if (group == 0xFFFE && element == 0xE0DD)
+            if (tag == DicomTags.SequenceDelimitationItem)
             {
                 pos += 8;
                 return fragments;
             }
 
-            if (group != 0xFFFE || element != 0xE000 || length == 0xFFFFFFFF)
+            if (tag != DicomTags.Item || length == 0xFFFFFFFF)
             {
-                throw new ImageReadException(ImageReadError.CorruptHeader, _path, $"expected a pixel data fragment, found tag ({group:X4},{element:X4})", _fileBase + pos);
+                throw new ImageReadException(ImageReadError.CorruptHeader, _path, $"expected a pixel data fragment, found tag {tag}", _fileBase + pos);
             }
 
             if (length > limit - pos - 8)

@@ -6,21 +6,19 @@ namespace DeepSim.Imaging.Dicom;
 /// <summary>
 /// The pixel data of one DICOM file and the attributes that describe it: decodes frames (native, big endian, RLE,
 /// JPEG lossless) to little-endian native samples and converts them to float values (bits stored masking and sign
-/// extension, MONOCHROME1 inversion, colour to luminance, palette lookup, rescale slope/intercept).
+/// extension, MONOCHROME1 inversion, colour to luminance, palette lookup, rescale slope/intercept). The palette is
+/// <see cref="DicomPalette"/>; the frames of encapsulated data are found by <see cref="EncapsulatedFrames"/>.
 /// </summary>
 internal sealed class DicomPixelData
 {
     /// <summary>Largest number of voxels DeepSim decodes from one file (1 Gi voxels, 4 GB as float).</summary>
     internal const long MaxVoxels = 1L << 30;
 
-    private static readonly DicomTag RowsTag = new(0x0028, 0x0010);
-    private static readonly DicomTag ColumnsTag = new(0x0028, 0x0011);
     private readonly DicomFile _file;
     private readonly ReadOnlyMemory<byte> _value;
     private readonly List<ReadOnlyMemory<byte>>? _frameFragments;
     private readonly long _pixelOffset;
-    private readonly ushort[][]? _palette;
-    private readonly int _paletteFirst;
+    private readonly DicomPalette? _palette;
     private readonly (double Slope, double Intercept)[]? _frameRescale;
 
     /// <summary>True when <paramref name="photometric"/> is a Photometric Interpretation of PS3.3 C.7.6.3.1.2 that fits <paramref name="samples"/>.</summary>
@@ -36,20 +34,20 @@ internal sealed class DicomPixelData
         _file = file;
         var ds = file.Dataset;
         var path = file.Path;
-        Rows = ds.GetInt(RowsTag, 0);
-        Columns = ds.GetInt(ColumnsTag, 0);
-        Samples = ds.GetInt(new DicomTag(0x0028, 0x0002), 1);
-        BitsAllocated = ds.GetInt(new DicomTag(0x0028, 0x0100), 0);
-        BitsStored = ds.GetInt(new DicomTag(0x0028, 0x0101), BitsAllocated);
-        HighBit = ds.GetInt(new DicomTag(0x0028, 0x0102), BitsStored - 1);
-        Signed = ds.GetInt(new DicomTag(0x0028, 0x0103), 0) == 1;
-        Planar = ds.GetInt(new DicomTag(0x0028, 0x0006), 0) == 1;
-        Photometric = (ds.GetText(new DicomTag(0x0028, 0x0004)) ?? (Samples == 3 ? "RGB" : "MONOCHROME2")).Trim().ToUpperInvariant();
-        var frames = ds.GetDoubles(new DicomTag(0x0028, 0x0008));
+        Rows = ds.GetInt(DicomTags.Rows, 0);
+        Columns = ds.GetInt(DicomTags.Columns, 0);
+        Samples = ds.GetInt(DicomTags.SamplesPerPixel, 1);
+        BitsAllocated = ds.GetInt(DicomTags.BitsAllocated, 0);
+        BitsStored = ds.GetInt(DicomTags.BitsStored, BitsAllocated);
+        HighBit = ds.GetInt(DicomTags.HighBit, BitsStored - 1);
+        Signed = ds.GetInt(DicomTags.PixelRepresentation, 0) == 1;
+        Planar = ds.GetInt(DicomTags.PlanarConfiguration, 0) == 1;
+        Photometric = (ds.GetText(DicomTags.PhotometricInterpretation) ?? (Samples == 3 ? "RGB" : "MONOCHROME2")).Trim().ToUpperInvariant();
+        var frames = ds.GetDoubles(DicomTags.NumberOfFrames);
         Frames = frames.Length > 0 && frames[0] >= 1 && frames[0] <= int.MaxValue ? (int)frames[0] : 1;
 
-        var slope = ds.GetDoubles(new DicomTag(0x0028, 0x1053));
-        var intercept = ds.GetDoubles(new DicomTag(0x0028, 0x1052));
+        var slope = ds.GetDoubles(DicomTags.RescaleSlope);
+        var intercept = ds.GetDoubles(DicomTags.RescaleIntercept);
         Slope = slope.Length > 0 && slope[0] != 0 ? slope[0] : 1.0;
         Intercept = intercept.Length > 0 ? intercept[0] : 0.0;
         if (slope.Length == 0 && intercept.Length == 0)
@@ -62,21 +60,21 @@ internal sealed class DicomPixelData
             }
         }
 
-        var pixel = ds.Find(DicomTag.PixelData);
-        var floatPixel = ds.Find(DicomTag.FloatPixelData) ?? ds.Find(DicomTag.DoubleFloatPixelData);
-        if (pixel is null && floatPixel is null && ds.Contains(RowsTag) && ds.Contains(ColumnsTag))
+        var pixel = ds.Find(DicomTags.PixelData);
+        var floatPixel = ds.Find(DicomTags.FloatPixelData) ?? ds.Find(DicomTags.DoubleFloatPixelData);
+        if (pixel is null && floatPixel is null && ds.Contains(DicomTags.Rows) && ds.Contains(DicomTags.Columns))
         {
             throw new ImageReadException(ImageReadError.Truncated, path, $"the file ends after {file.FileLength} bytes, after the image attributes (Rows, Columns) but before the pixel data: it is cut short.");
         }
 
         if (pixel is null && floatPixel is null)
         {
-            var sopClass = ds.GetText(new DicomTag(0x0008, 0x0016)) ?? file.MetaInformation.GetText(new DicomTag(0x0002, 0x0002)) ?? "unknown";
-            var modality = ds.GetText(new DicomTag(0x0008, 0x0060));
+            var sopClass = ds.GetText(DicomTags.SOPClassUID) ?? file.MetaInformation.GetText(DicomTags.MediaStorageSOPClassUID) ?? "unknown";
+            var modality = ds.GetText(DicomTags.Modality);
             throw new ImageReadException(ImageReadError.NotAnImage, path, $"the DICOM object has no pixel data (SOP class {sopClass}{(modality is null ? string.Empty : ", modality " + modality)}).");
         }
 
-        if (!ds.Contains(RowsTag) || !ds.Contains(ColumnsTag))
+        if (!ds.Contains(DicomTags.Rows) || !ds.Contains(DicomTags.Columns))
         {
             throw new ImageReadException(ImageReadError.NotAnImage, path, "the DICOM object has pixel data but no Rows/Columns, so it is not an image.");
         }
@@ -93,7 +91,7 @@ internal sealed class DicomPixelData
 
         if (pixel is null)
         {
-            Kind = floatPixel!.Tag == DicomTag.FloatPixelData ? PixelKind.Float32 : PixelKind.Float64;
+            Kind = floatPixel!.Tag == DicomTags.FloatPixelData ? PixelKind.Float32 : PixelKind.Float64;
             BitsAllocated = Kind == PixelKind.Float32 ? 32 : 64;
             Samples = 1;
             _value = file.ReadValue(floatPixel);
@@ -118,7 +116,7 @@ internal sealed class DicomPixelData
 
         if (Photometric == "PALETTE COLOR")
         {
-            (_palette, _paletteFirst) = ReadPalette(file);
+            _palette = DicomPalette.Read(file);
         }
 
         if (pixel.Fragments is not null)
@@ -141,7 +139,7 @@ internal sealed class DicomPixelData
 
             Kind = syntax.PixelEncoding == DicomPixelEncoding.Rle ? PixelKind.Rle : PixelKind.JpegLossless;
             _value = ds.Buffer;
-            _frameFragments = SplitFrames(file, Frames, Kind == PixelKind.JpegLossless, pixel, ds.Buffer);
+            _frameFragments = EncapsulatedFrames.Split(path, Frames, Kind == PixelKind.JpegLossless, pixel, ds.Buffer);
             long compressed = 0;
             foreach (var f in _frameFragments)
             {
@@ -344,9 +342,9 @@ internal sealed class DicomPixelData
     /// <summary>Per-frame (slope, intercept) from Pixel Value Transformation Sequences of the functional groups, or null.</summary>
     private static (double Slope, double Intercept)[]? FunctionalGroupRescale(DicomDataset ds, int frames)
     {
-        var transform = new DicomTag(0x0028, 0x9145);
-        var shared = ds.GetSequence(new DicomTag(0x5200, 0x9229));
-        var perFrame = ds.GetSequence(new DicomTag(0x5200, 0x9230));
+        var transform = DicomTags.PixelValueTransformationSequence;
+        var shared = ds.GetSequence(DicomTags.SharedFunctionalGroupsSequence);
+        var perFrame = ds.GetSequence(DicomTags.PerFrameFunctionalGroupsSequence);
         (double, double)? Of(DicomDataset? group)
         {
             if (group?.GetSequence(transform) is not { Count: > 0 } t)
@@ -354,8 +352,8 @@ internal sealed class DicomPixelData
                 return null;
             }
 
-            var s = t[0].GetDoubles(new DicomTag(0x0028, 0x1053));
-            var i = t[0].GetDoubles(new DicomTag(0x0028, 0x1052));
+            var s = t[0].GetDoubles(DicomTags.RescaleSlope);
+            var i = t[0].GetDoubles(DicomTags.RescaleIntercept);
             return s.Length == 0 && i.Length == 0 ? null : (s.Length > 0 && s[0] != 0 ? s[0] : 1.0, i.Length > 0 ? i[0] : 0.0);
         }
 
@@ -461,11 +459,9 @@ internal sealed class DicomPixelData
 
         if (_palette is not null)
         {
-            var n = _palette[0].Length;
             for (var i = 0; i < pixels; i++)
             {
-                var idx = (int)Math.Clamp(Sample(native, i) - _paletteFirst, 0, n - 1);
-                dest[i] = (float)((0.299 * _palette[0][idx]) + (0.587 * _palette[1][idx]) + (0.114 * _palette[2][idx]));
+                dest[i] = _palette.Luminance(Sample(native, i));
             }
 
             return;
@@ -499,238 +495,5 @@ internal sealed class DicomPixelData
             var b = Sample(native, i0 + (2 * step));
             dest[i] = (float)((0.299 * a) + (0.587 * g) + (0.114 * b));
         }
-    }
-
-    private static List<ReadOnlyMemory<byte>> SplitFrames(DicomFile file, int frames, bool jpeg, DicomElement pixel, byte[] buffer)
-    {
-        var path = file.Path;
-        var fragments = pixel.Fragments!;
-        if (fragments.Count < 2)
-        {
-            throw new ImageReadException(ImageReadError.Truncated, path, "encapsulated pixel data holds no fragment.", pixel.FileOffset);
-        }
-
-        var data = fragments.Skip(1).ToList();
-        if (frames == data.Count)
-        {
-            return [.. data.Select(f => (ReadOnlyMemory<byte>)buffer.AsMemory(f.Offset, f.Length))];
-        }
-
-        if (frames > data.Count)
-        {
-            throw new ImageReadException(ImageReadError.DataSizeMismatch, path, $"{frames} frames declared but only {data.Count} pixel data fragments present.", pixel.FileOffset);
-        }
-
-        // Group fragments into frames: by the basic offset table, else by JPEG start-of-image markers, else all in one frame.
-        var starts = new List<int>();
-        var bot = fragments[0];
-        if (bot.Length >= 4 * frames && bot.Length % 4 == 0)
-        {
-            var firstItem = data[0].Offset - 8;
-            var offsets = new List<long>();
-            for (var i = 0; i < bot.Length / 4; i++)
-            {
-                offsets.Add(BinaryPrimitives.ReadUInt32LittleEndian(buffer.AsSpan(bot.Offset + (4 * i))));
-            }
-
-            for (var f = 0; f < data.Count; f++)
-            {
-                if (offsets.Contains(data[f].Offset - 8 - firstItem))
-                {
-                    starts.Add(f);
-                }
-            }
-        }
-        else if (jpeg)
-        {
-            for (var f = 0; f < data.Count; f++)
-            {
-                if (data[f].Length >= 2 && buffer[data[f].Offset] == 0xFF && buffer[data[f].Offset + 1] == 0xD8)
-                {
-                    starts.Add(f);
-                }
-            }
-        }
-        else if (frames == 1)
-        {
-            starts.Add(0);
-        }
-
-        if (starts.Count != frames || starts[0] != 0)
-        {
-            throw new ImageReadException(ImageReadError.CorruptHeader, path, $"cannot split {data.Count} pixel data fragments into {frames} frames.", pixel.FileOffset);
-        }
-
-        var result = new List<ReadOnlyMemory<byte>>(frames);
-        for (var f = 0; f < frames; f++)
-        {
-            var from = starts[f];
-            var to = f + 1 < frames ? starts[f + 1] : data.Count;
-            if (to - from == 1)
-            {
-                result.Add(buffer.AsMemory(data[from].Offset, data[from].Length));
-                continue;
-            }
-
-            // Concatenate the fragments of this frame into a new buffer appended logically: copy into one array.
-            var total = 0;
-            for (var k = from; k < to; k++)
-            {
-                total += data[k].Length;
-            }
-
-            var joined = new byte[total];
-            var at = 0;
-            for (var k = from; k < to; k++)
-            {
-                buffer.AsSpan(data[k].Offset, data[k].Length).CopyTo(joined.AsSpan(at));
-                at += data[k].Length;
-            }
-
-            result.Add(joined);
-        }
-
-        return result;
-    }
-
-    /// <summary>
-    /// Expands segmented palette LUT data (PS3.3 C.7.9.2): discrete (0), linear (1) and indirect (2) segments.
-    /// Output is capped at <paramref name="entries"/>; indirect segments may not nest, so expansion is bounded.
-    /// </summary>
-    internal static ushort[] ExpandSegmentedLut(ushort[] words, int entries, string path)
-    {
-        var lut = new List<ushort>(entries);
-
-        void Run(int start, int maxSegments, bool allowIndirect)
-        {
-            var p = start;
-            for (var segment = 0; segment < maxSegments && p + 1 < words.Length && lut.Count < entries; segment++)
-            {
-                var opcode = words[p];
-                var n = words[p + 1];
-                switch (opcode)
-                {
-                    case 0:
-                        for (var i = 0; i < n && p + 2 + i < words.Length && lut.Count < entries; i++)
-                        {
-                            lut.Add(words[p + 2 + i]);
-                        }
-
-                        p += 2 + n;
-                        break;
-                    case 1 when p + 2 < words.Length:
-                        double y0 = lut.Count > 0 ? lut[^1] : 0;
-                        var y1 = words[p + 2];
-                        for (var i = 1; i <= n && lut.Count < entries; i++)
-                        {
-                            lut.Add((ushort)Math.Round(y0 + ((y1 - y0) * i / n)));
-                        }
-
-                        p += 3;
-                        break;
-                    case 2 when allowIndirect && p + 3 < words.Length:
-                        var offset = (words[p + 2] | (words[p + 3] << 16)) / 2;
-                        if (offset < 0 || offset >= words.Length)
-                        {
-                            throw new ImageReadException(ImageReadError.CorruptHeader, path, "segmented palette lookup table refers outside its data.");
-                        }
-
-                        Run(offset, n, allowIndirect: false);
-                        p += 4;
-                        break;
-                    default:
-                        throw new ImageReadException(ImageReadError.CorruptHeader, path, $"segmented palette lookup table has a bad segment (opcode {opcode}).");
-                }
-            }
-        }
-
-        Run(0, int.MaxValue, allowIndirect: true);
-        while (lut.Count < entries)
-        {
-            lut.Add(lut.Count > 0 ? lut[^1] : (ushort)0);
-        }
-
-        return [.. lut];
-    }
-
-    private static (ushort[][] Lut, int First) ReadPalette(DicomFile file)
-    {
-        var ds = file.Dataset;
-        var path = file.Path;
-        var luts = new ushort[3][];
-        var first = 0;
-        for (var c = 0; c < 3; c++)
-        {
-            var desc = ds.Find(new DicomTag(0x0028, (ushort)(0x1101 + c)));
-            var segmented = ds.Find(new DicomTag(0x0028, (ushort)(0x1221 + c)));
-            var data = ds.Find(new DicomTag(0x0028, (ushort)(0x1201 + c))) ?? segmented;
-            if (desc is null || data is null)
-            {
-                throw new ImageReadException(ImageReadError.CorruptHeader, path, "PALETTE COLOR image without its lookup tables.");
-            }
-
-            var d = ds.GetValueBytes(desc);
-            if (d.Length < 6)
-            {
-                throw new ImageReadException(ImageReadError.CorruptHeader, path, "palette lookup table descriptor too short.", desc.FileOffset);
-            }
-
-            var w = new int[3];
-            for (var i = 0; i < 3; i++)
-            {
-                w[i] = ds.BigEndian ? BinaryPrimitives.ReadUInt16BigEndian(d[(2 * i)..]) : BinaryPrimitives.ReadUInt16LittleEndian(d[(2 * i)..]);
-            }
-
-            var entries = w[0] == 0 ? 65536 : w[0];
-            first = desc.Vr == "SS" ? (short)w[1] : w[1];
-            var bits = w[2];
-            var bytes = ds.GetValueBytes(data);
-            var lut = new ushort[entries];
-            if (ReferenceEquals(data, segmented))
-            {
-                var words = new ushort[bytes.Length / 2];
-                for (var i = 0; i < words.Length; i++)
-                {
-                    words[i] = ds.BigEndian ? BinaryPrimitives.ReadUInt16BigEndian(bytes[(2 * i)..]) : BinaryPrimitives.ReadUInt16LittleEndian(bytes[(2 * i)..]);
-                }
-
-                lut = ExpandSegmentedLut(words, entries, path);
-            }
-            else if (bytes.Length >= entries * 2)
-            {
-                for (var i = 0; i < entries; i++)
-                {
-                    lut[i] = ds.BigEndian ? BinaryPrimitives.ReadUInt16BigEndian(bytes[(2 * i)..]) : BinaryPrimitives.ReadUInt16LittleEndian(bytes[(2 * i)..]);
-                }
-
-                if (bits == 8 && lut.All(v => v <= 255) == false && lut.All(v => (v & 0xFF) == (v >> 8)))
-                {
-                    for (var i = 0; i < entries; i++)
-                    {
-                        lut[i] = (ushort)(lut[i] & 0xFF);
-                    }
-                }
-            }
-            else if (bytes.Length >= entries)
-            {
-                for (var i = 0; i < entries; i++)
-                {
-                    lut[i] = bytes[i];
-                }
-            }
-            else
-            {
-                throw new ImageReadException(ImageReadError.DataSizeMismatch, path, $"palette lookup table holds {bytes.Length} bytes for {entries} entries.", data.FileOffset);
-            }
-
-            luts[c] = lut;
-        }
-
-        if (luts[0].Length != luts[1].Length || luts[0].Length != luts[2].Length)
-        {
-            throw new ImageReadException(ImageReadError.CorruptHeader, path, "palette lookup tables differ in length.");
-        }
-
-        return (luts, first);
     }
 }

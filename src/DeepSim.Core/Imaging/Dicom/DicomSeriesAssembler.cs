@@ -192,7 +192,7 @@ internal static class DicomSeriesAssembler
                     scratch = localScratch;
                     return 0;
                 });
-                if (readBuffer is null && slice.File.Dataset.Find(DicomTag.PixelData) is { ValueNotLoaded: true } pe && pe.Length <= int.MaxValue)
+                if (readBuffer is null && slice.File.Dataset.Find(DicomTags.PixelData) is { ValueNotLoaded: true } pe && pe.Length <= int.MaxValue)
                 {
                     readBuffer = new byte[pe.Length];
                 }

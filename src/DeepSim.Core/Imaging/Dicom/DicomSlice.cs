@@ -7,13 +7,13 @@ internal sealed class DicomSlice
     {
         File = file;
         var ds = file.Dataset;
-        SeriesUid = ds.GetText(new DicomTag(0x0020, 0x000E));
-        SopInstanceUid = ds.GetText(new DicomTag(0x0008, 0x0018));
-        Rows = ds.GetInt(new DicomTag(0x0028, 0x0010), 0);
-        Columns = ds.GetInt(new DicomTag(0x0028, 0x0011), 0);
-        var frames = ds.GetDoubles(new DicomTag(0x0028, 0x0008));
+        SeriesUid = ds.GetText(DicomTags.SeriesInstanceUID);
+        SopInstanceUid = ds.GetText(DicomTags.SOPInstanceUID);
+        Rows = ds.GetInt(DicomTags.Rows, 0);
+        Columns = ds.GetInt(DicomTags.Columns, 0);
+        var frames = ds.GetDoubles(DicomTags.NumberOfFrames);
         Frames = frames.Length > 0 && frames[0] >= 1 && frames[0] <= int.MaxValue ? (int)frames[0] : 1;
-        var instance = ds.GetDoubles(new DicomTag(0x0020, 0x0013));
+        var instance = ds.GetDoubles(DicomTags.InstanceNumber);
         InstanceNumber = instance.Length > 0 ? instance[0] : double.NaN;
         Plane = DicomPlane.Of(ds, 0);
     }
@@ -42,7 +42,7 @@ internal sealed class DicomSlice
         get
         {
             var ds = File.Dataset;
-            var pixel = ds.Find(DicomTag.PixelData) ?? ds.Find(DicomTag.FloatPixelData) ?? ds.Find(DicomTag.DoubleFloatPixelData);
+            var pixel = ds.Find(DicomTags.PixelData) ?? ds.Find(DicomTags.FloatPixelData) ?? ds.Find(DicomTags.DoubleFloatPixelData);
             return pixel is null || !pixel.ValueNotLoaded || pixel.ValueOffset + pixel.Length <= File.FileLength;
         }
     }
@@ -55,15 +55,15 @@ internal sealed class DicomSlice
     {
         var path = file.Path;
         var ds = file.Dataset;
-        var pixel = ds.Find(DicomTag.PixelData) ?? ds.Find(DicomTag.FloatPixelData) ?? ds.Find(DicomTag.DoubleFloatPixelData);
-        if (pixel is null && ds.Contains(new DicomTag(0x0028, 0x0010)) && ds.Contains(new DicomTag(0x0028, 0x0011)))
+        var pixel = ds.Find(DicomTags.PixelData) ?? ds.Find(DicomTags.FloatPixelData) ?? ds.Find(DicomTags.DoubleFloatPixelData);
+        if (pixel is null && ds.Contains(DicomTags.Rows) && ds.Contains(DicomTags.Columns))
         {
             throw new ImageReadException(ImageReadError.Truncated, path, $"the file ends after {file.FileLength} bytes, after the image attributes (Rows, Columns) but before the pixel data: it is cut short.");
         }
 
         if (pixel is null)
         {
-            var sopClass = ds.GetText(new DicomTag(0x0008, 0x0016)) ?? "unknown";
+            var sopClass = ds.GetText(DicomTags.SOPClassUID) ?? "unknown";
             throw new ImageReadException(ImageReadError.NotAnImage, path, $"the DICOM object has no pixel data (SOP class {sopClass}).");
         }
 
@@ -75,7 +75,7 @@ internal sealed class DicomSlice
 
         file.CheckAfterPixelData();
         var slice = new DicomSlice(file);
-        if (!ds.Contains(new DicomTag(0x0028, 0x0010)) || !ds.Contains(new DicomTag(0x0028, 0x0011)))
+        if (!ds.Contains(DicomTags.Rows) || !ds.Contains(DicomTags.Columns))
         {
             throw new ImageReadException(ImageReadError.NotAnImage, path, "the DICOM object has pixel data but no Rows/Columns, so it is not an image.");
         }

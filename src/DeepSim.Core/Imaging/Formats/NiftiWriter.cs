@@ -25,9 +25,6 @@ namespace DeepSim.Imaging.Formats;
 /// </remarks>
 public static class NiftiWriter
 {
-    private const int HeaderSize = 348;
-    private const int DataStart = 352;
-
     /// <summary>Writes <paramref name="image"/> to <paramref name="path"/> (.nii or .nii.gz), replacing any existing file.</summary>
     /// <exception cref="ArgumentException">The path ends in neither .nii nor .nii.gz, or the image is too large for NIfTI-1.</exception>
     /// <exception cref="IOException">The folder is missing or not writable.</exception>
@@ -64,7 +61,7 @@ public static class NiftiWriter
     /// <summary>The 348-byte header plus the 4-byte empty extension field, for <paramref name="image"/>.</summary>
     internal static byte[] BuildHeader(MedicalImage image)
     {
-        var h = new byte[DataStart];
+        var h = new byte[NiftiHeader.SingleFileDataStart];
         void I16(int o, int v) => BinaryPrimitives.WriteInt16LittleEndian(h.AsSpan(o), checked((short)v));
         void F32(int o, double v) => BinaryPrimitives.WriteSingleLittleEndian(h.AsSpan(o), (float)v);
         void Text(int o, int n, string s)
@@ -73,7 +70,7 @@ public static class NiftiWriter
             bytes.AsSpan(0, Math.Min(bytes.Length, n - 1)).CopyTo(h.AsSpan(o));
         }
 
-        BinaryPrimitives.WriteInt32LittleEndian(h, HeaderSize);
+        BinaryPrimitives.WriteInt32LittleEndian(h, NiftiHeader.HeaderSize);
         h[38] = (byte)'r';
         var planar = image.SizeZ == 1;
         I16(40, planar ? 2 : 3);
@@ -100,7 +97,7 @@ public static class NiftiWriter
             F32(76 + (4 * i), 1.0);
         }
 
-        F32(108, DataStart);
+        F32(108, NiftiHeader.SingleFileDataStart);
         F32(112, 1.0);
         F32(116, 0.0);
         h[123] = 2; // NIFTI_UNITS_MM
