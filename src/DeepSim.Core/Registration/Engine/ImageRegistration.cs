@@ -59,12 +59,27 @@ public static class ImageRegistration
             _ => new BSplineModel(d, t0, BSplineTransform.ForImage(fixedImage, o.GridSpacingMm), center),
         };
         var parameters = model.Parameters;
+        if (o.RotationSearchDegrees > 0 && d == 2 && model.SetRotation2D(0))
+        {
+            SearchRotation(fixedImage, movingImage, metric, o, center, model, cancellationToken);
+        }
+
         var m1 = parameters.Select(p => zeros_like(p)).ToArray();
         var m2 = parameters.Select(p => zeros_like(p)).ToArray();
         var step = 0;
+        var resetEachLevel = Environment.GetEnvironmentVariable("DEEPSIM_REG_RESET") == "1";
         for (var levelIndex = 0; levelIndex < o.ShrinkFactors.Count; levelIndex++)
         {
             using var levelScope = NewDisposeScope();
+            if (resetEachLevel && levelIndex > 0)
+            {
+                foreach (var t in m1.Concat(m2))
+                {
+                    t.zero_();
+                }
+
+                step = 0;
+            }
             var level = BuildLevel(levelIndex, fixedImage, movingImage, o, center, model, random);
             var iterations = o.IterationsOf(levelIndex);
             var voxel = level.Spacing.Average();
@@ -132,6 +147,37 @@ public static class ImageRegistration
         }
 
         return new RegistrationResult(transform, o.Transform, metric.Name, trace, clock.Elapsed, o.ShrinkFactors.Count, overlap, fixedImage.Name, movingImage.Name, minJacobian, folded, warnings);
+    }
+
+    /// <summary>
+    /// Evaluates the metric at the coarsest level, on every voxel (a fresh generator per angle, so that patch metrics see
+    /// the same patches), for rotations in +-RotationSearchDegrees, and leaves the model at the best one.
+    /// </summary>
+    private static void SearchRotation(MedicalImage fixedImage, MedicalImage movingImage, IRegistrationMetric metric, RegistrationOptions o, double[] center, TransformModel model, CancellationToken cancellationToken)
+    {
+        var search = o with { Sampling = RegistrationSampling.Full, FinestLevelSampling = null };
+        var steps = (int)Math.Floor((o.RotationSearchDegrees / o.RotationSearchStepDegrees) + 1e-9);
+        var best = 0.0;
+        var bestCost = double.PositiveInfinity;
+        using var scope = NewDisposeScope();
+        for (var k = -steps; k <= steps; k++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var angle = k * o.RotationSearchStepDegrees * Math.PI / 180;
+            model.SetRotation2D(angle);
+            using var evalScope = NewDisposeScope();
+            using var noGrad = no_grad();
+            var level = BuildLevel(0, fixedImage, movingImage, search, center, model, new Random(o.Seed));
+            var cost = metric.Cost(level).item<float>();
+            // Prefer the smaller rotation on ties (k = 0 first would bias; compare strictly with a small margin).
+            if (float.IsFinite(cost) && level.LastValidFraction >= o.MinimumOverlap && (cost < bestCost - 1e-6 || (Math.Abs(cost - bestCost) <= 1e-6 && Math.Abs(angle) < Math.Abs(best))))
+            {
+                bestCost = cost;
+                best = angle;
+            }
+        }
+
+        model.SetRotation2D(best);
     }
 
     /// <summary>The physical centre of an image's field of view (first D coordinates).</summary>
