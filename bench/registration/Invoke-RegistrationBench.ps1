@@ -51,10 +51,14 @@ param(
     # Case 2: run LCC (slow: it resamples the whole image every iteration) only on the first N cases.
     [int] $LccLimit = 10,
     # Case 4: number of 3D cases.
-    [int] $Count3D = 6
+    [int] $Count3D = 6,
+    # Case 4: Rigid (Euler3D cases, elastix EulerTransform) or Affine (rotation x scale x shear cases, AffineTransform).
+    [ValidateSet('Rigid', 'Affine')] [string[]] $Transform3D = @('Rigid'),
+    # The DeepSim module to measure (default: this checkout's build output).
+    [string] $ModulePath = (Join-Path $PSScriptRoot '../../out/DeepSim/DeepSim.psd1')
 )
 $ErrorActionPreference = 'Stop'
-Import-Module (Join-Path $PSScriptRoot '../../out/DeepSim/DeepSim.psd1') -Force
+Import-Module $ModulePath -Force
 $elastixParams = Join-Path $PSScriptRoot 'elastix'
 $python = '/usr/bin/python3'
 New-Item -ItemType Directory -Force -Path $WorkPath | Out-Null
@@ -67,9 +71,15 @@ function Invoke-Elastix([string] $Fixed, [string] $Moving, [string] $ParameterFi
     $sw.Stop()
     if ($LASTEXITCODE -ne 0) { return [pscustomobject]@{ Transform = $null; Seconds = $sw.Elapsed.TotalSeconds } }
     $text = Get-Content (Join-Path $Out 'TransformParameters.0.txt')
-    if (-not ($text -like '(Transform "EulerTransform")')) { return [pscustomobject]@{ Transform = $null; Seconds = $sw.Elapsed.TotalSeconds } }
+    $affine = [bool]($text -like '(Transform "AffineTransform")')
+    if (-not $affine -and -not ($text -like '(Transform "EulerTransform")')) { return [pscustomobject]@{ Transform = $null; Seconds = $sw.Elapsed.TotalSeconds } }
     $p = [double[]](($text | Where-Object { $_ -like '(TransformParameters *' }) -replace '^\(TransformParameters |\)$' -split ' ')
     $c = [double[]](($text | Where-Object { $_ -like '(CenterOfRotationPoint *' }) -replace '^\(CenterOfRotationPoint |\)$' -split ' ')
+    if ($affine) {
+        $n = $c.Count
+        $t = [DeepSim.Registration.AffineTransform]::new([double[]]$p[0..($n * $n - 1)], [double[]]$p[($n * $n)..($n * $n + $n - 1)], $c)
+        return [pscustomobject]@{ Transform = $t; Seconds = $sw.Elapsed.TotalSeconds }
+    }
     $t = if ($p.Count -eq 6) { [DeepSim.Registration.Euler3DTransform]::new([double[]]@($p[0], $p[1], $p[2]), [double[]]@($p[3], $p[4], $p[5]), $c, $false) } else { [DeepSim.Registration.Euler2DTransform]::new($p[0], [double[]]@($p[1], $p[2]), $c) }
     [pscustomobject]@{ Transform = $t; Seconds = $sw.Elapsed.TotalSeconds }
 }
@@ -218,8 +228,9 @@ if (3 -in $Case) {
     $rows | Group-Object Method | ForEach-Object { [pscustomobject]@{ Method = $_.Name; Cases = $_.Count; BeforeMeanPx = ($_.Group.BeforeMeanPx | Measure-Object -Average).Average; MeanPx = ($_.Group.MeanPx | Measure-Object -Average).Average; MeanP95Px = ($_.Group.P95Px | Measure-Object -Average).Average; MeanSeconds = ($_.Group.Seconds | Measure-Object -Average).Average } } | Format-Table | Out-Host
 }
 if (4 -in $Case) {
-    $dir = Join-Path $WorkPath 'mni'
-    & $python (Join-Path $PSScriptRoot 'make_cases3d.py') (Join-Path $DataPath 'mni-templates-3d') $dir $Count3D $Seed
+    foreach ($kind in $Transform3D) {
+    $dir = Join-Path $WorkPath "mni-$($kind.ToLowerInvariant())"
+    & $python (Join-Path $PSScriptRoot 'make_cases3d.py') (Join-Path $DataPath 'mni-templates-3d') $dir $Count3D $Seed $kind.ToLowerInvariant()
     if ($LASTEXITCODE -ne 0) { throw 'make_cases3d.py failed' }
     $cases = Import-Csv -Delimiter "`t" (Join-Path $dir 'cases.tsv')
     $fixed = Import-MedicalImage (Join-Path $dir 't1.mha')
@@ -227,20 +238,23 @@ if (4 -in $Case) {
     $points = [System.Collections.Generic.List[double[]]]::new()
     for ($z = 0; $z -lt $fixed.SizeZ; $z += 4) { for ($y = 0; $y -lt $fixed.SizeY; $y += 4) { for ($x = 0; $x -lt $fixed.SizeX; $x += 4) {
         if ($v[$x + $fixed.SizeX * ($y + $fixed.SizeY * $z)] -gt $mean) { $points.Add([double[]]@((2.0 * $x), (2.0 * $y), (2.0 * $z))) } } } }
-    $tsv4 = Join-Path $PSScriptRoot 'results-case4.tsv'
+    $tsv4 = Join-Path $PSScriptRoot ($(if ($kind -eq 'Rigid') { 'results-case4.tsv' } else { 'results-case4-affine.tsv' }))
     Remove-Item $tsv4 -ErrorAction SilentlyContinue
     $rows = foreach ($c in $cases) {
         $moving = Import-MedicalImage $c.moving
-        $truth = [DeepSim.Registration.Euler3DTransform]::new([double[]]@([double]$c.ax, [double]$c.ay, [double]$c.az), [double[]]@([double]$c.tx, [double]$c.ty, [double]$c.tz), [double[]]@([double]$c.cx, [double]$c.cy, [double]$c.cz), $false)
-        $r = Register-Image -Fixed $fixed -Moving $moving -Metric MI -Seed ([int]$c.case)
-        $row = [pscustomobject]@{ Case = [int]$c.case; Method = 'DeepSim MI'; ResidualMm = Get-Residual $r.Transform $truth $points; Seconds = $r.Elapsed.TotalSeconds }
+        $centre = [double[]]@([double]$c.cx, [double]$c.cy, [double]$c.cz); $shift = [double[]]@([double]$c.tx, [double]$c.ty, [double]$c.tz)
+        $truth = if ($kind -eq 'Rigid') { [DeepSim.Registration.Euler3DTransform]::new([double[]]@([double]$c.ax, [double]$c.ay, [double]$c.az), $shift, $centre, $false) }
+                 else { [DeepSim.Registration.AffineTransform]::new([double[]]@(0..8 | ForEach-Object { [double]$c."m$_" }), $shift, $centre) }
+        $r = Register-Image -Fixed $fixed -Moving $moving -Metric MI -Transform $kind -Seed ([int]$c.case)
+        $row = [pscustomobject]@{ Case = [int]$c.case; Method = "DeepSim MI $kind"; ResidualMm = Get-Residual $r.Transform $truth $points; Seconds = $r.Elapsed.TotalSeconds }
         $row | Export-Csv -Delimiter "`t" -NoTypeInformation -UseQuotes Never -Append $tsv4
         $row
-        $e = Invoke-Elastix $c.fixed $c.moving (Join-Path $elastixParams 'rigid-mi.txt') (Join-Path $WorkPath 'c4-el')
-        $row = [pscustomobject]@{ Case = [int]$c.case; Method = 'elastix MI'; ResidualMm = Get-Residual $e.Transform $truth $points; Seconds = $e.Seconds }
+        $e = Invoke-Elastix $c.fixed $c.moving (Join-Path $elastixParams "$($kind.ToLowerInvariant())-mi.txt") (Join-Path $WorkPath 'c4-el')
+        $row = [pscustomobject]@{ Case = [int]$c.case; Method = "elastix MI $kind"; ResidualMm = Get-Residual $e.Transform $truth $points; Seconds = $e.Seconds }
         $row | Export-Csv -Delimiter "`t" -NoTypeInformation -UseQuotes Never -Append $tsv4
         $row
     }
     $rows | Format-Table | Out-Host
+    }
 }
 Write-Host "Machine: $machine"

@@ -67,19 +67,9 @@ public static class ImageRegistration
         var m1 = parameters.Select(p => zeros_like(p)).ToArray();
         var m2 = parameters.Select(p => zeros_like(p)).ToArray();
         var step = 0;
-        var resetEachLevel = Environment.GetEnvironmentVariable("DEEPSIM_REG_RESET") == "1";
         for (var levelIndex = 0; levelIndex < o.ShrinkFactors.Count; levelIndex++)
         {
             using var levelScope = NewDisposeScope();
-            if (resetEachLevel && levelIndex > 0)
-            {
-                foreach (var t in m1.Concat(m2))
-                {
-                    t.zero_();
-                }
-
-                step = 0;
-            }
             var level = BuildLevel(levelIndex, fixedImage, movingImage, o, center, model, random);
             var iterations = o.IterationsOf(levelIndex);
             var voxel = level.Spacing.Average();
@@ -169,7 +159,7 @@ public static class ImageRegistration
             using var noGrad = no_grad();
             var level = BuildLevel(0, fixedImage, movingImage, search, center, model, new Random(o.Seed));
             var cost = metric.Cost(level).item<float>();
-            // Prefer the smaller rotation on ties (k = 0 first would bias; compare strictly with a small margin).
+            // On a tie the smaller rotation wins.
             if (float.IsFinite(cost) && level.LastValidFraction >= o.MinimumOverlap && (cost < bestCost - 1e-6 || (Math.Abs(cost - bestCost) <= 1e-6 && Math.Abs(angle) < Math.Abs(best))))
             {
                 bestCost = cost;
