@@ -14,6 +14,11 @@ Case 2: -Count seeded cases made by make_cases.py (the 16 CT/MR pairs whose MI p
 estimated and the true transform over the CT head (pixels above the image mean, every 4th pixel); success: < 1 px.
 Times: DeepSim's RegistrationResult.Elapsed (in process, images in memory) and elastix's wall time (process start,
 reading two small files, registering). Both single-threaded (OMP_NUM_THREADS=1, elastix -threads 1).
+Case 3 (non-rigid): -Count3 seeded cases made by make_cases.py bspline (the same 16 pairs, the MR warped by a smooth
+random cubic B-spline field, control points every 32 px, largest displacement 8 px): DeepSim B-spline (Register-Image
+-Transform BSpline, defaults) against elastix BSplineTransform (elastix/bspline-mi.txt); residual: mean and 95th
+percentile over the head points of |T(x) - T_true(x)| in px (the truth inverts the field exactly), and the time.
+elastix's transform is applied to the points by transformix -def.
 Case 4 (3D): make_cases3d.py moves the CT template (scct.nii) by -Count3D seeded Euler3D transforms (+-10 deg per
 axis, +-10 mm); the MNI T1 template is fixed; DeepSim MI and elastix MI, residual in mm over the T1 head.
 Results go to bench/registration/results-case<N>.tsv and are summarised on the console and in RESULTS.md.
@@ -22,19 +27,38 @@ Results go to bench/registration/results-case<N>.tsv and are summarised on the c
 param(
     # Print the summary of an existing results-case2.tsv (e.g. of an interrupted run) and stop.
     [switch] $SummaryOnly,
-    [ValidateSet(1, 2, 4)] [int[]] $Case = @(1, 2),
+    [ValidateSet(1, 2, 3, 4)] [int[]] $Case = @(1, 2),
     [int] $Count = 100,
     [int] $Seed = 12,
     [string] $DataPath = (Join-Path $PSScriptRoot '../../../shared/data'),
     [string] $WorkPath = (Join-Path ([IO.Path]::GetTempPath()) 'deepsim-regbench'),
     [string[]] $Metrics = @('MI', 'LCC'),
+    # Case 2: a saved SimilarityModel (Export-SimilarityModel) to run as "DeepSim learned" beside the metrics.
+    [string] $ModelPath,
+    # Case 2: Register-Image settings for the learned model (e.g. @{ ShrinkFactors = 2, 1 }).
+    [hashtable] $ModelArgs = @{},
+    # Case 2: extra Register-Image settings for every DeepSim run (an experiment; the defaults when empty).
+    [hashtable] $RegisterArgs = @{},
+    # Case 2: run only the first N cases (development subsets); 0: all -Count.
+    [int] $First = 0,
+    # Case 2: take the elastix rows from the existing results file instead of running elastix again (only valid when
+    # elastix/rigid-mi.txt and the cases are unchanged).
+    [switch] $ReuseElastix,
+    # Case 2: name of the results file (default results-case2.tsv).
+    [string] $ResultName = 'results-case2.tsv',
+    # Case 3: number of non-rigid cases.
+    [int] $Count3 = 20,
     # Case 2: run LCC (slow: it resamples the whole image every iteration) only on the first N cases.
     [int] $LccLimit = 10,
     # Case 4: number of 3D cases.
-    [int] $Count3D = 6
+    [int] $Count3D = 6,
+    # Case 4: Rigid (Euler3D cases, elastix EulerTransform) or Affine (rotation x scale x shear cases, AffineTransform).
+    [ValidateSet('Rigid', 'Affine')] [string[]] $Transform3D = @('Rigid'),
+    # The DeepSim module to measure (default: this checkout's build output).
+    [string] $ModulePath = (Join-Path $PSScriptRoot '../../out/DeepSim/DeepSim.psd1')
 )
 $ErrorActionPreference = 'Stop'
-Import-Module (Join-Path $PSScriptRoot '../../out/DeepSim/DeepSim.psd1') -Force
+Import-Module $ModulePath -Force
 $elastixParams = Join-Path $PSScriptRoot 'elastix'
 $python = '/usr/bin/python3'
 New-Item -ItemType Directory -Force -Path $WorkPath | Out-Null
@@ -47,8 +71,15 @@ function Invoke-Elastix([string] $Fixed, [string] $Moving, [string] $ParameterFi
     $sw.Stop()
     if ($LASTEXITCODE -ne 0) { return [pscustomobject]@{ Transform = $null; Seconds = $sw.Elapsed.TotalSeconds } }
     $text = Get-Content (Join-Path $Out 'TransformParameters.0.txt')
+    $affine = [bool]($text -like '(Transform "AffineTransform")')
+    if (-not $affine -and -not ($text -like '(Transform "EulerTransform")')) { return [pscustomobject]@{ Transform = $null; Seconds = $sw.Elapsed.TotalSeconds } }
     $p = [double[]](($text | Where-Object { $_ -like '(TransformParameters *' }) -replace '^\(TransformParameters |\)$' -split ' ')
     $c = [double[]](($text | Where-Object { $_ -like '(CenterOfRotationPoint *' }) -replace '^\(CenterOfRotationPoint |\)$' -split ' ')
+    if ($affine) {
+        $n = $c.Count
+        $t = [DeepSim.Registration.AffineTransform]::new([double[]]$p[0..($n * $n - 1)], [double[]]$p[($n * $n)..($n * $n + $n - 1)], $c)
+        return [pscustomobject]@{ Transform = $t; Seconds = $sw.Elapsed.TotalSeconds }
+    }
     $t = if ($p.Count -eq 6) { [DeepSim.Registration.Euler3DTransform]::new([double[]]@($p[0], $p[1], $p[2]), [double[]]@($p[3], $p[4], $p[5]), $c, $false) } else { [DeepSim.Registration.Euler2DTransform]::new($p[0], [double[]]@($p[1], $p[2]), $c) }
     [pscustomobject]@{ Transform = $t; Seconds = $sw.Elapsed.TotalSeconds }
 }
@@ -82,7 +113,7 @@ function Get-Summary($Rows) {
 }
 
 if ($SummaryOnly) {
-    Get-Summary (Import-Csv -Delimiter "`t" (Join-Path $PSScriptRoot 'results-case2.tsv') | ForEach-Object { $_.ResidualPx = [double]$_.ResidualPx; $_.Seconds = [double]$_.Seconds; $_ }) | Format-Table | Out-Host
+    Get-Summary (Import-Csv -Delimiter "`t" (Join-Path $PSScriptRoot $ResultName) | ForEach-Object { $_.ResidualPx = [double]$_.ResidualPx; $_.Seconds = [double]$_.Seconds; $_ }) | Format-Table | Out-Host
     return
 }
 $machine = "{0}; {1} logical CPUs; load average at start {2}; elastix {3}; {4}" -f (Get-Content /proc/cpuinfo | Where-Object { $_ -like 'model name*' } | Select-Object -First 1).Split(':')[1].Trim(), [Environment]::ProcessorCount, ((Get-Content /proc/loadavg) -split ' ')[0], ((& elastix --version) -join ' '), (Get-Date -AsUTC -Format 'yyyy-MM-dd HH:mm UTC')
@@ -119,32 +150,87 @@ if (2 -in $Case) {
     $dir = Join-Path $WorkPath 'rigid'
     & $python (Join-Path $PSScriptRoot 'make_cases.py') (Join-Path $DataPath 'ct-mr-head') $dir rigid $Count $Seed 0
     if ($LASTEXITCODE -ne 0) { throw 'make_cases.py failed' }
-    $cases = Import-Csv -Delimiter "`t" (Join-Path $dir 'cases.tsv')
-    $tsv = Join-Path $PSScriptRoot 'results-case2.tsv'
+    $cases = @(Import-Csv -Delimiter "`t" (Join-Path $dir 'cases.tsv'))
+    if ($First -gt 0) { $cases = @($cases | Select-Object -First $First) }
+    $tsv = Join-Path $PSScriptRoot $ResultName
+    $previous = @()
+    if ($ReuseElastix) {
+        $previous = @(Import-Csv -Delimiter "`t" (Join-Path $PSScriptRoot 'results-case2.tsv') | Where-Object Method -eq 'elastix MI')
+        if ($previous.Count -lt $cases.Count) { throw "-ReuseElastix: results-case2.tsv has $($previous.Count) elastix rows for $($cases.Count) cases." }
+    }
     Remove-Item $tsv -ErrorAction SilentlyContinue
+    $model = if ($ModelPath) { Import-SimilarityModel -Path $ModelPath } else { $null }
+    $runs = @($Metrics | ForEach-Object { [pscustomobject]@{ Name = "DeepSim $_"; Metric = $_; Args = $RegisterArgs } })
+    if ($model) { $runs += [pscustomobject]@{ Name = 'DeepSim learned'; Metric = $model; Args = $ModelArgs } }
     # Rows are appended case by case, so an interrupted run keeps what it measured.
     $rows = foreach ($c in $cases) {
         $fixed = Import-MedicalImage $c.fixed; $moving = Import-MedicalImage $c.moving
         $truth = [DeepSim.Registration.Euler2DTransform]::new([double]$c.angle_deg * [math]::PI / 180, [double[]]@([double]$c.tx, [double]$c.ty), [double[]]@([double]$c.cx, [double]$c.cy))
         $points = Get-HeadPoints $fixed
-        foreach ($m in $Metrics) {
-            if ($m -eq 'LCC' -and [int]$c.case -ge $LccLimit) { continue }
-            $r = Register-Image -Fixed $fixed -Moving $moving -Metric $m -Seed ([int]$c.case) -ErrorAction SilentlyContinue
-            $row = [pscustomobject]@{ Case = [int]$c.case; Pair = $c.pair; TrueAngle = [double]$c.angle_deg; Method = "DeepSim $m"; ResidualPx = if ($r) { Get-Residual $r.Transform $truth $points } else { [double]::NaN }; Seconds = if ($r) { $r.Elapsed.TotalSeconds } else { [double]::NaN } }
+        foreach ($run in $runs) {
+            if ($run.Metric -eq 'LCC' -and [int]$c.case -ge $LccLimit) { continue }
+            $a = $run.Args
+            $r = Register-Image -Fixed $fixed -Moving $moving -Metric $run.Metric -Seed ([int]$c.case) -ErrorAction SilentlyContinue @a
+            $row = [pscustomobject]@{ Case = [int]$c.case; Pair = $c.pair; TrueAngle = [double]$c.angle_deg; Method = $run.Name; ResidualPx = if ($r) { Get-Residual $r.Transform $truth $points } else { [double]::NaN }; Seconds = if ($r) { $r.Elapsed.TotalSeconds } else { [double]::NaN } }
             $row | Export-Csv -Delimiter "`t" -NoTypeInformation -UseQuotes Never -Append $tsv
             $row
         }
-        $e = Invoke-Elastix $c.fixed $c.moving (Join-Path $elastixParams 'rigid-mi.txt') (Join-Path $WorkPath 'c2-el')
-        $row = [pscustomobject]@{ Case = [int]$c.case; Pair = $c.pair; TrueAngle = [double]$c.angle_deg; Method = 'elastix MI'; ResidualPx = Get-Residual $e.Transform $truth $points; Seconds = $e.Seconds }
+        if ($ReuseElastix) {
+            $row = $previous | Where-Object { [int]$_.Case -eq [int]$c.case } | Select-Object -First 1
+            $row = [pscustomobject]@{ Case = [int]$row.Case; Pair = $row.Pair; TrueAngle = [double]$row.TrueAngle; Method = 'elastix MI'; ResidualPx = [double]$row.ResidualPx; Seconds = [double]$row.Seconds }
+        } else {
+            $e = Invoke-Elastix $c.fixed $c.moving (Join-Path $elastixParams 'rigid-mi.txt') (Join-Path $WorkPath 'c2-el')
+            $row = [pscustomobject]@{ Case = [int]$c.case; Pair = $c.pair; TrueAngle = [double]$c.angle_deg; Method = 'elastix MI'; ResidualPx = Get-Residual $e.Transform $truth $points; Seconds = $e.Seconds }
+        }
         $row | Export-Csv -Delimiter "`t" -NoTypeInformation -UseQuotes Never -Append $tsv
         $row
         Write-Progress -Activity 'Case 2' -Status "case $($c.case)" -PercentComplete (100 * ([int]$c.case + 1) / $cases.Count)
     }
     Get-Summary $rows | Format-Table | Out-Host
 }
+if (3 -in $Case) {
+    $dir = Join-Path $WorkPath 'bspline'
+    & $python (Join-Path $PSScriptRoot 'make_cases.py') (Join-Path $DataPath 'ct-mr-head') $dir bspline $Count3 ($Seed + 1) 0
+    if ($LASTEXITCODE -ne 0) { throw 'make_cases.py bspline failed' }
+    $cases = Import-Csv -Delimiter "`t" (Join-Path $dir 'cases.tsv')
+    $tsv3 = Join-Path $PSScriptRoot 'results-case3.tsv'
+    Remove-Item $tsv3 -ErrorAction SilentlyContinue
+    function Get-FieldError([double[][]] $Estimated, $Truth) {
+        $d = [double[]]::new($Truth.Count)
+        for ($i = 0; $i -lt $Truth.Count; $i++) { $dx = $Estimated[$i][0] - [double]$Truth[$i].tx; $dy = $Estimated[$i][1] - [double]$Truth[$i].ty; $d[$i] = [math]::Sqrt($dx * $dx + $dy * $dy) }
+        $s = $d | Sort-Object
+        [pscustomobject]@{ Mean = ($d | Measure-Object -Average).Average; P95 = $s[[math]::Min($s.Count - 1, [math]::Ceiling(0.95 * $s.Count) - 1)] }
+    }
+    $rows = foreach ($c in $cases) {
+        $fixed = Import-MedicalImage $c.fixed; $moving = Import-MedicalImage $c.moving
+        $truth = @(Import-Csv -Delimiter "`t" $c.truth)
+        $fixedPoints = [double[][]]@($truth | ForEach-Object { , [double[]]@([double]$_.x, [double]$_.y) })
+        $before = Get-FieldError $fixedPoints $truth
+        $r = Register-Image -Fixed $fixed -Moving $moving -Metric MI -Transform BSpline -Seed ([int]$c.case) -ErrorAction SilentlyContinue
+        $est = [double[][]]@($fixedPoints | ForEach-Object { , $r.Transform.TransformPoint($_) })
+        $err = Get-FieldError $est $truth
+        $row = [pscustomobject]@{ Case = [int]$c.case; Pair = $c.pair; Method = 'DeepSim MI B-spline'; BeforeMeanPx = $before.Mean; MeanPx = $err.Mean; P95Px = $err.P95; MinJacobian = $r.MinJacobianDeterminant; Seconds = $r.Elapsed.TotalSeconds }
+        $row | Export-Csv -Delimiter "`t" -NoTypeInformation -UseQuotes Never -Append $tsv3
+        $row
+        $out = Join-Path $WorkPath 'c3-el'
+        $e = Invoke-Elastix $c.fixed $c.moving (Join-Path $elastixParams 'bspline-mi.txt') $out
+        $pts = Join-Path $out 'points.txt'
+        Set-Content -Path $pts -Value (@('point', $fixedPoints.Count) + @($fixedPoints | ForEach-Object { '{0} {1}' -f $_[0], $_[1] }))
+        & transformix -def $pts -tp (Join-Path $out 'TransformParameters.0.txt') -out $out *> (Join-Path $out 'transformix.txt')
+        $est = [double[][]]@(Get-Content (Join-Path $out 'outputpoints.txt') | ForEach-Object {
+            if ($_ -match 'OutputPoint = \[ ([^\]]+) \]') { , [double[]]($Matches[1].Trim() -split '\s+') } })
+        $err = if ($est.Count -eq $truth.Count) { Get-FieldError $est $truth } else { [pscustomobject]@{ Mean = [double]::NaN; P95 = [double]::NaN } }
+        $row = [pscustomobject]@{ Case = [int]$c.case; Pair = $c.pair; Method = 'elastix MI B-spline'; BeforeMeanPx = $before.Mean; MeanPx = $err.Mean; P95Px = $err.P95; MinJacobian = [double]::NaN; Seconds = $e.Seconds }
+        $row | Export-Csv -Delimiter "`t" -NoTypeInformation -UseQuotes Never -Append $tsv3
+        $row
+        Write-Progress -Activity 'Case 3' -Status "case $($c.case)" -PercentComplete (100 * ([int]$c.case + 1) / $cases.Count)
+    }
+    $rows | Group-Object Method | ForEach-Object { [pscustomobject]@{ Method = $_.Name; Cases = $_.Count; BeforeMeanPx = ($_.Group.BeforeMeanPx | Measure-Object -Average).Average; MeanPx = ($_.Group.MeanPx | Measure-Object -Average).Average; MeanP95Px = ($_.Group.P95Px | Measure-Object -Average).Average; MeanSeconds = ($_.Group.Seconds | Measure-Object -Average).Average } } | Format-Table | Out-Host
+}
 if (4 -in $Case) {
-    $dir = Join-Path $WorkPath 'mni'
-    & $python (Join-Path $PSScriptRoot 'make_cases3d.py') (Join-Path $DataPath 'mni-templates-3d') $dir $Count3D $Seed
+    foreach ($kind in $Transform3D) {
+    $dir = Join-Path $WorkPath "mni-$($kind.ToLowerInvariant())"
+    & $python (Join-Path $PSScriptRoot 'make_cases3d.py') (Join-Path $DataPath 'mni-templates-3d') $dir $Count3D $Seed $kind.ToLowerInvariant()
     if ($LASTEXITCODE -ne 0) { throw 'make_cases3d.py failed' }
     $cases = Import-Csv -Delimiter "`t" (Join-Path $dir 'cases.tsv')
     $fixed = Import-MedicalImage (Join-Path $dir 't1.mha')
@@ -152,20 +238,23 @@ if (4 -in $Case) {
     $points = [System.Collections.Generic.List[double[]]]::new()
     for ($z = 0; $z -lt $fixed.SizeZ; $z += 4) { for ($y = 0; $y -lt $fixed.SizeY; $y += 4) { for ($x = 0; $x -lt $fixed.SizeX; $x += 4) {
         if ($v[$x + $fixed.SizeX * ($y + $fixed.SizeY * $z)] -gt $mean) { $points.Add([double[]]@((2.0 * $x), (2.0 * $y), (2.0 * $z))) } } } }
-    $tsv4 = Join-Path $PSScriptRoot 'results-case4.tsv'
+    $tsv4 = Join-Path $PSScriptRoot ($(if ($kind -eq 'Rigid') { 'results-case4.tsv' } else { 'results-case4-affine.tsv' }))
     Remove-Item $tsv4 -ErrorAction SilentlyContinue
     $rows = foreach ($c in $cases) {
         $moving = Import-MedicalImage $c.moving
-        $truth = [DeepSim.Registration.Euler3DTransform]::new([double[]]@([double]$c.ax, [double]$c.ay, [double]$c.az), [double[]]@([double]$c.tx, [double]$c.ty, [double]$c.tz), [double[]]@([double]$c.cx, [double]$c.cy, [double]$c.cz), $false)
-        $r = Register-Image -Fixed $fixed -Moving $moving -Metric MI -Seed ([int]$c.case)
-        $row = [pscustomobject]@{ Case = [int]$c.case; Method = 'DeepSim MI'; ResidualMm = Get-Residual $r.Transform $truth $points; Seconds = $r.Elapsed.TotalSeconds }
+        $centre = [double[]]@([double]$c.cx, [double]$c.cy, [double]$c.cz); $shift = [double[]]@([double]$c.tx, [double]$c.ty, [double]$c.tz)
+        $truth = if ($kind -eq 'Rigid') { [DeepSim.Registration.Euler3DTransform]::new([double[]]@([double]$c.ax, [double]$c.ay, [double]$c.az), $shift, $centre, $false) }
+                 else { [DeepSim.Registration.AffineTransform]::new([double[]]@(0..8 | ForEach-Object { [double]$c."m$_" }), $shift, $centre) }
+        $r = Register-Image -Fixed $fixed -Moving $moving -Metric MI -Transform $kind -Seed ([int]$c.case)
+        $row = [pscustomobject]@{ Case = [int]$c.case; Method = "DeepSim MI $kind"; ResidualMm = Get-Residual $r.Transform $truth $points; Seconds = $r.Elapsed.TotalSeconds }
         $row | Export-Csv -Delimiter "`t" -NoTypeInformation -UseQuotes Never -Append $tsv4
         $row
-        $e = Invoke-Elastix $c.fixed $c.moving (Join-Path $elastixParams 'rigid-mi.txt') (Join-Path $WorkPath 'c4-el')
-        $row = [pscustomobject]@{ Case = [int]$c.case; Method = 'elastix MI'; ResidualMm = Get-Residual $e.Transform $truth $points; Seconds = $e.Seconds }
+        $e = Invoke-Elastix $c.fixed $c.moving (Join-Path $elastixParams "$($kind.ToLowerInvariant())-mi.txt") (Join-Path $WorkPath 'c4-el')
+        $row = [pscustomobject]@{ Case = [int]$c.case; Method = "elastix MI $kind"; ResidualMm = Get-Residual $e.Transform $truth $points; Seconds = $e.Seconds }
         $row | Export-Csv -Delimiter "`t" -NoTypeInformation -UseQuotes Never -Append $tsv4
         $row
     }
     $rows | Format-Table | Out-Host
+    }
 }
 Write-Host "Machine: $machine"

@@ -7,8 +7,9 @@ rigid:   CT/MR pairs of ../shared/data/ct-mr-head whose MI peak lies within MAX_
          axis), seeded. T maps a fixed (CT) point to the moving point (ITK's convention), so moving(y) = MR(T^-1(y)),
          sampled bilinearly. Writes fixed/moving MetaImages (float32) and cases.tsv with the truth.
 bspline: the same pairs warped by a smooth random cubic B-spline displacement (control points every 32 px, maximum
-         displacement scaled to 8 px): moving(y) = MR(y - u(y)); the truth is T(x) ~ x + u(x) and the residual is
-         measured against the exact field by the bench.
+         displacement scaled to 8 px): moving(y) = MR(y - u(y)). The truth T maps a fixed point x to the y with
+         y - u(y) = x (solved by fixed-point iteration, y = x + u(y), to 1e-6 px); NNN-truth.tsv lists it on the head
+         points (every 4th pixel of the CT above the CT's mean, as the bench's residual uses): x, y, Tx, Ty.
 """
 import csv, math, os, sys
 import numpy as np
@@ -45,7 +46,7 @@ def main(data, out, kind, count, seed, max_shift=1):
         if kind == 'rigid':
             t.write('case\tpair\tangle_deg\ttx\tty\tcx\tcy\tfixed\tmoving\n')
         else:
-            t.write('case\tpair\tmax_disp\tfixed\tmoving\tfield\n')
+            t.write('case\tpair\tmax_disp\tfixed\tmoving\tfield\ttruth\n')
         for k in range(count):
             name = names[rng.integers(len(names))]
             ct = io.imread(os.path.join(data, 'CT', name)).astype(np.float32)
@@ -72,7 +73,22 @@ def main(data, out, kind, count, seed, max_shift=1):
                 warped = ndimage.map_coordinates(mr, [yy - u[0], xx - u[1]], order=1, mode='constant', cval=0.0)
                 write_mha(m, warped)
                 fld = os.path.join(out, f'{k:03d}-field.npy'); np.save(fld, u)
-                t.write(f'{k}\t{name}\t8\t{f}\t{m}\t{fld}\n')
+                hy, hx = np.nonzero(ct > ct.mean())
+                keep = (hy % 4 == 0) & (hx % 4 == 0)
+                px, py = hx[keep].astype(np.float64), hy[keep].astype(np.float64)
+                qx, qy = px.copy(), py.copy()
+                for _ in range(100):
+                    ux = ndimage.map_coordinates(u[1], [qy, qx], order=1, mode='nearest')
+                    uy = ndimage.map_coordinates(u[0], [qy, qx], order=1, mode='nearest')
+                    nx, ny = px + ux, py + uy
+                    done = max(np.abs(nx - qx).max(), np.abs(ny - qy).max()) < 1e-6
+                    qx, qy = nx, ny
+                    if done: break
+                tru = os.path.join(out, f'{k:03d}-truth.tsv')
+                with open(tru, 'w') as tf:
+                    tf.write('x\ty\ttx\tty\n')
+                    for a, b, c, d in zip(px, py, qx, qy): tf.write(f'{a:.0f}\t{b:.0f}\t{c:.6f}\t{d:.6f}\n')
+                t.write(f'{k}\t{name}\t8\t{f}\t{m}\t{fld}\t{tru}\n')
 
 if __name__ == '__main__':
     main(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]) if len(sys.argv) > 6 else 1)

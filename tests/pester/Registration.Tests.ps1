@@ -40,6 +40,18 @@ Describe 'Register-Image on ITK''s T1/PD slices' -Skip:(-not $HasData) {
         $again.Parameters | Should -Be $result.Parameters
     }
 
+    It 'searches rotations first with -RotationSearch and fixes the finest sample set with -FinestLevelSampling' {
+        # No iterations: the transform is the search's pick (steps of 2.5 deg) alone. The search scores rotations at
+        # the initial translation, so it is shown on the slice that is rotated only.
+        $rotated = Import-MedicalImage (Join-Path $slices 'BrainProtonDensitySliceRotated10.png')
+        $searched = Register-Image -Fixed $t1 -Moving $rotated -Metric MI -Iterations 0 -RotationSearch 20
+        $searched.Transform.AngleDegrees | Should -BeGreaterOrEqual 7.5
+        $searched.Transform.AngleDegrees | Should -BeLessOrEqual 12.5
+        $a = Register-Image -Fixed $t1 -Moving $moved -Metric MI -ShrinkFactors 2 -Iterations 5 -FinestLevelSampling Full -Seed 1
+        $b = Register-Image -Fixed $t1 -Moving $moved -Metric MI -ShrinkFactors 2 -Iterations 5 -FinestLevelSampling Full -Seed 2
+        $b.Parameters | Should -Be $a.Parameters
+    }
+
     It 'round-trips the transform through an ITK .tfm file, with -WhatIf and -Force' {
         $path = Join-Path $tmp 'pd-to-t1.tfm'
         $result | Export-ImageTransform -Path $path -WhatIf

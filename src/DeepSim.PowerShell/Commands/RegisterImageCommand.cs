@@ -34,6 +34,15 @@ public sealed class RegisterImageCommand : RegistrationCmdlet
     [Parameter]
     public RegistrationInitialization Initialization { get; set; } = RegistrationInitialization.Geometry;
 
+    /// <summary>Where the metric is evaluated at the finest pyramid level: Random, Grid or Full (every voxel). Default: as -Sampling.</summary>
+    [Parameter]
+    public RegistrationSampling? FinestLevelSampling { get; set; }
+
+    /// <summary>2D rigid and affine: search rotations within this many degrees (either way) at the coarsest level before optimising; widens the capture range. 0 turns the search off. Default 0.</summary>
+    [Parameter]
+    [ValidateRange(0.0, 180.0)]
+    public double RotationSearch { get; set; }
+
     /// <summary>B-spline control-point spacing in mm. Default 24.</summary>
     [Parameter]
     [ValidateRange(0.01, 10000.0)]
@@ -55,6 +64,8 @@ public sealed class RegisterImageCommand : RegistrationCmdlet
         {
             Transform = Transform,
             Initialization = Initialization,
+            FinestLevelSampling = FinestLevelSampling,
+            RotationSearchDegrees = RotationSearch,
             GridSpacingMm = GridSpacing,
             BendingEnergyWeight = BendingEnergyWeight,
         };

@@ -59,6 +59,11 @@ public static class ImageRegistration
             _ => new BSplineModel(d, t0, BSplineTransform.ForImage(fixedImage, o.GridSpacingMm), center),
         };
         var parameters = model.Parameters;
+        if (o.RotationSearchDegrees > 0 && d == 2 && model.SetRotation2D(0))
+        {
+            SearchRotation(fixedImage, movingImage, metric, o, center, model, cancellationToken);
+        }
+
         var m1 = parameters.Select(p => zeros_like(p)).ToArray();
         var m2 = parameters.Select(p => zeros_like(p)).ToArray();
         var step = 0;
@@ -132,6 +137,37 @@ public static class ImageRegistration
         }
 
         return new RegistrationResult(transform, o.Transform, metric.Name, trace, clock.Elapsed, o.ShrinkFactors.Count, overlap, fixedImage.Name, movingImage.Name, minJacobian, folded, warnings);
+    }
+
+    /// <summary>
+    /// Evaluates the metric at the coarsest level, on every voxel (a fresh generator per angle, so that patch metrics see
+    /// the same patches), for rotations in +-RotationSearchDegrees, and leaves the model at the best one.
+    /// </summary>
+    private static void SearchRotation(MedicalImage fixedImage, MedicalImage movingImage, IRegistrationMetric metric, RegistrationOptions o, double[] center, TransformModel model, CancellationToken cancellationToken)
+    {
+        var search = o with { Sampling = RegistrationSampling.Full, FinestLevelSampling = null };
+        var steps = (int)Math.Floor((o.RotationSearchDegrees / o.RotationSearchStepDegrees) + 1e-9);
+        var best = 0.0;
+        var bestCost = double.PositiveInfinity;
+        using var scope = NewDisposeScope();
+        for (var k = -steps; k <= steps; k++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var angle = k * o.RotationSearchStepDegrees * Math.PI / 180;
+            model.SetRotation2D(angle);
+            using var evalScope = NewDisposeScope();
+            using var noGrad = no_grad();
+            var level = BuildLevel(0, fixedImage, movingImage, search, center, model, new Random(o.Seed));
+            var cost = metric.Cost(level).item<float>();
+            // On a tie the smaller rotation wins.
+            if (float.IsFinite(cost) && level.LastValidFraction >= o.MinimumOverlap && (cost < bestCost - 1e-6 || (Math.Abs(cost - bestCost) <= 1e-6 && Math.Abs(angle) < Math.Abs(best))))
+            {
+                bestCost = cost;
+                best = angle;
+            }
+        }
+
+        model.SetRotation2D(best);
     }
 
     /// <summary>The physical centre of an image's field of view (first D coordinates).</summary>

@@ -92,6 +92,9 @@ public sealed class RegistrationLevel
     /// <summary>Intensity range of the original moving image.</summary>
     public (float Min, float Max) MovingRange { get; }
 
+    /// <summary>How <see cref="DrawSampleIndices"/> samples this level (<see cref="RegistrationOptions.SamplingOf"/>).</summary>
+    public RegistrationSampling Sampling => Options.SamplingOf(Index);
+
     /// <summary>Number of voxels of the level inside the fixed mask.</summary>
     public int MaskVoxelCount => _maskVoxels.Length;
 
@@ -99,13 +102,13 @@ public sealed class RegistrationLevel
     public double LastValidFraction { get; private set; } = 1;
 
     /// <summary>
-    /// Sample positions per <see cref="RegistrationOptions.Sampling"/>: [N, D] continuous indices inside the fixed mask
+    /// Sample positions per <see cref="Sampling"/>: [N, D] continuous indices inside the fixed mask
     /// (Random: new points each call, jittered within their voxel; Grid: a regular subset; Full: every mask voxel).
     /// </summary>
     public Tensor DrawSampleIndices()
     {
         var n = _maskVoxels.Length;
-        switch (Options.Sampling)
+        switch (Sampling)
         {
             case RegistrationSampling.Full:
             case RegistrationSampling.Grid when n <= Options.SampleCount:

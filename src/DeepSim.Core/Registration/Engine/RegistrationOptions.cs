@@ -68,6 +68,12 @@ public sealed record RegistrationOptions
     /// <summary>Where the metric is evaluated. Default Random.</summary>
     public RegistrationSampling Sampling { get; init; } = RegistrationSampling.Random;
 
+    /// <summary>
+    /// Where the metric is evaluated at the finest pyramid level; null: as <see cref="Sampling"/>. A fixed set there
+    /// (Grid or Full) removes the sampling noise from the final estimate. Default null.
+    /// </summary>
+    public RegistrationSampling? FinestLevelSampling { get; init; }
+
     /// <summary>Points per iteration for Random and Grid sampling. Default 2048.</summary>
     public int SampleCount { get; init; } = 2048;
 
@@ -85,6 +91,16 @@ public sealed record RegistrationOptions
 
     /// <summary>Optional extra starting translation in mm (added to the initialisation), e.g. to test that a registration converges from elsewhere.</summary>
     public IReadOnlyList<double>? InitialOffsetMm { get; init; }
+
+    /// <summary>
+    /// 2D rigid and affine: before the optimiser starts, the metric is evaluated at the coarsest level (every voxel) for
+    /// rotations from -RotationSearchDegrees to +RotationSearchDegrees about the initial transform, and the optimiser
+    /// starts from the best; this widens the capture range in rotation. 0 turns the search off. Default 0.
+    /// </summary>
+    public double RotationSearchDegrees { get; init; }
+
+    /// <summary>Step of the rotation search in degrees. Default 2.5.</summary>
+    public double RotationSearchStepDegrees { get; init; } = 2.5;
 
     /// <summary>B-spline control-point spacing in mm. Default 24.</summary>
     public double GridSpacingMm { get; init; } = 24;
@@ -107,6 +123,10 @@ public sealed record RegistrationOptions
     /// <summary>The smoothing sigma of level <paramref name="level"/>.</summary>
     public double SigmaOf(int level) =>
         SmoothingSigmas is { Count: > 0 } s ? s[Math.Min(level, s.Count - 1)] : (ShrinkFactors[level] > 1 ? ShrinkFactors[level] / 2.0 : 0);
+
+    /// <summary>The sampling of level <paramref name="level"/>: <see cref="FinestLevelSampling"/> at the finest level when set, else <see cref="Sampling"/>.</summary>
+    public RegistrationSampling SamplingOf(int level) =>
+        level == ShrinkFactors.Count - 1 && FinestLevelSampling is { } finest ? finest : Sampling;
 
     /// <summary>The iterations of level <paramref name="level"/>.</summary>
     public int IterationsOf(int level) => Iterations[Math.Min(level, Iterations.Count - 1)];
@@ -132,6 +152,11 @@ public sealed record RegistrationOptions
         if (!(LearningRate > 0) || !(FinalLearningRateFraction > 0) || FinalLearningRateFraction > 1)
         {
             throw new ArgumentException("LearningRate must be positive and FinalLearningRateFraction in (0, 1].");
+        }
+
+        if (!(RotationSearchDegrees >= 0) || !double.IsFinite(RotationSearchDegrees) || !(RotationSearchStepDegrees > 0) || !double.IsFinite(RotationSearchStepDegrees))
+        {
+            throw new ArgumentException("RotationSearchDegrees must be finite and >= 0, RotationSearchStepDegrees finite and > 0.");
         }
 
         if (SampleCount < 16 || HistogramBins < 8 || LccRadius < 1 || PatchCount < 1 || !(GridSpacingMm > 0) || BendingEnergyWeight < 0)

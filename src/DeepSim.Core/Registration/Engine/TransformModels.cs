@@ -26,6 +26,9 @@ internal abstract class TransformModel
 
     public virtual Tensor? Penalty() => null;
 
+    /// <summary>2D: sets the rotation part to a rotation by <paramref name="radians"/> (rigid and affine); false where the model has none.</summary>
+    public virtual bool SetRotation2D(double radians) => false;
+
     public abstract IImageTransform ToTransform(double[] center);
 
     protected static Tensor NewParameter(float[] values, params long[] shape)
@@ -66,6 +69,21 @@ internal sealed class RigidModel : TransformModel
     public override IReadOnlyList<Tensor> Parameters => [_angles, Translation];
 
     public override Tensor Warp(Tensor points) => points.matmul(Rotation().t()) + Translation;
+
+    public override bool SetRotation2D(double radians)
+    {
+        if (Dimension != 2)
+        {
+            return false;
+        }
+
+        using (no_grad())
+        {
+            _angles.fill_(radians * _radius);
+        }
+
+        return true;
+    }
 
     public override IImageTransform ToTransform(double[] center)
     {
@@ -118,6 +136,23 @@ internal sealed class AffineModel : TransformModel
         using var eye = TorchSharp.torch.eye(Dimension, dtype: ScalarType.Float32);
         var a = eye + (_delta / _radius);
         return points.matmul(a.t()) + Translation;
+    }
+
+    public override bool SetRotation2D(double radians)
+    {
+        if (Dimension != 2)
+        {
+            return false;
+        }
+
+        var (c, s) = (Math.Cos(radians), Math.Sin(radians));
+        using var m = tensor(new[] { (float)((c - 1) * _radius), (float)(-s * _radius), (float)(s * _radius), (float)((c - 1) * _radius) }, [2, 2]);
+        using (no_grad())
+        {
+            _delta.copy_(m);
+        }
+
+        return true;
     }
 
     public override IImageTransform ToTransform(double[] center)
