@@ -123,27 +123,14 @@ public sealed class MeasurePredictionErrorCommand : RegionCmdlet
     {
         base.BeginProcessing();
         _metrics = MetricResolver.Resolve(Metric, MetricResolver.Options(Bins, HistogramRange, LccWindowRadius), (id, target, message, inner) => ThrowTerminating(id, ErrorCategory.InvalidArgument, target, message, inner));
-        var needs = _metrics.Where(m => m.RequiredPatchDimension is not null).Select(m => m.RequiredPatchDimension!.Value).Distinct().ToList();
-        _dimension = Volumetric || needs.Contains(3) ? 3 : 2;
-        if (needs.Count > 1 || (needs.Count == 1 && needs[0] != _dimension))
-        {
-            ThrowTerminating(ErrorIds.DimensionMismatch, ErrorCategory.InvalidArgument, Metric, Volumetric
-                ? $"-Volumetric asks for cubic (3D) patches but {string.Join(", ", _metrics.Where(m => m.RequiredPatchDimension == 2).Select(m => m.Name))} scores square (2D) patches; evaluate it without -Volumetric."
-                : "The metrics mix models of square (2D) and cubic (3D) patches; evaluate them separately.");
-        }
-
-        if (_dimension == 3 && PatchSize is null && _metrics.All(m => m.RequiredPatchSize is null))
-        {
-            PatchSize = MetricPatchSize.DefaultVolumetric;
-        }
-
         try
         {
-            PatchSize = MetricPatchSize.Reconcile(_metrics, PatchSize);
+            _dimension = MetricPatchSize.Dimension(_metrics, Volumetric);
+            PatchSize = MetricPatchSize.Reconcile(_metrics, PatchSize, _dimension);
         }
         catch (PatchSizeConflictException e)
         {
-            ThrowTerminating(e.ErrorId, ErrorCategory.InvalidArgument, e.Conflict == PatchSizeConflict.MetricsDisagree ? Metric : PatchSize, e.Message, e);
+            ThrowTerminating(e.ErrorId, ErrorCategory.InvalidArgument, e.Conflict is PatchSizeConflict.MetricsDisagree or PatchSizeConflict.DimensionsDisagree ? Metric : PatchSize, e.Message, e);
         }
 
         _seed = Seed ?? Random.Shared.Next();

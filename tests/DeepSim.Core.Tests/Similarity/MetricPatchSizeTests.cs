@@ -51,11 +51,33 @@ public class MetricPatchSizeTests
         Assert.IsAssignableFrom<ArgumentException>(e);
     }
 
-    private sealed class Sized(string name, int size) : ISimilarityMetric
+    [Fact]
+    public void TheDimensionIsAskedOrImpliedByACubicModelAndMustBeOne()
+    {
+        Assert.Equal(2, MetricPatchSize.Dimension([Nmi], volumetric: false));
+        Assert.Equal(3, MetricPatchSize.Dimension([Nmi], volumetric: true));
+        Assert.Equal(3, MetricPatchSize.Dimension([Nmi, new Sized("cube", 7, 3)], volumetric: false));
+        Assert.Equal(7, MetricPatchSize.Reconcile([Nmi], dimension: 3));
+        Assert.Equal(MetricPatchSize.DefaultVolumetric, MetricPatchSize.Reconcile([Nmi], dimension: 3));
+        Assert.Equal(9, MetricPatchSize.Reconcile([Nmi], 9, dimension: 3));
+
+        var asked = Assert.Throws<PatchSizeConflictException>(() => MetricPatchSize.Dimension([Nmi, new Sized("square", 17, 2)], volumetric: true));
+        Assert.Equal(PatchSizeConflict.DimensionsDisagree, asked.Conflict);
+        Assert.Equal("DimensionMismatch", asked.ErrorId);
+        Assert.Contains("square", asked.Message);
+
+        var mixed = Assert.Throws<PatchSizeConflictException>(() => MetricPatchSize.Dimension([new Sized("square", 17, 2), new Sized("cube", 7, 3)], volumetric: false));
+        Assert.Equal(PatchSizeConflict.DimensionsDisagree, mixed.Conflict);
+        Assert.Contains("mix", mixed.Message);
+    }
+
+    private sealed class Sized(string name, int size, int? dimension = null) : ISimilarityMetric
     {
         public string Name => name;
 
         public int? RequiredPatchSize => size;
+
+        public int? RequiredPatchDimension => dimension;
 
         public void ScorePairs(IReadOnlyList<PatchPair> pairs, Span<double> scores, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
