@@ -28,7 +28,8 @@ p.add_argument("--crops", type=int, default=8)
 p.add_argument("--crop", type=int, default=48)
 p.add_argument("--queries", type=int, default=64)
 p.add_argument("--norm", default="range", choices=["range", "local"])
-p.add_argument("--norm-radius", type=int, default=8)
+p.add_argument("--norm-radius", type=int, default=2)
+p.add_argument("--norm-eps", type=float, default=0.05)
 p.add_argument("--val-group", default="34")
 p.add_argument("--test-group", default="", help="excluded from training entirely (the fold's test group)")
 p.add_argument("--threads", type=int, default=2)
@@ -103,15 +104,15 @@ groups = np.array([n[:2] for n in names])
 
 def normalise(img):
     if a.norm == "range":
-        return (img - img.min()) / max(1e-6, img.max() - img.min())
-    # local z-score: (x - box mean) / box std over a (2r+1)^2 window
+        return img
+    # local standardisation in (2r+1)^2 box windows, valid (the output is 2r smaller): (x - mean) / (std + eps)
     r = a.norm_radius
-    t = torch.from_numpy(img)[None, None].double()
+    t = torch.from_numpy(np.ascontiguousarray(img))[None, None].double()
     k = 2 * r + 1
-    mean = F.avg_pool2d(F.pad(t, (r, r, r, r), mode="replicate"), k, 1)
-    sq = F.avg_pool2d(F.pad(t * t, (r, r, r, r), mode="replicate"), k, 1)
+    mean = F.avg_pool2d(t, k, 1)
+    sq = F.avg_pool2d(t * t, k, 1)
     std = (sq - mean * mean).clamp_min(0).sqrt()
-    return ((t - mean) / (std + 0.05 * (img.max() - img.min() + 1e-6))).float()[0, 0].numpy()
+    return ((t[:, :, r:-r, r:-r] - mean) / (std + a.norm_eps)).float()[0, 0].numpy()
 
 
 def dilations(patch):
@@ -127,7 +128,7 @@ def dilations(patch):
 def branch():
     layers = []
     cin = 1
-    for d in dilations(17):
+    for d in dilations(17 - (2 * a.norm_radius if a.norm == "local" else 0)):
         w = torch.empty(a.channels, cin, 3, 3, dtype=DT).uniform_(-1, 1) * math.sqrt(6.0 / (cin * 9))
         layers.append([w.requires_grad_(), torch.zeros(a.channels, dtype=DT, requires_grad=True), d])
         cin = a.channels
@@ -202,8 +203,6 @@ def local_std(crop, p):
 
 
 def prep(crop):
-    if a.norm == "range":
-        return crop
     return normalise(crop)
 
 
@@ -295,8 +294,8 @@ def evaluate(idx, n, label):
     erng = np.random.default_rng(7)
     for i in idx:
         ct, mr = cts[i], mrs[i]
-        fm = maps(ct, fixed_net)
-        mm = maps(mr, moving_net)
+        fm = maps(scaled_ct[i], fixed_net)
+        mm = maps(scaled_mr[i], moving_net)
         bone = ct >= 250
         ys, xs = np.nonzero(bone)
         ok = (ys >= R + half) & (ys < 256 - R - half) & (xs >= R + half) & (xs < 256 - R - half)

@@ -22,6 +22,16 @@ Describe 'Invoke-SimilarityTraining on image pairs, as a user pipes them' -Skip:
         $model.History.Count | Should -Be 2
         $model.PatchSize | Should -Be 17
         ($model | Format-Table | Out-String) | Should -Match 'two-branch CNN'
+        # The default input is locally standardised: the convolutions see the patch less the 5x5 window's margins.
+        $model.Options.Normalization | Should -Be 'Local'
+        $model.Options.NetworkField | Should -Be 13
+    }
+
+    It 'trains on range-scaled input with -FeatureNormalization ImageRange' {
+        $range = $pairs | Invoke-SimilarityTraining @Tiny -Epochs 1 -FeatureNormalization ImageRange
+        $range.Options.Normalization | Should -Be 'ImageRange'
+        $range.Options.NetworkField | Should -Be 17
+        $range.FixedLayers.Dilation | Should -Be @(1, 2, 4, 1, 1)
     }
 
     It 'is a -Metric beside the classical measures' {

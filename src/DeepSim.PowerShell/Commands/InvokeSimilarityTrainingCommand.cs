@@ -94,6 +94,10 @@ public sealed class InvokeSimilarityTrainingCommand : TrainingCmdlet
     [ValidateRange(1e-4, 100.0)]
     public double Temperature { get; set; } = 0.1;
 
+    /// <summary>CNN: Local (default: every voxel standardised in its 5x5 window, like LCC, so the network ignores each patient's local level and contrast) or ImageRange (scaled by the image's range, format version 2 models).</summary>
+    [Parameter]
+    public FeatureInputNormalization FeatureNormalization { get; set; } = FeatureInputNormalization.Local;
+
     /// <summary>CNN: train without the geometric and intensity augmentation.</summary>
     [Parameter]
     public SwitchParameter NoAugmentation { get; set; }
@@ -238,6 +242,7 @@ public sealed class InvokeSimilarityTrainingCommand : TrainingCmdlet
             CropSize = CropSize,
             QueriesPerCrop = QueriesPerCrop,
             Temperature = Temperature,
+            Normalization = FeatureNormalization,
             LearningRate = bound.ContainsKey(nameof(LearningRate)) ? LearningRate : defaults.LearningRate,
             WeightDecay = bound.ContainsKey(nameof(WeightDecay)) ? WeightDecay : defaults.WeightDecay,
             GeometricAugmentation = !NoAugmentation,
@@ -245,7 +250,7 @@ public sealed class InvokeSimilarityTrainingCommand : TrainingCmdlet
             Seed = Seed,
         };
         var name = Name ?? "DeepSim-CNN";
-        WriteVerbose($"Training {name}: two-branch CNN ({options.Channels} channels, dilations {string.Join(",", ConvLayer.DilationsFor(options.PatchSize))}, {options.FeatureDimension} features, patch {options.PatchSize}) on {_images.Count} image pairs, {options.Epochs} x {options.StepsPerEpoch} steps of {options.CropsPerBatch} crops, seed {Seed}.");
+        WriteVerbose($"Training {name}: two-branch CNN ({options.Channels} channels, {options.Normalization} input, dilations {string.Join(",", ConvLayer.DilationsFor(options.NetworkField))}, {options.FeatureDimension} features, patch {options.PatchSize}) on {_images.Count} image pairs, {options.Epochs} x {options.StepsPerEpoch} steps of {options.CropsPerBatch} crops, seed {Seed}.");
         var model = Train(
             "Invoke-SimilarityTraining",
             (progress, token) => FeatureSimilarityTrainer.Train(_images, options, progress, token, name),
