@@ -32,7 +32,7 @@ param(
     [string] $ModulePath = (Join-Path $PSScriptRoot '../../out/DeepSim/DeepSim.psd1'),
     # Only these held-out groups (fold numbers, seeds and centres stay those of the full run), e.g. to split the
     # folds over two processes; combine the outputs with -CombineFrom.
-    [string[]] $Groups = @(),
+    [string[]] $HeldOut = @(),
     # Output folders of earlier partial runs: pools their errors.csv into one report in -OutputPath (no training).
     [string[]] $CombineFrom = @()
 )
@@ -73,7 +73,7 @@ $timings = [System.Collections.Generic.List[object]]::new()
 $foldIndex = 0
 foreach ($fold in $groups) {
     $foldIndex = [Array]::IndexOf($allGroups, $fold.Name) + 1
-    if ($Groups.Count -gt 0 -and $Groups -notcontains $fold.Name) { continue }
+    if ($HeldOut.Count -gt 0 -and $HeldOut -notcontains $fold.Name) { continue }
     $train = @($pairs | Where-Object { $_.Group -ne $fold.Name })
     $models = foreach ($c in $Configurations) {
         $args2 = @{} + $c; $args2.Remove('Name'); $name = $c.Name
@@ -104,7 +104,7 @@ $summary = $results | Export-PredictionErrorReport -Path $OutputPath -Resamples 
 $results | ForEach-Object { $r = $_; $r.Errors | ForEach-Object { [pscustomobject]@{ Source = $r.Source; Metric = $r.Metric; X = $_.Center.X; Y = $_.Center.Y; Error = $_.Error } } } |
     Export-Csv -Path (Join-Path $OutputPath 'errors.csv') -NoTypeInformation
 $timings | Export-Csv -Path (Join-Path $OutputPath 'training.csv') -NoTypeInformation
-@{ Seed = $Seed; Folds = $groups.Count; Groups = $Groups; Configurations = $Configurations; Classical = $Classical; RunSeconds = [Math]::Round($clock.Elapsed.TotalSeconds, 1) } | ConvertTo-Json -Depth 4 |
+@{ Seed = $Seed; Folds = $groups.Count; HeldOut = $HeldOut; Configurations = $Configurations; Classical = $Classical; RunSeconds = [Math]::Round($clock.Elapsed.TotalSeconds, 1) } | ConvertTo-Json -Depth 4 |
     Set-Content (Join-Path $OutputPath 'config.json')
 $summary | Where-Object Source -eq 'pooled' | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
 Write-Host ("{0:N0} s in total" -f $clock.Elapsed.TotalSeconds)
