@@ -83,7 +83,7 @@ foreach ($fold in $groups) {
             $o = $c.Options.Clone(); $o.Seed = $Seed
             $m = [DeepSim.Learning.FeatureSimilarityTrainer]::Train([DeepSim.Imaging.ImagePair[]]$train, [DeepSim.Learning.FeatureTrainingOptions]$o, $null, [Threading.CancellationToken]::None, $name)
         } else {
-            $m = $train | Invoke-SimilarityTraining @args2 -Seed $Seed -Name $name
+            $m = $train | Invoke-SimilarityTraining @args2 -Preset Cnn -Seed $Seed -Name $name
         }
         $t.Stop()
         $last = $m.History[-1]

@@ -47,7 +47,7 @@ $testMask = New-HalfMask $t1 $false
 $upper = [DeepSim.Imaging.ImagePair]::new('BrainT1/PD upper half', (Get-UpperHalf $t1), (Get-UpperHalf $pd))
 $load = ((Get-Content /proc/loadavg) -split ' ')[0]
 $t = [Diagnostics.Stopwatch]::StartNew()
-$model = $upper | Invoke-SimilarityTraining @Training -Seed $Seed -Name 'DeepSim CNN'
+$model = $upper | Invoke-SimilarityTraining -Preset Cnn @Training -Seed $Seed -Name 'DeepSim CNN'
 $t.Stop()
 Write-Host ("training {0:N0} s (load average {1}), last epoch loss {2:N3}, top-1 {3:P1}" -f $t.Elapsed.TotalSeconds, $load, $model.History[-1].TrainLoss, $model.History[-1].TrainAccuracy)
 $evalArgs = @{ Metric = @($model, 'NMI', 'MI', 'LCC', 'NCC', 'CorrelationRatio'); Count = 300; SearchRadius = 40; Tolerance = 1; Seed = $Seed + 7

@@ -4,7 +4,7 @@ BeforeAll {
     . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
     Import-Module $ModuleManifest -Force
     # Small, fast settings: the point is the user's pipeline, not the quality of the metric.
-    $script:Tiny = @{ Channels = 16; FeatureDimension = 8; Epochs = 2; StepsPerEpoch = 3; CropsPerBatch = 2; CropSize = 40; Seed = 3 }
+    $script:Tiny = @{ Preset = 'Cnn'; Channels = 16; FeatureDimension = 8; Epochs = 2; StepsPerEpoch = 3; CropsPerBatch = 2; CropSize = 40; Seed = 3 }
 }
 
 Describe 'Invoke-SimilarityTraining on image pairs, as a user pipes them' -Skip:(-not $HasData) {
@@ -49,6 +49,18 @@ Describe 'Invoke-SimilarityTraining on image pairs, as a user pipes them' -Skip:
         $b = $pairs[0] | Measure-PredictionError -Metric $back -Count 5 -SearchRadius 5 -Seed 2
         $b.Errors.Error | Should -Be $a.Errors.Error
         $b.Errors.BestScore | Should -Be $a.Errors.BestScore
+    }
+
+    It 'trains the measured best, the 578-578-2 network, from image pairs without options' {
+        $default = $pairs | Invoke-SimilarityTraining -Epochs 1 -Seed 3
+        $default | Should -BeOfType ([DeepSim.Learning.SimilarityModel])
+        $default.LayerSizes | Should -Be @(578, 578, 2)
+        $default.TrainingPairCount | Should -Be 4000
+    }
+
+    It 'refuses -Preset Cnn on patch pairs with a specific error' {
+        $patches = @($pairs[0] | Get-PatchPair -Count 10 -Seed 1)
+        { $patches | Invoke-SimilarityTraining -Preset Cnn -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidTrainingSetup*'
     }
 
     It 'trains the paper network from the same image pairs with -Preset Paper' {
