@@ -19,6 +19,9 @@ param(
     [int] $Seed = 1,
     # Extra Invoke-SimilarityTraining parameters.
     [hashtable] $Training = @{},
+    # Cnn (default) or Fc578: the 578-578-2 network with the paper's image-pair sampling and 30 epochs (-Preset Paper
+    # -HiddenLayerSizes 578 -Epochs 30), also trained on the upper halves only.
+    [ValidateSet('Cnn', 'Fc578')] [string] $Preset = 'Cnn',
     [string] $ModulePath = (Join-Path $PSScriptRoot '../../out/DeepSim/DeepSim.psd1')
 )
 $ErrorActionPreference = 'Stop'
@@ -47,12 +50,13 @@ $testMask = New-HalfMask $t1 $false
 $upper = [DeepSim.Imaging.ImagePair]::new('BrainT1/PD upper half', (Get-UpperHalf $t1), (Get-UpperHalf $pd))
 $load = ((Get-Content /proc/loadavg) -split ' ')[0]
 $t = [Diagnostics.Stopwatch]::StartNew()
-$model = $upper | Invoke-SimilarityTraining -Preset Cnn @Training -Seed $Seed -Name 'DeepSim CNN'
+$model = if ($Preset -eq 'Cnn') { $upper | Invoke-SimilarityTraining -Preset Cnn @Training -Seed $Seed -Name 'DeepSim CNN' }
+else { $upper | Invoke-SimilarityTraining -Preset Paper -HiddenLayerSizes 578 -Epochs 30 @Training -Seed $Seed -Name '578-578-2' }
 $t.Stop()
-Write-Host ("training {0:N0} s (load average {1}), last epoch loss {2:N3}, top-1 {3:P1}" -f $t.Elapsed.TotalSeconds, $load, $model.History[-1].TrainLoss, $model.History[-1].TrainAccuracy)
+Write-Host ("training {0:N0} s (load average {1}), last epoch loss {2:N3}, accuracy {3:P1}" -f $t.Elapsed.TotalSeconds, $load, $model.History[-1].TrainLoss, $model.History[-1].TrainAccuracy)
 $evalArgs = @{ Metric = @($model, 'NMI', 'MI', 'LCC', 'NCC', 'CorrelationRatio'); Count = 300; SearchRadius = 40; Tolerance = 1; Seed = $Seed + 7
     Bins = 32; HistogramRange = 'Image'; LccWindowRadius = 2; PatchSize = 17; Pool = $true; SourceName = 'T1/PD (lower half)'; Mask = $testMask }
 $results = @($pair | Measure-PredictionError @evalArgs)
 $results | Format-Table Metric, Count, MeanError, MedianError, HitRate -AutoSize | Out-String | Write-Host
 $results | Select-Object Metric, Count, MeanError, MedianError, HitRate | Export-Csv (Join-Path $OutputPath 't1pd.csv') -NoTypeInformation
-@{ Seed = $Seed; Training = $Training; TrainSeconds = [Math]::Round($t.Elapsed.TotalSeconds, 1); LoadAverage = $load } | ConvertTo-Json | Set-Content (Join-Path $OutputPath 'config.json')
+@{ Seed = $Seed; Preset = $Preset; Training = $Training; TrainSeconds = [Math]::Round($t.Elapsed.TotalSeconds, 1); LoadAverage = $load } | ConvertTo-Json | Set-Content (Join-Path $OutputPath 'config.json')
