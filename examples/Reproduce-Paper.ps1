@@ -14,7 +14,7 @@ Read it top to bottom as an example of the module. It
      negatives, SDAE-pretrained 578-578-300-100-2, sigmoid units), its ablations (no pre-training; a shallower
      network), and DeepSim's improved configuration (half the negatives are near misses from the search
      neighbourhood, patches z-scored, ReLU units, same 578-578-300-100-2 network), and DeepSim's two-branch CNN
-     (Invoke-SimilarityTraining's default on image pairs: dense features per modality, softmax over the search
+     (Invoke-SimilarityTraining -Preset Cnn: dense features per modality, softmax over the search
      neighbourhood, augmented crops sampled on the fly from the training images), then measures the prediction
      error (300 patches, search radius 40, tolerance 1) of every learned and classical metric on the held-out group;
   4. writes, into -OutputPath: the table (Markdown and CSV; mean, median, std, hit rate with 95% bootstrap CIs, per
@@ -161,8 +161,8 @@ try {
             $paperPairs | Invoke-SimilarityTraining @trainArgs -Preset Paper -HiddenLayerSizes $config.HiddenLayers -Name 'no pre-training'
             $paperPairs | Invoke-SimilarityTraining @trainArgs -Preset Paper -HiddenLayerSizes $config.ShallowHiddenLayers -Name 'shallow 578-578-2'
             $hardPairs | Invoke-SimilarityTraining @trainArgs -Preset Paper -HiddenLayerSizes $config.HiddenLayers -Activation $config.ImprovedActivation -Normalization $config.ImprovedNormalization -Name 'DeepSim improved'
-            # DeepSim's recommended metric: Invoke-SimilarityTraining's default on image pairs.
-            $cnnImages | Invoke-SimilarityTraining -Epochs $config.CnnEpochs -StepsPerEpoch $config.CnnStepsPerEpoch -Seed $Seed -Name 'DeepSim CNN'
+            # DeepSim's two-branch CNN (Invoke-SimilarityTraining -Preset Cnn).
+            $cnnImages | Invoke-SimilarityTraining -Preset Cnn -Epochs $config.CnnEpochs -StepsPerEpoch $config.CnnStepsPerEpoch -Seed $Seed -Name 'DeepSim CNN'
         )
         if ($foldIndex -eq 1) { $models | Where-Object { $_ -is [DeepSim.Learning.SimilarityModel] } | ForEach-Object { $curves.Add($_) }; $sdaeForFigure = $sdae }
         foreach ($m in $models) {

@@ -31,7 +31,7 @@ $trainArgs = @{ Seed = 1 }
 if ($TrainingSteps -gt 0) { $trainArgs.Epochs = 1; $trainArgs.StepsPerEpoch = $TrainingSteps }
 $load = (Get-Content /proc/loadavg -ErrorAction SilentlyContinue) -split ' ' | Select-Object -First 1
 $t = [Diagnostics.Stopwatch]::StartNew()
-$model = $pairs | Invoke-SimilarityTraining @trainArgs
+$model = $pairs | Invoke-SimilarityTraining -Preset Cnn @trainArgs
 $t.Stop()
 Write-Host ("training: {0:N1} s on {1} pairs ({2} epochs x {3} steps of {4} crops {5}x{5}), load average {6}" -f $t.Elapsed.TotalSeconds, $pairs.Count, $model.Options.Epochs, $model.Options.StepsPerEpoch, $model.Options.CropsPerBatch, $model.Options.CropSize, $load)
 

@@ -29,22 +29,51 @@ param(
     [hashtable[]] $Configurations = @(@{ Name = 'DeepSim CNN (InfoNCE)' }),
     [string[]] $Classical = @('LCC'),
     [int] $TestPatches = 300,
-    [string] $ModulePath = (Join-Path $PSScriptRoot '../../out/DeepSim/DeepSim.psd1')
+    [string] $ModulePath = (Join-Path $PSScriptRoot '../../out/DeepSim/DeepSim.psd1'),
+    # Only these held-out groups (fold numbers, seeds and centres stay those of the full run), e.g. to split the
+    # folds over two processes; combine the outputs with -CombineFrom.
+    [string[]] $HeldOut = @(),
+    # Output folders of earlier partial runs: pools their errors.csv into one report in -OutputPath (no training).
+    [string[]] $CombineFrom = @()
 )
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 3.0
 Import-Module $ModulePath -Force
 $clock = [System.Diagnostics.Stopwatch]::StartNew()
+if ($CombineFrom.Count -gt 0) {
+    New-Item -ItemType Directory -Force -Path $OutputPath | Out-Null
+    $rows = @($CombineFrom | ForEach-Object { Import-Csv (Join-Path $_ 'errors.csv') })
+    $options = [DeepSim.Evaluation.PredictionErrorOptions]@{ SearchRadius = 40; Tolerance = 1; PatchSize = 17 }
+    $combined = foreach ($g in ($rows | Group-Object Source, Metric | Sort-Object { $_.Group[0].Source }, { $_.Group[0].Metric })) {
+        $errors = [System.Collections.Generic.List[DeepSim.Evaluation.PatchPredictionError]]::new()
+        foreach ($r in $g.Group) {
+            $e = [int]$r.Error
+            $errors.Add([DeepSim.Evaluation.PatchPredictionError]::new([DeepSim.Patches.PatchCenter]::new([int]$r.X, [int]$r.Y, 0), $e + 1, $e, [DeepSim.Evaluation.SearchOffset]::new(0, 0), [float]::NaN, [float]::NaN))
+        }
+        $res = [DeepSim.Evaluation.PredictionErrorResult]::FromErrors($g.Group[0].Metric, $errors, $options)
+        $res.Source = $g.Group[0].Source
+        $res
+    }
+    $summary = $combined | Export-PredictionErrorReport -Path $OutputPath -Resamples 2000 -Seed $Seed -Title 'Prediction error, leave-one-group-out (two-branch CNN)'
+    $rows | Export-Csv -Path (Join-Path $OutputPath 'errors.csv') -NoTypeInformation
+    @($CombineFrom | ForEach-Object { Import-Csv (Join-Path $_ 'training.csv') }) | Export-Csv -Path (Join-Path $OutputPath 'training.csv') -NoTypeInformation
+    @{ Seed = $Seed; CombinedFrom = $CombineFrom; Parts = @($CombineFrom | ForEach-Object { Get-Content -Raw (Join-Path $_ 'config.json') | ConvertFrom-Json }) } | ConvertTo-Json -Depth 6 |
+        Set-Content (Join-Path $OutputPath 'config.json')
+    $summary | Where-Object Source -eq 'pooled' | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
+    return
+}
 $pairs = @(Import-ImagePair -FixedPath (Join-Path $DataPath 'CT') -MovingPath (Join-Path $DataPath 'MR') -Align -MaxShift 8)
 $pairs = @($pairs | Where-Object { -not $_.Shift.AtSearchBorder })
 $groups = @($pairs | Group-Object Group | Sort-Object Name)
 if ($Folds -gt 0) { $groups = @($groups | Select-Object -First $Folds) }
+$allGroups = @($groups | ForEach-Object Name)
 New-Item -ItemType Directory -Force -Path $OutputPath | Out-Null
 $results = [System.Collections.Generic.List[object]]::new()
 $timings = [System.Collections.Generic.List[object]]::new()
 $foldIndex = 0
 foreach ($fold in $groups) {
-    $foldIndex++
+    $foldIndex = [Array]::IndexOf($allGroups, $fold.Name) + 1
+    if ($HeldOut.Count -gt 0 -and $HeldOut -notcontains $fold.Name) { continue }
     $train = @($pairs | Where-Object { $_.Group -ne $fold.Name })
     $models = foreach ($c in $Configurations) {
         $args2 = @{} + $c; $args2.Remove('Name'); $name = $c.Name
@@ -54,7 +83,7 @@ foreach ($fold in $groups) {
             $o = $c.Options.Clone(); $o.Seed = $Seed
             $m = [DeepSim.Learning.FeatureSimilarityTrainer]::Train([DeepSim.Imaging.ImagePair[]]$train, [DeepSim.Learning.FeatureTrainingOptions]$o, $null, [Threading.CancellationToken]::None, $name)
         } else {
-            $m = $train | Invoke-SimilarityTraining @args2 -Seed $Seed -Name $name
+            $m = $train | Invoke-SimilarityTraining @args2 -Preset Cnn -Seed $Seed -Name $name
         }
         $t.Stop()
         $last = $m.History[-1]
@@ -75,7 +104,7 @@ $summary = $results | Export-PredictionErrorReport -Path $OutputPath -Resamples 
 $results | ForEach-Object { $r = $_; $r.Errors | ForEach-Object { [pscustomobject]@{ Source = $r.Source; Metric = $r.Metric; X = $_.Center.X; Y = $_.Center.Y; Error = $_.Error } } } |
     Export-Csv -Path (Join-Path $OutputPath 'errors.csv') -NoTypeInformation
 $timings | Export-Csv -Path (Join-Path $OutputPath 'training.csv') -NoTypeInformation
-@{ Seed = $Seed; Folds = $groups.Count; Configurations = $Configurations; Classical = $Classical; RunSeconds = [Math]::Round($clock.Elapsed.TotalSeconds, 1) } | ConvertTo-Json -Depth 4 |
+@{ Seed = $Seed; Folds = $groups.Count; HeldOut = $HeldOut; Configurations = $Configurations; Classical = $Classical; RunSeconds = [Math]::Round($clock.Elapsed.TotalSeconds, 1) } | ConvertTo-Json -Depth 4 |
     Set-Content (Join-Path $OutputPath 'config.json')
 $summary | Where-Object Source -eq 'pooled' | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
 Write-Host ("{0:N0} s in total" -f $clock.Elapsed.TotalSeconds)

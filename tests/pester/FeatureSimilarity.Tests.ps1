@@ -4,7 +4,7 @@ BeforeAll {
     . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
     Import-Module $ModuleManifest -Force
     # Small, fast settings: the point is the user's pipeline, not the quality of the metric.
-    $script:Tiny = @{ Channels = 16; FeatureDimension = 8; Epochs = 2; StepsPerEpoch = 3; CropsPerBatch = 2; CropSize = 40; Seed = 3 }
+    $script:Tiny = @{ Preset = 'Cnn'; Channels = 16; FeatureDimension = 8; Epochs = 2; StepsPerEpoch = 3; CropsPerBatch = 2; CropSize = 40; Seed = 3 }
 }
 
 Describe 'Invoke-SimilarityTraining on image pairs, as a user pipes them' -Skip:(-not $HasData) {
@@ -22,6 +22,16 @@ Describe 'Invoke-SimilarityTraining on image pairs, as a user pipes them' -Skip:
         $model.History.Count | Should -Be 2
         $model.PatchSize | Should -Be 17
         ($model | Format-Table | Out-String) | Should -Match 'two-branch CNN'
+        # The default input is locally standardised: the convolutions see the patch less the 5x5 window's margins.
+        $model.Options.Normalization | Should -Be 'Local'
+        $model.Options.NetworkField | Should -Be 13
+    }
+
+    It 'trains on range-scaled input with -FeatureNormalization ImageRange' {
+        $range = $pairs | Invoke-SimilarityTraining @Tiny -Epochs 1 -FeatureNormalization ImageRange
+        $range.Options.Normalization | Should -Be 'ImageRange'
+        $range.Options.NetworkField | Should -Be 17
+        $range.FixedLayers.Dilation | Should -Be @(1, 2, 4, 1, 1)
     }
 
     It 'is a -Metric beside the classical measures' {
@@ -39,6 +49,16 @@ Describe 'Invoke-SimilarityTraining on image pairs, as a user pipes them' -Skip:
         $b = $pairs[0] | Measure-PredictionError -Metric $back -Count 5 -SearchRadius 5 -Seed 2
         $b.Errors.Error | Should -Be $a.Errors.Error
         $b.Errors.BestScore | Should -Be $a.Errors.BestScore
+    }
+
+    It 'trains the CNN from image pairs without a preset' {
+        $default = $pairs | Invoke-SimilarityTraining -Epochs 1 -StepsPerEpoch 2 -CropsPerBatch 2 -CropSize 40 -Seed 3
+        $default | Should -BeOfType ([DeepSim.Learning.FeatureSimilarityModel])
+    }
+
+    It 'refuses -Preset Cnn on patch pairs with a specific error' {
+        $patches = @($pairs[0] | Get-PatchPair -Count 10 -Seed 1)
+        { $patches | Invoke-SimilarityTraining -Preset Cnn -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidTrainingSetup*'
     }
 
     It 'trains the paper network from the same image pairs with -Preset Paper' {

@@ -44,8 +44,13 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric
         ArgumentNullException.ThrowIfNull(movingLayers);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(history);
-        CheckBranch(fixedLayers, patchSize, nameof(fixedLayers));
-        CheckBranch(movingLayers, patchSize, nameof(movingLayers));
+        if (options.PatchSize != patchSize)
+        {
+            throw new ArgumentException($"The options' patch size {options.PatchSize} differs from the model's {patchSize}.", nameof(options));
+        }
+
+        CheckBranch(fixedLayers, options.NetworkField, nameof(fixedLayers));
+        CheckBranch(movingLayers, options.NetworkField, nameof(movingLayers));
         if (fixedLayers[^1].Outputs != movingLayers[^1].Outputs)
         {
             throw new ArgumentException($"Both branches must end in the same feature length ({fixedLayers[^1].Outputs} vs {movingLayers[^1].Outputs}).", nameof(movingLayers));
@@ -69,6 +74,9 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric
 
     /// <inheritdoc />
     public int? RequiredPatchSize => PatchSize;
+
+    /// <summary>Always 2: the two-branch CNN scores square patches of slices (a 3D search with it is a DimensionMismatch).</summary>
+    public int? RequiredPatchDimension => 2;
 
     /// <summary>Length of a feature vector.</summary>
     public int FeatureDimension => _fixedLayers[^1].Outputs;
@@ -126,6 +134,9 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric
         TorchRuntime.EnsureInitialized();
         const int chunk = 2048;
         var n = PatchSize * PatchSize;
+        var side = Options.NetworkField;
+        var inputLength = side * side;
+        var scaled = new float[n];
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var fixedNet = ToTensors(_fixedLayers);
@@ -135,17 +146,19 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric
             cancellationToken.ThrowIfCancellationRequested();
             using var chunkScope = NewDisposeScope();
             var len = Math.Min(chunk, pairs.Count - start);
-            var fx = new float[len * n];
-            var mx = new float[len * n];
+            var fx = new float[len * inputLength];
+            var mx = new float[len * inputLength];
             for (var i = 0; i < len; i++)
             {
                 var p = pairs[start + i];
-                Scale(p.FixedPatch, p.FixedRange, fx.AsSpan(i * n, n));
-                Scale(p.MovingPatch, p.MovingRange, mx.AsSpan(i * n, n));
+                Scale(p.FixedPatch, p.FixedRange, scaled);
+                Prepare(scaled, PatchSize, PatchSize).CopyTo(fx.AsSpan(i * inputLength, inputLength));
+                Scale(p.MovingPatch, p.MovingRange, scaled);
+                Prepare(scaled, PatchSize, PatchSize).CopyTo(mx.AsSpan(i * inputLength, inputLength));
             }
 
-            var f = Embed(TorchTraining.FromArray(fx, [len, 1, PatchSize, PatchSize]), fixedNet).view(len, -1);
-            var m = Embed(TorchTraining.FromArray(mx, [len, 1, PatchSize, PatchSize]), movingNet).view(len, -1);
+            var f = Embed(TorchTraining.FromArray(fx, [len, 1, side, side]), fixedNet).view(len, -1);
+            var m = Embed(TorchTraining.FromArray(mx, [len, 1, side, side]), movingNet).view(len, -1);
             var values = (f * m).sum(1).contiguous().data<float>().ToArray();
             for (var i = 0; i < len; i++)
             {
@@ -217,7 +230,7 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric
 
     /// <inheritdoc />
     public override string ToString() =>
-        $"{Name}: two-branch CNN {Options.Channels}x{_fixedLayers.Length - 1} conv (dilations {string.Join(",", _fixedLayers.Take(_fixedLayers.Length - 1).Select(l => l.Dilation))}) -> {FeatureDimension} features (patch {PatchSize}, {History.Count} epochs)";
+        $"{Name}: two-branch CNN ({Options.Normalization} input) {Options.Channels}x{_fixedLayers.Length - 1} conv (dilations {string.Join(",", _fixedLayers.Take(_fixedLayers.Length - 1).Select(l => l.Dilation))}) -> {FeatureDimension} features (patch {PatchSize}, {History.Count} epochs)";
 
     /// <summary>Dot product of two equally long vectors (SIMD).</summary>
     internal static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
@@ -253,7 +266,7 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric
         for (var i = 0; i < layers.Count; i++)
         {
             var (w, b, dilation) = layers[i];
-            h = nn.functional.conv2d(h, w, b, dilation: [dilation, dilation]);
+            h = Convolve(h, w, b, dilation);
             if (i < layers.Count - 1)
             {
                 h = nn.functional.relu(h);
@@ -264,6 +277,57 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric
         var norm = h.pow(2).sum(1, keepdim: true).add(NormEpsilon).sqrt();
         return h / norm;
     }
+
+    /// <summary>
+    /// A valid, stride-1, dilated 2D convolution as im2col and one matrix product: the Kernel^2 shifted views of the
+    /// input are stacked to [N, Cin * K^2, H' * W'] and multiplied by the weights [Cout, Cin * K^2]. libtorch's own
+    /// conv2d is not used because on x86 CPUs with AVX-512 its float32 backward (oneDNN) returned gradients off by
+    /// ~50 % for 8 and 12 channels (and NaN in training), while 4, 16 and 32 were right; slicing, stacking and the
+    /// matrix product avoid that path (ConvGradientTests checks float32 against float64 and finite differences).
+    /// </summary>
+    internal static Tensor Convolve(Tensor x, Tensor weight, Tensor bias, int dilation)
+    {
+        var k = (int)weight.shape[2];
+        var cout = weight.shape[0];
+        var n = x.shape[0];
+        var cin = x.shape[1];
+        var outH = x.shape[2] - (dilation * (k - 1));
+        var outW = x.shape[3] - (dilation * (k - 1));
+        Tensor columns;
+        if (k == 1)
+        {
+            columns = x.reshape(n, cin, outH * outW);
+        }
+        else
+        {
+            var views = new List<Tensor>(k * k);
+            for (var ky = 0; ky < k; ky++)
+            {
+                for (var kx = 0; kx < k; kx++)
+                {
+                    views.Add(x.narrow(2, ky * dilation, outH).narrow(3, kx * dilation, outW));
+                }
+            }
+
+            // [N, Cin, K^2, H', W'] -> [N, Cin * K^2, H' * W'], the order of weight.reshape(Cout, Cin * K^2).
+            columns = stack(views, 2).reshape(n, cin * k * k, outH * outW);
+        }
+
+        var y = weight.reshape(cout, -1).matmul(columns) + bias.reshape(1, cout, 1);
+        return y.reshape(n, cout, outH, outW);
+    }
+
+    /// <summary>
+    /// The network input of a range-scaled image or patch (row-major, width x height): itself, or with
+    /// <see cref="FeatureInputNormalization.Local"/> its local standardisation, 2 r smaller on each axis.
+    /// </summary>
+    internal float[] Prepare(float[] scaled, int width, int height) => Prepare(Options, scaled, width, height);
+
+    /// <inheritdoc cref="Prepare(float[], int, int)"/>
+    internal static float[] Prepare(FeatureTrainingOptions options, float[] scaled, int width, int height) =>
+        options.Normalization == FeatureInputNormalization.Local
+            ? LocalStandardization.Apply(scaled, width, height, options.NormalizationRadius, options.NormalizationEpsilon)
+            : scaled;
 
     /// <summary>Scales raw intensities by an image's range into [0, 1], as training and scoring do.</summary>
     internal static void Scale(ReadOnlySpan<float> raw, IntensityRange range, Span<float> destination)
@@ -302,7 +366,9 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric
             cancellationToken.ThrowIfCancellationRequested();
             using var sliceScope = NewDisposeScope();
             Scale(voxels.Slice(z * sliceLength, sliceLength), range, slice);
-            var f = Embed(TorchTraining.FromArray(slice, [1, 1, image.SizeY, image.SizeX]), net).squeeze(0).permute(1, 2, 0).contiguous();
+            var margin = (PatchSize - Options.NetworkField) / 2;
+            var input = Prepare(slice, image.SizeX, image.SizeY);
+            var f = Embed(TorchTraining.FromArray(input, [1, 1, image.SizeY - (2 * margin), image.SizeX - (2 * margin)]), net).squeeze(0).permute(1, 2, 0).contiguous();
             var data = f.data<float>().ToArray();
             for (var y = 0; y < h; y++)
             {
@@ -313,7 +379,7 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric
         return maps;
     }
 
-    private static void CheckBranch(IReadOnlyList<ConvLayer> layers, int patchSize, string parameter)
+    private static void CheckBranch(IReadOnlyList<ConvLayer> layers, int networkField, string parameter)
     {
         if (layers.Count < 1 || layers[0].Inputs != 1)
         {
@@ -329,9 +395,9 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric
         }
 
         var field = 1 + (2 * layers.Sum(l => l.Shrink));
-        if (field != patchSize)
+        if (field != networkField)
         {
-            throw new ArgumentException($"The branch's receptive field is {field}x{field} but the patch size is {patchSize}.", parameter);
+            throw new ArgumentException($"The branch's receptive field is {field}x{field} but the patch, less the normalisation margins, is {networkField}x{networkField}.", parameter);
         }
     }
 }

@@ -57,12 +57,13 @@ public static class FeatureSimilarityTrainer
         }
 
         var rng = new Random(options.Seed);
-        var dilations = ConvLayer.DilationsFor(options.PatchSize);
+        var dilations = ConvLayer.DilationsFor(options.NetworkField);
         var fixedInit = InitialBranch(dilations, options, rng);
         var movingInit = InitialBranch(dilations, options, rng);
         TorchRuntime.EnsureInitialized();
 
         var s = options.CropSize;
+        var inputSide = s - options.PatchSize + options.NetworkField;
         var outSide = s - options.PatchSize + 1;
         var b = options.CropsPerBatch;
         var k = options.QueriesPerCrop;
@@ -78,8 +79,11 @@ public static class FeatureSimilarityTrainer
             var all = fixedParams.Concat(movingParams).SelectMany(p => new Parameter[] { p.W, p.B }).ToList();
             using var optimizer = optim.Adam(all, options.LearningRate, weight_decay: options.WeightDecay);
             var totalSteps = options.Epochs * options.StepsPerEpoch;
-            var fixedBatch = new float[b * s * s];
-            var movingBatch = new float[b * s * s];
+            var fixedCrop = new float[s * s];
+            var movingCrop = new float[s * s];
+            var inputLength = inputSide * inputSide;
+            var fixedBatch = new float[b * inputLength];
+            var movingBatch = new float[b * inputLength];
             var queries = new long[b * k];
             var structure = new double[outSide * outSide];
             var positivesPerQuery = ((2 * options.PositiveRadius) + 1) * ((2 * options.PositiveRadius) + 1);
@@ -105,14 +109,16 @@ public static class FeatureSimilarityTrainer
                     for (var c = 0; c < b; c++)
                     {
                         var img = images[rng.Next(images.Count)];
-                        SampleCrop(img, options, rng, fixedBatch.AsSpan(c * s * s, s * s), movingBatch.AsSpan(c * s * s, s * s), structure);
+                        SampleCrop(img, options, rng, fixedCrop, movingCrop, structure);
+                        FeatureSimilarityModel.Prepare(options, fixedCrop, s, s).CopyTo(fixedBatch.AsSpan(c * inputLength, inputLength));
+                        FeatureSimilarityModel.Prepare(options, movingCrop, s, s).CopyTo(movingBatch.AsSpan(c * inputLength, inputLength));
                         PickQueries(structure, k, rng, queries.AsSpan(c * k, k), c * outSide * outSide);
                     }
 
                     Positives(queries, outSide, options.PositiveRadius, positiveIndex, positiveLogMask);
 
-                    var fx = Embed(TorchTraining.FromArray(fixedBatch, [b, 1, s, s]), fixedNet);
-                    var mx = Embed(TorchTraining.FromArray(movingBatch, [b, 1, s, s]), movingNet);
+                    var fx = Embed(TorchTraining.FromArray(fixedBatch, [b, 1, inputSide, inputSide]), fixedNet);
+                    var mx = Embed(TorchTraining.FromArray(movingBatch, [b, 1, inputSide, inputSide]), movingNet);
                     var d = fx.shape[1];
                     var fRows = fx.permute(0, 2, 3, 1).reshape(-1, d);
                     var mRows = mx.permute(0, 2, 3, 1).reshape(-1, d);

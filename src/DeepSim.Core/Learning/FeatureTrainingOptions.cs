@@ -12,6 +12,22 @@ public sealed record FeatureTrainingOptions
     /// <summary>Patch side = receptive field of a feature vector (odd, >= 3). Default 17 (the paper's patch).</summary>
     public int PatchSize { get; init; } = 17;
 
+    /// <summary>
+    /// How intensities become network input. Default <see cref="FeatureInputNormalization.Local"/> (the network then
+    /// sees a patch minus 2 x <see cref="NormalizationRadius"/>, standardised in small windows).
+    /// </summary>
+    public FeatureInputNormalization Normalization { get; init; } = FeatureInputNormalization.Local;
+
+    /// <summary>Half side r of the (2r+1)^2 standardisation window of <see cref="FeatureInputNormalization.Local"/>. Default 2 (5x5, LCC's window).</summary>
+    public int NormalizationRadius { get; init; } = 2;
+
+    /// <summary>Added to the local standard deviation (intensities scaled to [0, 1]), so flat regions are not blown up into noise. Default 0.05.</summary>
+    public double NormalizationEpsilon { get; init; } = 0.05;
+
+    /// <summary>The convolutions' receptive field: the patch, less the standardisation window's margins when local.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public int NetworkField => PatchSize - (Normalization == FeatureInputNormalization.Local ? 2 * NormalizationRadius : 0);
+
     /// <summary>Channels of the hidden convolutions (3x3, dilations 1, 2, 4, ...). Default 16.</summary>
     public int Channels { get; init; } = 16;
 
@@ -70,6 +86,9 @@ public sealed record FeatureTrainingOptions
     public void Validate()
     {
         Check(PatchSize >= 3 && PatchSize % 2 == 1, nameof(PatchSize), "must be odd and >= 3");
+        Check(Enum.IsDefined(Normalization), nameof(Normalization), "must be ImageRange or Local");
+        Check(NormalizationRadius >= 1 && NetworkField >= 3, nameof(NormalizationRadius), $"must be >= 1 and leave a network field of at least 3 inside the {PatchSize}x{PatchSize} patch");
+        Check(NormalizationEpsilon > 0, nameof(NormalizationEpsilon), "must be > 0");
         Check(Channels >= 1, nameof(Channels), "must be >= 1");
         Check(FeatureDimension >= 1, nameof(FeatureDimension), "must be >= 1");
         Check(Epochs >= 1, nameof(Epochs), "must be >= 1");

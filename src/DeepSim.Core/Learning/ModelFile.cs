@@ -16,10 +16,11 @@ namespace DeepSim.Learning;
 public static class ModelFile
 {
     /// <summary>
-    /// The format version this build writes and the newest it reads. Version 2 added the two-branch CNN kind; version 1
-    /// files (fully connected similarity models and SDAEs) still load.
+    /// The format version this build writes and the newest it reads. Version 2 added the two-branch CNN kind; version 3
+    /// its input normalisation (a version 2 CNN file is read as <see cref="FeatureInputNormalization.ImageRange"/>, what
+    /// it was trained with); version 1 files (fully connected similarity models and SDAEs) still load.
     /// </summary>
-    public const int CurrentVersion = 2;
+    public const int CurrentVersion = 3;
 
     /// <summary>The customary file extension.</summary>
     public const string Extension = ".dsim";
@@ -106,18 +107,18 @@ public static class ModelFile
     /// <exception cref="ModelFileException">The file is not a readable model file; its Error says why.</exception>
     public static object Load(string path)
     {
-        var (kind, meta, blocks) = Read(path);
-        return Build(kind, meta, blocks, path);
+        var (kind, version, meta, blocks) = Read(path);
+        return Build(kind, version, meta, blocks, path);
     }
 
-    private static object Build(ModelKind kind, byte[] meta, List<float[]> blocks, string path)
+    private static object Build(ModelKind kind, int version, byte[] meta, List<float[]> blocks, string path)
     {
         try
         {
             return kind switch
             {
                 ModelKind.Similarity => BuildSimilarity(meta, blocks),
-                ModelKind.FeatureSimilarity => BuildFeature(meta, blocks),
+                ModelKind.FeatureSimilarity => BuildFeature(meta, blocks, version),
                 _ => BuildSdae(meta, blocks),
             };
         }
@@ -189,7 +190,7 @@ public static class ModelFile
         s.Write(b);
     }
 
-    private static (ModelKind Kind, byte[] Metadata, List<float[]> Blocks) Read(string path)
+    private static (ModelKind Kind, int Version, byte[] Metadata, List<float[]> Blocks) Read(string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         var full = System.IO.Path.GetFullPath(path);
@@ -267,7 +268,7 @@ public static class ModelFile
             throw new ModelFileException(ModelFileError.Corrupt, full, $"the weight blocks end at byte {pos} but the content ends at byte {body.Length}.");
         }
 
-        return ((ModelKind)kindValue, meta, blocks);
+        return ((ModelKind)kindValue, (int)version, meta, blocks);
     }
 
     /// <summary>
@@ -320,9 +321,15 @@ public static class ModelFile
             meta.BestEpoch, meta.Pretrained, meta.TrainingPairCount, meta.CreatedUtc);
     }
 
-    private static FeatureSimilarityModel BuildFeature(byte[] metadata, List<float[]> blocks)
+    private static FeatureSimilarityModel BuildFeature(byte[] metadata, List<float[]> blocks, int version)
     {
         var meta = JsonSerializer.Deserialize<FeatureMetadata>(metadata, Json) ?? throw new JsonException("empty metadata");
+        if (version < 3)
+        {
+            // Version 2 CNNs had no normalisation setting: they scaled by the image range.
+            meta = meta with { Options = meta.Options with { Normalization = FeatureInputNormalization.ImageRange } };
+        }
+
         var shapes = meta.FixedLayers.Concat(meta.MovingLayers).ToArray();
         if (blocks.Count != 2 * shapes.Length)
         {
