@@ -64,7 +64,7 @@ $config = [ordered]@{
     ImprovedNegatives = 'half Random, half Neighbourhood'; ImprovedNegativeRadius = 40; ImprovedNormalization = 'PatchZScore'; ImprovedActivation = 'Relu'
     TestPatches = 300; SearchRadius = 40; Tolerance = 1; Bins = 32; HistogramRange = 'Image'; LccWindowRadius = 2
     MaxShift = 8; Folds = 0; BootstrapResamples = 2000
-    CnnEpochs = 10; CnnStepsPerEpoch = 20
+    CnnEpochs = 30; CnnStepsPerEpoch = 20
 }
 if ($Fast) { $config.Positives = 1000; $config.SdaeEpochsPerLayer = 8; $config.Epochs = 12; $config.TestPatches = 150; $config.Folds = 2; $config.CnnEpochs = 5 }
 if ($Smoke) { $config.Positives = 200; $config.SdaeEpochsPerLayer = 2; $config.Epochs = 3; $config.TestPatches = 20; $config.Folds = 1; $config.BootstrapResamples = 200; $config.CnnEpochs = 1; $config.CnnStepsPerEpoch = 3 }
