@@ -101,6 +101,29 @@ function Read-TrxCounts([string] $Path) {
     [pscustomobject]@{ Passed = [int]$c.passed; Failed = [int]$c.failed + [int]$c.error + [int]$c.timeout + [int]$c.aborted; Skipped = $skipped }
 }
 
+# The names of the failed tests and the first line of each message, printed just above the summary line so that a
+# log cut to its tail (as CI shows it) still says what failed.
+function Get-FailedTestLines([string] $TrxPath, [string] $PesterPath) {
+    $lines = [System.Collections.Generic.List[string]]::new()
+    if (Test-Path -LiteralPath $TrxPath) {
+        [xml] $trx = Get-Content -LiteralPath $TrxPath -Raw
+        foreach ($r in @($trx.TestRun.Results.UnitTestResult)) {
+            if ($r -and $r.outcome -notin 'Passed', 'NotExecuted') {
+                $msg = "$($r.Output.ErrorInfo.Message)".Trim() -split "`n" | Select-Object -First 1
+                $lines.Add("FAILED (xunit) $($r.testName): $msg")
+            }
+        }
+    }
+    if (Test-Path -LiteralPath $PesterPath) {
+        [xml] $nunit = Get-Content -LiteralPath $PesterPath -Raw
+        foreach ($t in @($nunit.SelectNodes('//test-case[@result="Failure" or @result="Error"]'))) {
+            $msg = "$($t.SelectSingleNode('failure/message').InnerText)".Trim() -split "`n" | Select-Object -First 1
+            $lines.Add("FAILED (Pester) $($t.name): $msg")
+        }
+    }
+    return $lines
+}
+
 function Invoke-Test {
     Invoke-Build
     $results = Join-Path $out 'test-results'
@@ -126,6 +149,7 @@ function Invoke-Test {
     $pester = if (Test-Path $countsFile) { Get-Content $countsFile -Raw | ConvertFrom-Json } else { [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 } }
     if (-not (Test-Path $countsFile)) { Write-Host 'Pester produced no counts: counted as one failure.' -ForegroundColor Red }
 
+    foreach ($l in Get-FailedTestLines $trxPath (Join-Path $results 'pester.xml')) { Write-Host $l -ForegroundColor Red }
     $passed = $xunit.Passed + $pester.Passed
     $failed = $xunit.Failed + $pester.Failed
     $skipped = $xunit.Skipped + $pester.Skipped
