@@ -177,7 +177,7 @@ public sealed class ImageLoader
         {
             return [new ImageLoadResult(null, new ImageReadException(ImageReadError.Truncated, path, "the file ends early.", inner: e), path)];
         }
-        catch (InvalidDataException e)
+        catch (Exception e) when (FormatIO.IsCorruptCompressed(e))
         {
             return [new ImageLoadResult(null, new ImageReadException(ImageReadError.CorruptHeader, path, "corrupt data: " + e.Message, inner: e), path)];
         }

@@ -288,7 +288,7 @@ public sealed class DicomFile
 
             return output.ToArray();
         }
-        catch (InvalidDataException e)
+        catch (Exception e) when (Formats.FormatIO.IsCorruptCompressed(e))
         {
             throw new ImageReadException(ImageReadError.CorruptPixelData, path, "the gzip stream is corrupt: " + e.Message, inner: e);
         }
@@ -441,7 +441,7 @@ public sealed class DicomFile
             inflatedLength = n;
             return buffer;
         }
-        catch (InvalidDataException e)
+        catch (Exception e) when (Formats.FormatIO.IsCorruptCompressed(e))
         {
             throw new ImageReadException(ImageReadError.CorruptHeader, path, "the deflated data set is corrupt: " + e.Message, offset, e);
         }

@@ -117,8 +117,16 @@ internal static class FormatIO
         return done;
     }
 
-    /// <summary>Maps a failure inside a compressed stream to CorruptHeader naming the file.</summary>
-    public static ImageReadException CorruptCompressed(string path, InvalidDataException e) =>
+    /// <summary>
+    /// True for the exceptions a decompressing stream throws on damaged data: <see cref="InvalidDataException"/>, and
+    /// .NET's ZLibException (internal to System.IO.Compression, hence matched by name; an <see cref="IOException"/>
+    /// carrying zlib's own error codes for some damaged streams), which would otherwise look like a failing disk.
+    /// </summary>
+    public static bool IsCorruptCompressed(Exception e) =>
+        e is InvalidDataException || (e is IOException && e.GetType().FullName == "System.IO.Compression.ZLibException");
+
+    /// <summary>Maps a failure inside a compressed stream (<see cref="IsCorruptCompressed"/>) to CorruptHeader naming the file.</summary>
+    public static ImageReadException CorruptCompressed(string path, Exception e) =>
         new(ImageReadError.CorruptHeader, path, "corrupt compressed data: " + e.Message, inner: e);
 
     /// <summary>True when the bytes start like a gzip member.</summary>

@@ -115,7 +115,7 @@ public sealed class MetaImageReader : IImageReader
             {
                 got = VoxelDecoding.Fill(inflater, header.Type, header.BigEndian, voxels, cancellationToken);
             }
-            catch (InvalidDataException e)
+            catch (Exception e) when (FormatIO.IsCorruptCompressed(e))
             {
                 throw FormatIO.CorruptCompressed(path, e);
             }

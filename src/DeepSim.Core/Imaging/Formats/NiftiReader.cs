@@ -107,7 +107,7 @@ public sealed class NiftiReader : IImageReader
 
             return Decode(gz, header, path, ImageReadError.Truncated, cancellationToken);
         }
-        catch (InvalidDataException e)
+        catch (Exception e) when (FormatIO.IsCorruptCompressed(e))
         {
             throw FormatIO.CorruptCompressed(path, e);
         }

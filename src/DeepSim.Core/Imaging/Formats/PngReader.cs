@@ -279,7 +279,7 @@ public sealed class PngReader : IImageReader
                 {
                     got = inflater.ReadAtLeast(current, current.Length, throwOnEndOfStream: false);
                 }
-                catch (InvalidDataException e)
+                catch (Exception e) when (FormatIO.IsCorruptCompressed(e))
                 {
                     throw new ImageReadException(ImageReadError.CorruptHeader, path, "corrupt compressed image data: " + e.Message, inner: e);
                 }
