@@ -17,8 +17,8 @@ namespace DeepSim.PowerShell.Commands;
 /// <para>Registers every CT/MR pair of two folders with a learned similarity model.</para>
 /// </example>
 /// <example>
-/// <code>Register-Image -Fixed $ct -Moving $mr -Metric LCC -Transform BSpline -GridSpacing 20 -BendingEnergyWeight 0.1</code>
-/// <para>A non-rigid registration with a 20 mm control-point grid.</para>
+/// <code>Register-Image -Fixed $ct -Moving $mr -Metric MI -Transform BSpline -GridSpacing 20 -BendingEnergyWeight 200</code>
+/// <para>A non-rigid registration with a 20 mm control-point grid at the finest level (80, 40 and 20 mm over the three levels) and a stronger bending-energy penalty than the default 50.</para>
 /// </example>
 [Cmdlet(VerbsLifecycle.Register, "Image")]
 [OutputType(typeof(RegistrationResult))]
@@ -48,10 +48,19 @@ public sealed class RegisterImageCommand : RegistrationCmdlet
     [ValidateRange(0.01, 10000.0)]
     public double GridSpacing { get; set; } = 24;
 
-    /// <summary>Weight of the B-spline bending-energy penalty. Default 0.05.</summary>
+    /// <summary>Weight of the B-spline bending-energy penalty (mean squared second derivative of the displacement, 1/mm^2). Default 50.</summary>
     [Parameter]
-    [ValidateRange(0.0, 1e6)]
-    public double BendingEnergyWeight { get; set; } = 0.05;
+    [ValidateRange(0.0, 1e9)]
+    public double BendingEnergyWeight { get; set; } = 50;
+
+    /// <summary>B-spline: the control-point spacing of each pyramid level as a multiple of -GridSpacing, coarse to fine; each value equals the next or twice it (the grid is refined by exact subdivision between levels). Default: halving per level down to 1 (4, 2, 1 for three levels: 96, 48 and 24 mm).</summary>
+    [Parameter]
+    [ValidateRange(1.0, 1024.0)]
+    public double[]? GridSpacingSchedule { get; set; }
+
+    /// <summary>The optimiser: Adam (every parameter normalised by its own gradient history) or NormalizedGradient (one normalisation for all the parameters, so the step keeps the gradient's direction). Default: Adam for Translation, Rigid and Affine, NormalizedGradient for BSpline.</summary>
+    [Parameter]
+    public RegistrationOptimizer? Optimizer { get; set; }
 
     #endregion
 
@@ -68,6 +77,8 @@ public sealed class RegisterImageCommand : RegistrationCmdlet
             RotationSearchDegrees = RotationSearch,
             GridSpacingMm = GridSpacing,
             BendingEnergyWeight = BendingEnergyWeight,
+            GridSpacingSchedule = GridSpacingSchedule,
+            Optimizer = Optimizer,
         };
         var activity = $"Register-Image {Moving.Name} -> {Fixed.Name}";
         RegistrationResult result;

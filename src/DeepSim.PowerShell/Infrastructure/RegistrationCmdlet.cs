@@ -34,15 +34,15 @@ public abstract class RegistrationCmdlet : DeepSimCmdlet
     [Parameter]
     public double[]? SmoothingSigmas { get; set; }
 
-    /// <summary>Iterations per level (one value for all levels). Default 120, 80, 50.</summary>
+    /// <summary>Iterations per level (one value for all levels). Default 120, 80, 50 (B-spline: 250 per level).</summary>
     [Parameter]
     [ValidateRange(0, 100000)]
-    public int[] Iterations { get; set; } = [120, 80, 50];
+    public int[]? Iterations { get; set; }
 
-    /// <summary>Adam's initial step in voxels of the level; it decays to 2% over each level. Default 1.</summary>
+    /// <summary>The optimiser's initial step in voxels of the level; it decays to 2% over each level. Default 1 (B-spline: 0.5, the root-mean-square coefficient step).</summary>
     [Parameter]
     [ValidateRange(1e-6, 1000.0)]
-    public double LearningRate { get; set; } = 1.0;
+    public double? LearningRate { get; set; }
 
     /// <summary>Where the metric is evaluated: Random (new points every iteration, default), Grid or Full.</summary>
     [Parameter]
