@@ -195,7 +195,9 @@ public class RegistrationEngineTests
         Assert.Contains("halve", e.Message, StringComparison.Ordinal);
         Assert.Equal(4, new RegistrationOptions().GridSpacingMultipleOf(0));
         Assert.Equal(250, new RegistrationOptions { Transform = RegistrationTransformKind.BSpline }.IterationsOf(2));
-        Assert.Equal(50, new RegistrationOptions().IterationsOf(2));
+        Assert.Equal(150, new RegistrationOptions().IterationsOf(2));
+        Assert.Equal(0.5, new RegistrationOptions().SigmaOf(2));
+        Assert.Equal(2, new RegistrationOptions().SigmaOf(0));
     }
 
     [Fact]

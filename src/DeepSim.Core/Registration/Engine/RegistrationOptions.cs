@@ -68,10 +68,14 @@ public sealed record RegistrationOptions
     /// <summary>Pyramid shrink factor per level, coarse to fine. Default 4, 2, 1.</summary>
     public IReadOnlyList<int> ShrinkFactors { get; init; } = [4, 2, 1];
 
-    /// <summary>Gaussian smoothing sigma per level in voxels of the original image; null: half the shrink factor (0 at factor 1). Default null.</summary>
+    /// <summary>
+    /// Gaussian smoothing sigma per level in voxels of the original image; null: half the shrink factor, 0.5 voxel at the
+    /// finest level too (elastix's default schedule: the slight smoothing at full resolution removes the bilinear
+    /// interpolation's pull towards whole-voxel shifts from the final estimate). Default null.
+    /// </summary>
     public IReadOnlyList<double>? SmoothingSigmas { get; init; }
 
-    /// <summary>Iterations per level (one value applies to every level); null: 120, 80, 50 for translation, rigid and affine, 250 per level for B-spline (as elastix). Default null.</summary>
+    /// <summary>Iterations per level (one value applies to every level); null: 120, 80, 150 for translation, rigid and affine (the longest at the finest level, where the step decays to settle on the optimum), 250 per level for B-spline (as elastix). Default null.</summary>
     public IReadOnlyList<int>? Iterations { get; init; }
 
     /// <summary>
@@ -155,7 +159,7 @@ public sealed record RegistrationOptions
 
     /// <summary>The smoothing sigma of level <paramref name="level"/>.</summary>
     public double SigmaOf(int level) =>
-        SmoothingSigmas is { Count: > 0 } s ? s[Math.Min(level, s.Count - 1)] : (ShrinkFactors[level] > 1 ? ShrinkFactors[level] / 2.0 : 0);
+        SmoothingSigmas is { Count: > 0 } s ? s[Math.Min(level, s.Count - 1)] : ShrinkFactors[level] / 2.0;
 
     /// <summary>The sampling of level <paramref name="level"/>: <see cref="FinestLevelSampling"/> at the finest level when set, else <see cref="Sampling"/>.</summary>
     public RegistrationSampling SamplingOf(int level) =>
@@ -172,7 +176,7 @@ public sealed record RegistrationOptions
     /// <summary>The iterations of level <paramref name="level"/>: <see cref="Iterations"/>, or the transform's default.</summary>
     public int IterationsOf(int level)
     {
-        IReadOnlyList<int> iterations = Iterations ?? (Transform == RegistrationTransformKind.BSpline ? [250] : [120, 80, 50]);
+        IReadOnlyList<int> iterations = Iterations ?? (Transform == RegistrationTransformKind.BSpline ? [250] : [120, 80, 150]);
         return iterations[Math.Min(level, iterations.Count - 1)];
     }
 

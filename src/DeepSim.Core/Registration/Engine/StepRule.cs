@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DeepSim.Registration;
@@ -35,6 +36,15 @@ internal sealed class StepRule : IDisposable
         using var noGrad = no_grad();
         var c1 = 1 - Math.Pow(Beta1, _step);
         var c2 = 1 - Math.Pow(Beta2, _step);
+        // Explicit scalars, alive until the end of the step (no implicit temporaries for the collector to finalise
+        // while libtorch still reads them).
+        using var beta1 = Beta1.ToScalar();
+        using var oneMinusBeta1 = (1 - Beta1).ToScalar();
+        using var beta2 = Beta2.ToScalar();
+        using var oneMinusBeta2 = (1 - Beta2).ToScalar();
+        using var inverseRootC2 = (1 / Math.Sqrt(c2)).ToScalar();
+        using var epsilon = 1e-8.ToScalar();
+        using var step = (-stepSize / c1).ToScalar();
         for (var i = 0; i < _parameters.Count; i++)
         {
             var g = gradients[i];
@@ -43,19 +53,19 @@ internal sealed class StepRule : IDisposable
                 continue;
             }
 
-            _m1[i].mul_(Beta1).add_(g, alpha: 1 - Beta1);
+            _m1[i].mul_(beta1).add_(g, oneMinusBeta1);
             if (_kind == RegistrationOptimizer.Adam)
             {
-                _m2[i].mul_(Beta2).addcmul_(g, g, value: 1 - Beta2);
+                _m2[i].mul_(beta2).addcmul_(g, g, oneMinusBeta2);
             }
             else
             {
-                _m2[i].mul_(Beta2).add_(g.square().mean(), alpha: 1 - Beta2);
+                _m2[i].mul_(beta2).add_(g.square().mean(), oneMinusBeta2);
             }
 
-            var mHat = _m1[i] / c1;
-            var vHat = _m2[i] / c2;
-            _parameters[i].sub_(mHat / (vHat.sqrt() + 1e-8) * stepSize);
+            // p -= stepSize * (m1 / c1) / (sqrt(m2 / c2) + eps)
+            var denominator = _m2[i].sqrt().mul_(inverseRootC2).add_(epsilon);
+            _parameters[i].addcdiv_(_m1[i], denominator, step);
         }
     }
 
