@@ -80,7 +80,7 @@ public sealed record RegistrationOptions
 
     /// <summary>
     /// The optimiser's initial step per iteration, in voxels of the level (for <see cref="RegistrationOptimizer.NormalizedGradient"/>
-    /// the root-mean-square step of the parameters); null: 1 for translation, rigid and affine, 0.5 for B-spline. Default null.
+    /// the root-mean-square step of the parameters); null: 1 for translation, rigid and affine, 0.2 for B-spline. Default null.
     /// </summary>
     public double? LearningRate { get; init; }
 
@@ -137,10 +137,10 @@ public sealed record RegistrationOptions
 
     /// <summary>
     /// Weight of the B-spline bending-energy penalty (the mean squared second derivative of the displacement, 1/mm^2, the
-    /// same for the same deformation on every grid), added to the metric's cost. Default 50 (about the former default's
-    /// strength on a 24 mm grid).
+    /// same for the same deformation on every grid), added to the metric's cost. Default 1000 (with MI, which does not pin
+    /// down a deformation where the fixed image is uniform, a weaker penalty lets the grid drift there).
     /// </summary>
-    public double BendingEnergyWeight { get; init; } = 50;
+    public double BendingEnergyWeight { get; init; } = 1000;
 
     /// <summary>The optimiser; null: Adam for translation, rigid and affine, <see cref="RegistrationOptimizer.NormalizedGradient"/> for B-spline. Default null.</summary>
     public RegistrationOptimizer? Optimizer { get; init; }
@@ -181,7 +181,7 @@ public sealed record RegistrationOptions
     }
 
     /// <summary>The initial step in voxels of the level: <see cref="LearningRate"/>, or the transform's default.</summary>
-    public double LearningRateInUse => LearningRate ?? (Transform == RegistrationTransformKind.BSpline ? 0.5 : 1.0);
+    public double LearningRateInUse => LearningRate ?? (Transform == RegistrationTransformKind.BSpline ? 0.2 : 1.0);
 
     /// <summary>Checks the settings.</summary>
     public void Validate()
