@@ -18,7 +18,10 @@ Case 3 (non-rigid): -Count3 seeded cases made by make_cases.py bspline (the same
 random cubic B-spline field, control points every 32 px, largest displacement 8 px): DeepSim B-spline (Register-Image
 -Transform BSpline, defaults) against elastix BSplineTransform (elastix/bspline-mi.txt); residual: mean and 95th
 percentile over the head points of |T(x) - T_true(x)| in px (the truth inverts the field exactly), and the time.
-elastix's transform is applied to the points by transformix -def.
+elastix's transform is applied to the points by transformix -def. Both tools also register the CT to the unwarped MR
+of each case (rows "..., unwarped pair", truth: the identity): how far each moves the head points when there is
+nothing to recover, the floor of MI B-spline registration on these pairs.
+CPU: DeepSim's process CPU time around Register-Image; elastix's user + system time (/usr/bin/time).
 Case 4 (3D): make_cases3d.py moves the CT template (scct.nii) by -Count3D seeded Euler3D transforms (+-10 deg per
 axis, +-10 mm); the MNI T1 template is fixed; DeepSim MI and elastix MI, residual in mm over the T1 head.
 Results go to bench/registration/results-case<N>.tsv and are summarised on the console and in RESULTS.md.
@@ -48,6 +51,8 @@ param(
     [string] $ResultName = 'results-case2.tsv',
     # Case 3: number of non-rigid cases.
     [int] $Count3 = 20,
+    # Case 3: extra Register-Image settings for DeepSim's B-spline runs (an experiment; the defaults when empty).
+    [hashtable] $RegisterArgs3 = @{},
     # Case 2: run LCC (slow: it resamples the whole image every iteration) only on the first N cases.
     [int] $LccLimit = 10,
     # Case 4: number of 3D cases.
@@ -67,8 +72,11 @@ function Invoke-Elastix([string] $Fixed, [string] $Moving, [string] $ParameterFi
     if (Test-Path $Out) { Remove-Item -Recurse -Force $Out }
     New-Item -ItemType Directory -Path $Out | Out-Null
     $sw = [Diagnostics.Stopwatch]::StartNew()
-    & elastix -f $Fixed -m $Moving -p $ParameterFile -out $Out -threads 1 *> (Join-Path $Out 'stdout.txt')
+    $timeFile = Join-Path $Out 'time.txt'
+    & /usr/bin/time -f '%U %S' -o $timeFile elastix -f $Fixed -m $Moving -p $ParameterFile -out $Out -threads 1 *> (Join-Path $Out 'stdout.txt')
     $sw.Stop()
+    $script:ElastixCpu = [double]::NaN
+    if (Test-Path $timeFile) { $u = @((Get-Content $timeFile | Select-Object -Last 1) -split ' '); if ($u.Count -eq 2) { $script:ElastixCpu = [double]$u[0] + [double]$u[1] } }
     if ($LASTEXITCODE -ne 0) { return [pscustomobject]@{ Transform = $null; Seconds = $sw.Elapsed.TotalSeconds } }
     $text = Get-Content (Join-Path $Out 'TransformParameters.0.txt')
     $affine = [bool]($text -like '(Transform "AffineTransform")')
@@ -83,6 +91,9 @@ function Invoke-Elastix([string] $Fixed, [string] $Moving, [string] $ParameterFi
     $t = if ($p.Count -eq 6) { [DeepSim.Registration.Euler3DTransform]::new([double[]]@($p[0], $p[1], $p[2]), [double[]]@($p[3], $p[4], $p[5]), $c, $false) } else { [DeepSim.Registration.Euler2DTransform]::new($p[0], [double[]]@($p[1], $p[2]), $c) }
     [pscustomobject]@{ Transform = $t; Seconds = $sw.Elapsed.TotalSeconds }
 }
+
+# Process CPU time (user + system, s) of this PowerShell process: DeepSim's registrations run in it on one thread.
+function Get-CpuSeconds { [Diagnostics.Process]::GetCurrentProcess().TotalProcessorTime.TotalSeconds }
 
 function Get-HeadPoints([DeepSim.Imaging.MedicalImage] $Image, [int] $Stride = 4) {
     $v = $Image.GetVoxels(); $mean = ($v | Measure-Object -Average).Average
@@ -106,14 +117,17 @@ function Get-Summary($Rows) {
         [pscustomobject]@{
             Method = $_.Name; Cases = $r.Count
             SuccessRate = ($r | Where-Object { $_.ResidualPx -lt 1 }).Count / $r.Count
+            Errors = @($r | Where-Object { [double]::IsNaN([double]$_.ResidualPx) }).Count
             MeanResidualPx = ($res | Measure-Object -Average).Average; P95ResidualPx = $p95
+            MedianResidualPx = if ($res.Count) { $res[[math]::Floor(($res.Count - 1) / 2)] / 2 + $res[[math]::Ceiling(($res.Count - 1) / 2)] / 2 } else { [double]::NaN }
             MeanSeconds = ($r.Seconds | Measure-Object -Average).Average
+            MeanCpuSeconds = (@($r | ForEach-Object { [double]$_.CpuSeconds } | Where-Object { -not [double]::IsNaN($_) }) | Measure-Object -Average).Average
         }
     }
 }
 
 if ($SummaryOnly) {
-    Get-Summary (Import-Csv -Delimiter "`t" (Join-Path $PSScriptRoot $ResultName) | ForEach-Object { $_.ResidualPx = [double]$_.ResidualPx; $_.Seconds = [double]$_.Seconds; $_ }) | Format-Table | Out-Host
+    Get-Summary (Import-Csv -Delimiter "`t" (Join-Path $PSScriptRoot $ResultName) | ForEach-Object { $_.ResidualPx = [double]$_.ResidualPx; $_.Seconds = [double]$_.Seconds; if (-not $_.PSObject.Properties['CpuSeconds']) { $_ | Add-Member CpuSeconds ([double]::NaN) }; $_ }) | Format-Table | Out-Host
     return
 }
 $machine = "{0}; {1} logical CPUs; load average at start {2}; elastix {3}; {4}" -f (Get-Content /proc/cpuinfo | Where-Object { $_ -like 'model name*' } | Select-Object -First 1).Split(':')[1].Trim(), [Environment]::ProcessorCount, ((Get-Content /proc/loadavg) -split ' ')[0], ((& elastix --version) -join ' '), (Get-Date -AsUTC -Format 'yyyy-MM-dd HH:mm UTC')
@@ -170,17 +184,20 @@ if (2 -in $Case) {
         foreach ($run in $runs) {
             if ($run.Metric -eq 'LCC' -and [int]$c.case -ge $LccLimit) { continue }
             $a = $run.Args
-            $r = Register-Image -Fixed $fixed -Moving $moving -Metric $run.Metric -Seed ([int]$c.case) -ErrorAction SilentlyContinue @a
-            $row = [pscustomobject]@{ Case = [int]$c.case; Pair = $c.pair; TrueAngle = [double]$c.angle_deg; Method = $run.Name; ResidualPx = if ($r) { Get-Residual $r.Transform $truth $points } else { [double]::NaN }; Seconds = if ($r) { $r.Elapsed.TotalSeconds } else { [double]::NaN } }
+            $cpu0 = Get-CpuSeconds
+            # A registration that throws (not only a RegistrationException) is a failed case (residual NaN), not the end of the run.
+            $r = try { Register-Image -Fixed $fixed -Moving $moving -Metric $run.Metric -Seed ([int]$c.case) -ErrorAction SilentlyContinue @a } catch { Write-Warning "case $($c.case), $($run.Name): $($_.Exception.Message -split "`n" | Select-Object -First 1)"; $null }
+            $cpu = (Get-CpuSeconds) - $cpu0
+            $row = [pscustomobject]@{ Case = [int]$c.case; Pair = $c.pair; TrueAngle = [double]$c.angle_deg; Method = $run.Name; ResidualPx = if ($r) { Get-Residual $r.Transform $truth $points } else { [double]::NaN }; Seconds = if ($r) { $r.Elapsed.TotalSeconds } else { [double]::NaN }; CpuSeconds = $cpu }
             $row | Export-Csv -Delimiter "`t" -NoTypeInformation -UseQuotes Never -Append $tsv
             $row
         }
         if ($ReuseElastix) {
             $row = $previous | Where-Object { [int]$_.Case -eq [int]$c.case } | Select-Object -First 1
-            $row = [pscustomobject]@{ Case = [int]$row.Case; Pair = $row.Pair; TrueAngle = [double]$row.TrueAngle; Method = 'elastix MI'; ResidualPx = [double]$row.ResidualPx; Seconds = [double]$row.Seconds }
+            $row = [pscustomobject]@{ Case = [int]$row.Case; Pair = $row.Pair; TrueAngle = [double]$row.TrueAngle; Method = 'elastix MI'; ResidualPx = [double]$row.ResidualPx; Seconds = [double]$row.Seconds; CpuSeconds = if ($row.PSObject.Properties['CpuSeconds']) { [double]$row.CpuSeconds } else { [double]::NaN } }
         } else {
             $e = Invoke-Elastix $c.fixed $c.moving (Join-Path $elastixParams 'rigid-mi.txt') (Join-Path $WorkPath 'c2-el')
-            $row = [pscustomobject]@{ Case = [int]$c.case; Pair = $c.pair; TrueAngle = [double]$c.angle_deg; Method = 'elastix MI'; ResidualPx = Get-Residual $e.Transform $truth $points; Seconds = $e.Seconds }
+            $row = [pscustomobject]@{ Case = [int]$c.case; Pair = $c.pair; TrueAngle = [double]$c.angle_deg; Method = 'elastix MI'; ResidualPx = Get-Residual $e.Transform $truth $points; Seconds = $e.Seconds; CpuSeconds = $script:ElastixCpu }
         }
         $row | Export-Csv -Delimiter "`t" -NoTypeInformation -UseQuotes Never -Append $tsv
         $row
@@ -206,26 +223,38 @@ if (3 -in $Case) {
         $truth = @(Import-Csv -Delimiter "`t" $c.truth)
         $fixedPoints = [double[][]]@($truth | ForEach-Object { , [double[]]@([double]$_.x, [double]$_.y) })
         $before = Get-FieldError $fixedPoints $truth
-        $r = Register-Image -Fixed $fixed -Moving $moving -Metric MI -Transform BSpline -Seed ([int]$c.case) -ErrorAction SilentlyContinue
-        $est = [double[][]]@($fixedPoints | ForEach-Object { , $r.Transform.TransformPoint($_) })
-        $err = Get-FieldError $est $truth
-        $row = [pscustomobject]@{ Case = [int]$c.case; Pair = $c.pair; Method = 'DeepSim MI B-spline'; BeforeMeanPx = $before.Mean; MeanPx = $err.Mean; P95Px = $err.P95; MinJacobian = $r.MinJacobianDeterminant; Seconds = $r.Elapsed.TotalSeconds }
-        $row | Export-Csv -Delimiter "`t" -NoTypeInformation -UseQuotes Never -Append $tsv3
-        $row
-        $out = Join-Path $WorkPath 'c3-el'
-        $e = Invoke-Elastix $c.fixed $c.moving (Join-Path $elastixParams 'bspline-mi.txt') $out
-        $pts = Join-Path $out 'points.txt'
-        Set-Content -Path $pts -Value (@('point', $fixedPoints.Count) + @($fixedPoints | ForEach-Object { '{0} {1}' -f $_[0], $_[1] }))
-        & transformix -def $pts -tp (Join-Path $out 'TransformParameters.0.txt') -out $out *> (Join-Path $out 'transformix.txt')
-        $est = [double[][]]@(Get-Content (Join-Path $out 'outputpoints.txt') | ForEach-Object {
-            if ($_ -match 'OutputPoint = \[ ([^\]]+) \]') { , [double[]]($Matches[1].Trim() -split '\s+') } })
-        $err = if ($est.Count -eq $truth.Count) { Get-FieldError $est $truth } else { [pscustomobject]@{ Mean = [double]::NaN; P95 = [double]::NaN } }
-        $row = [pscustomobject]@{ Case = [int]$c.case; Pair = $c.pair; Method = 'elastix MI B-spline'; BeforeMeanPx = $before.Mean; MeanPx = $err.Mean; P95Px = $err.P95; MinJacobian = [double]::NaN; Seconds = $e.Seconds }
-        $row | Export-Csv -Delimiter "`t" -NoTypeInformation -UseQuotes Never -Append $tsv3
-        $row
+        # The same registrations of the CT to the unwarped MR (truth: the identity) give each tool's floor on these pairs:
+        # how far MI B-spline moves the head points when there is nothing to recover.
+        $unwarped = Import-MedicalImage (Join-Path $DataPath "ct-mr-head/MR/$($c.pair)")
+        $identity = @($truth | ForEach-Object { [pscustomobject]@{ tx = $_.x; ty = $_.y } })
+        foreach ($kind in 'warped', 'unwarped') {
+            $m = if ($kind -eq 'warped') { $moving } else { $unwarped }
+            $t = if ($kind -eq 'warped') { $truth } else { $identity }
+            $suffix = if ($kind -eq 'warped') { '' } else { ', unwarped pair' }
+            $cpu0 = Get-CpuSeconds
+            $r = try { Register-Image -Fixed $fixed -Moving $m -Metric MI -Transform BSpline -Seed ([int]$c.case) -ErrorAction SilentlyContinue @RegisterArgs3 } catch { Write-Warning "case $($c.case): $($_.Exception.Message -split "`n" | Select-Object -First 1)"; $null }
+            $cpu = (Get-CpuSeconds) - $cpu0
+            $err = if ($r) { Get-FieldError ([double[][]]@($fixedPoints | ForEach-Object { , $r.Transform.TransformPoint($_) })) $t } else { [pscustomobject]@{ Mean = [double]::NaN; P95 = [double]::NaN } }
+            $row = [pscustomobject]@{ Case = [int]$c.case; Pair = $c.pair; Method = "DeepSim MI B-spline$suffix"; BeforeMeanPx = $before.Mean; MeanPx = $err.Mean; P95Px = $err.P95; MinJacobian = if ($r) { $r.MinJacobianDeterminant } else { [double]::NaN }; Seconds = if ($r) { $r.Elapsed.TotalSeconds } else { [double]::NaN }; CpuSeconds = $cpu }
+            $row | Export-Csv -Delimiter "`t" -NoTypeInformation -UseQuotes Never -Append $tsv3
+            $row
+            $out = Join-Path $WorkPath 'c3-el'
+            $movingFile = $c.moving
+            if ($kind -eq 'unwarped') { $movingFile = Join-Path $WorkPath 'c3-unwarped.mha'; Export-MedicalImage -InputObject $unwarped -Path $movingFile -Force }
+            $e = Invoke-Elastix $c.fixed $movingFile (Join-Path $elastixParams 'bspline-mi.txt') $out
+            $pts = Join-Path $out 'points.txt'
+            Set-Content -Path $pts -Value (@('point', $fixedPoints.Count) + @($fixedPoints | ForEach-Object { '{0} {1}' -f $_[0], $_[1] }))
+            & transformix -def $pts -tp (Join-Path $out 'TransformParameters.0.txt') -out $out *> (Join-Path $out 'transformix.txt')
+            $est = [double[][]]@(Get-Content (Join-Path $out 'outputpoints.txt') | ForEach-Object {
+                if ($_ -match 'OutputPoint = \[ ([^\]]+) \]') { , [double[]]($Matches[1].Trim() -split '\s+') } })
+            $err = if ($est.Count -eq $t.Count) { Get-FieldError $est $t } else { [pscustomobject]@{ Mean = [double]::NaN; P95 = [double]::NaN } }
+            $row = [pscustomobject]@{ Case = [int]$c.case; Pair = $c.pair; Method = "elastix MI B-spline$suffix"; BeforeMeanPx = $before.Mean; MeanPx = $err.Mean; P95Px = $err.P95; MinJacobian = [double]::NaN; Seconds = $e.Seconds; CpuSeconds = $script:ElastixCpu }
+            $row | Export-Csv -Delimiter "`t" -NoTypeInformation -UseQuotes Never -Append $tsv3
+            $row
+        }
         Write-Progress -Activity 'Case 3' -Status "case $($c.case)" -PercentComplete (100 * ([int]$c.case + 1) / $cases.Count)
     }
-    $rows | Group-Object Method | ForEach-Object { [pscustomobject]@{ Method = $_.Name; Cases = $_.Count; BeforeMeanPx = ($_.Group.BeforeMeanPx | Measure-Object -Average).Average; MeanPx = ($_.Group.MeanPx | Measure-Object -Average).Average; MeanP95Px = ($_.Group.P95Px | Measure-Object -Average).Average; MeanSeconds = ($_.Group.Seconds | Measure-Object -Average).Average } } | Format-Table | Out-Host
+    $rows | Group-Object Method | ForEach-Object { [pscustomobject]@{ Method = $_.Name; Cases = $_.Count; BeforeMeanPx = ($_.Group.BeforeMeanPx | Measure-Object -Average).Average; MeanPx = ($_.Group.MeanPx | Measure-Object -Average).Average; MeanP95Px = ($_.Group.P95Px | Measure-Object -Average).Average; MeanSeconds = ($_.Group.Seconds | Measure-Object -Average).Average; MeanCpuSeconds = ($_.Group.CpuSeconds | Measure-Object -Average).Average; Folding = @($_.Group | Where-Object { $_.MinJacobian -le 0 }).Count } } | Format-Table | Out-Host
 }
 if (4 -in $Case) {
     foreach ($kind in $Transform3D) {

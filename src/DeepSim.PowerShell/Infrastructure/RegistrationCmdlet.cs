@@ -30,19 +30,19 @@ public abstract class RegistrationCmdlet : DeepSimCmdlet
     [ValidateRange(1, 64)]
     public int[] ShrinkFactors { get; set; } = [4, 2, 1];
 
-    /// <summary>Gaussian smoothing sigma per level in voxels of the original image. Default: half the shrink factor (0 at 1).</summary>
+    /// <summary>Gaussian smoothing sigma per level in voxels of the original image. Default: half the shrink factor, 0.5 at the finest level (factor 1), as elastix.</summary>
     [Parameter]
     public double[]? SmoothingSigmas { get; set; }
 
-    /// <summary>Iterations per level (one value for all levels). Default 120, 80, 50.</summary>
+    /// <summary>Iterations per level (one value for all levels). Default 120, 80, 150 (B-spline: 250 per level).</summary>
     [Parameter]
     [ValidateRange(0, 100000)]
-    public int[] Iterations { get; set; } = [120, 80, 50];
+    public int[]? Iterations { get; set; }
 
-    /// <summary>Adam's initial step in voxels of the level; it decays to 2% over each level. Default 1.</summary>
+    /// <summary>The optimiser's initial step in voxels of the level; it decays to 2% over each level. Default 1 (B-spline: 0.2, the root-mean-square coefficient step).</summary>
     [Parameter]
     [ValidateRange(1e-6, 1000.0)]
-    public double LearningRate { get; set; } = 1.0;
+    public double? LearningRate { get; set; }
 
     /// <summary>Where the metric is evaluated: Random (new points every iteration, default), Grid or Full.</summary>
     [Parameter]

@@ -2,6 +2,7 @@ using DeepSim.Imaging;
 using DeepSim.Learning;
 using DeepSim.Registration;
 using Xunit;
+using Tensor = TorchSharp.torch.Tensor;
 
 namespace DeepSim.Tests.Registration;
 
@@ -106,6 +107,97 @@ public class RegistrationEngineTests
         Assert.True(after < 0.5 * before, $"mean displacement error {after / n:F3} px from {before / n:F3} px");
         Assert.NotNull(result.MinJacobianDeterminant);
         Assert.True(result.MinJacobianDeterminant > 0);
+    }
+
+    [Fact]
+    public void BSplineDefaultsRefineTheGridCoarseToFineAndRecoverALargeKnownField()
+    {
+        // A smooth random field on a 16 mm grid (2.2 px on average), on a 96 px image; MI (the moving intensities inverted, a
+        // second "modality"), the defaults of a B-spline registration except the number of iterations: the grid starts at
+        // 64 mm, is refined to 32 and 16 mm (exact subdivision), the normalised-gradient optimiser, the bending energy.
+        var fixedImage = RegistrationTestImages.Blobs2D(96);
+        var grid = BSplineTransform.ForImage(fixedImage, 16);
+        var rng = new Random(4);
+        var truth = grid.WithCoefficients(grid.Parameters.Select(_ => (rng.NextDouble() - 0.5) * 12).ToArray());
+        var v = new float[fixedImage.VoxelCount];
+        for (var y = 0; y < 96; y++)
+        {
+            for (var x = 0; x < 96; x++)
+            {
+                // moving(y) = fixed(T^-1(y)), T^-1 by fixed-point iteration: x = y - d(x).
+                double px = x, py = y;
+                for (var k = 0; k < 50; k++)
+                {
+                    var q = truth.TransformPoint([px, py]);
+                    px = x - (q[0] - px);
+                    py = y - (q[1] - py);
+                }
+
+                v[x + (96 * y)] = 120 - Sample(fixedImage, px, py);
+            }
+        }
+
+        var moving = new MedicalImage(v, 96, 96, 1);
+        var options = new RegistrationOptions { Transform = RegistrationTransformKind.BSpline, GridSpacingMm = 16, Iterations = [100, 100, 150], Seed = 3 };
+        Assert.Equal(RegistrationOptimizer.NormalizedGradient, options.OptimizerInUse);
+        var result = ImageRegistration.Register(fixedImage, moving, RegistrationMetrics.Create("MI"), options);
+        var spline = Assert.IsType<BSplineTransform>(result.Transform);
+        Assert.Equal([16.0, 16.0], spline.GridSpacing);
+        double before = 0, after = 0;
+        var n = 0;
+        for (var y = 16; y < 80; y += 2)
+        {
+            for (var x = 16; x < 80; x += 2)
+            {
+                var t = truth.TransformPoint([x, y]);
+                var s = spline.TransformPoint([x, y]);
+                before += Math.Sqrt(((t[0] - x) * (t[0] - x)) + ((t[1] - y) * (t[1] - y)));
+                after += Math.Sqrt(((t[0] - s[0]) * (t[0] - s[0])) + ((t[1] - s[1]) * (t[1] - s[1])));
+                n++;
+            }
+        }
+
+        Assert.True(after < 0.5 * before, $"mean displacement error {after / n:F3} px from {before / n:F3} px");
+        Assert.True(result.MinJacobianDeterminant > 0, $"folds: minimum Jacobian {result.MinJacobianDeterminant}");
+    }
+
+    [Fact]
+    public void NormalizedGradientStepsFollowTheGradientWhereAdamEqualisesThem()
+    {
+        DeepSim.Runtime.TorchRuntime.EnsureInitialized();
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        Tensor Run(RegistrationOptimizer kind)
+        {
+            var p = TorchSharp.torch.zeros(4).requires_grad_(true);
+            using var rule = new StepRule(kind, [p]);
+            var g = TorchSharp.torch.tensor(new float[] { 4, 2, 1, 0 });
+            rule.Step([g], 0.5);
+            return p.detach();
+        }
+
+        var adam = Run(RegistrationOptimizer.Adam).data<float>().ToArray();
+        var normalized = Run(RegistrationOptimizer.NormalizedGradient).data<float>().ToArray();
+        // Adam: every parameter with a gradient moves by the step (0.5), whatever the gradient's size.
+        Assert.Equal(-0.5, adam[0], 3);
+        Assert.Equal(-0.5, adam[2], 3);
+        // Normalised: the step is the gradient over its root mean square (sqrt(21 / 4)) times 0.5, so it keeps the ratios.
+        var rms = Math.Sqrt(21.0 / 4);
+        Assert.Equal(-0.5 * 4 / rms, normalized[0], 3);
+        Assert.Equal(-0.5 * 1 / rms, normalized[2], 3);
+        Assert.Equal(0, normalized[3], 6);
+    }
+
+    [Fact]
+    public void AGridScheduleThatDoesNotHalveIsRejected()
+    {
+        var options = new RegistrationOptions { Transform = RegistrationTransformKind.BSpline, GridSpacingSchedule = [3, 1] };
+        var e = Assert.Throws<ArgumentException>(options.Validate);
+        Assert.Contains("halve", e.Message, StringComparison.Ordinal);
+        Assert.Equal(4, new RegistrationOptions().GridSpacingMultipleOf(0));
+        Assert.Equal(250, new RegistrationOptions { Transform = RegistrationTransformKind.BSpline }.IterationsOf(2));
+        Assert.Equal(150, new RegistrationOptions().IterationsOf(2));
+        Assert.Equal(0.5, new RegistrationOptions().SigmaOf(2));
+        Assert.Equal(2, new RegistrationOptions().SigmaOf(0));
     }
 
     [Fact]

@@ -145,6 +145,40 @@ public class TransformTests
         Near(moved, back.TransformPoint(point), 1e-12);
     }
 
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void BSplineRefinementHalvesTheSpacingAndKeepsTheDeformationExactly(int dimension)
+    {
+        var image = dimension == 2 ? new MedicalImage(new float[70 * 50], 70, 50, 1, new ImageGeometry([1.5, 2, 1], [-10, 5, 0], [0.8, -0.6, 0, 0.6, 0.8, 0, 0, 0, 1]))
+            : new MedicalImage(new float[20 * 24 * 18], 20, 24, 18);
+        var coarse = BSplineTransform.ForImage(image, 20);
+        var rng = new Random(5);
+        var bent = coarse.WithCoefficients(coarse.Parameters.Select(_ => (rng.NextDouble() - 0.5) * 8).ToArray());
+        var fine = bent.Refine();
+        var finer = fine.Refine();
+        Assert.Equal(coarse.GridSize.Select(n => (2 * n) - 3), fine.GridSize);
+        Assert.Equal(coarse.GridSpacing.Select(h => h / 2), fine.GridSpacing);
+        Assert.Equal(coarse.GridSpacing.Select(h => h / 4), finer.GridSpacing);
+        var moved = 0.0;
+        for (var k = 0; k < 200; k++)
+        {
+            // Random points of the image's field of view (continuous indices inside the grid).
+            var index = Enumerable.Range(0, 3).Select(a => a < dimension ? rng.NextDouble() * (image.Size[a] - 1) : 0).ToArray();
+            var p = image.Geometry.IndexToPhysical(index[0], index[1], index[2])[..dimension];
+            var expected = bent.TransformPoint(p);
+            moved = Math.Max(moved, expected.Zip(p, (a, b) => Math.Abs(a - b)).Max());
+            Near(expected, fine.TransformPoint(p), 1e-9);
+            Near(expected, finer.TransformPoint(p), 1e-9);
+        }
+
+        Assert.True(moved > 1, $"the test field moves points by at most {moved:F3} mm");
+
+        // The Jacobian (the deformation's derivatives) is the same too.
+        var q = image.Geometry.IndexToPhysical(image.SizeX / 3.0, image.SizeY / 2.0, dimension == 3 ? image.SizeZ / 2.0 : 0)[..dimension];
+        Assert.Equal(bent.JacobianDeterminant(q), finer.JacobianDeterminant(q), 9);
+    }
+
     [Fact]
     public void BSplineJacobianDeterminantMatchesFiniteDifferencesAndDetectsFolds()
     {

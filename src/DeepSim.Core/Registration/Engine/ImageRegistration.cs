@@ -56,7 +56,7 @@ public static class ImageRegistration
             RegistrationTransformKind.Translation => new TranslationModel(d, t0),
             RegistrationTransformKind.Rigid => new RigidModel(d, t0, radius),
             RegistrationTransformKind.Affine => new AffineModel(d, t0, radius),
-            _ => new BSplineModel(d, t0, BSplineTransform.ForImage(fixedImage, o.GridSpacingMm), center),
+            _ => new BSplineModel(d, t0, BSplineTransform.ForImage(fixedImage, o.GridSpacingMm * o.GridSpacingMultipleOf(0)), center),
         };
         var parameters = model.Parameters;
         if (o.RotationSearchDegrees > 0 && d == 2 && model.SetRotation2D(0))
@@ -64,11 +64,17 @@ public static class ImageRegistration
             SearchRotation(fixedImage, movingImage, metric, o, center, model, cancellationToken);
         }
 
-        var m1 = parameters.Select(p => zeros_like(p)).ToArray();
-        var m2 = parameters.Select(p => zeros_like(p)).ToArray();
-        var step = 0;
+        var optimizer = new StepRule(o.OptimizerInUse, parameters);
         for (var levelIndex = 0; levelIndex < o.ShrinkFactors.Count; levelIndex++)
         {
+            if (model is BSplineModel spline && levelIndex > 0 && RefineGrid(spline, o.GridSpacingMm * o.GridSpacingMultipleOf(levelIndex)))
+            {
+                // New coefficient tensors: the optimiser starts afresh on them (in the outer scope, so they live on).
+                parameters = model.Parameters;
+                optimizer.Dispose();
+                optimizer = new StepRule(o.OptimizerInUse, parameters);
+            }
+
             using var levelScope = NewDisposeScope();
             var level = BuildLevel(levelIndex, fixedImage, movingImage, o, center, model, random);
             var iterations = o.IterationsOf(levelIndex);
@@ -77,7 +83,7 @@ public static class ImageRegistration
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 using var iterationScope = NewDisposeScope();
-                var lr = o.LearningRate * voxel * Math.Pow(o.FinalLearningRateFraction, iterations > 1 ? (double)it / (iterations - 1) : 1);
+                var lr = o.LearningRateInUse * voxel * Math.Pow(o.FinalLearningRateFraction, iterations > 1 ? (double)it / (iterations - 1) : 1);
                 var cost = metric.Cost(level);
                 if (level.LastValidFraction < o.MinimumOverlap)
                 {
@@ -97,24 +103,7 @@ public static class ImageRegistration
                 }
 
                 var grads = autograd.grad([total], [.. parameters], allow_unused: true);
-                step++;
-                using (no_grad())
-                {
-                    for (var i = 0; i < parameters.Count; i++)
-                    {
-                        var g = grads[i];
-                        if (g is null || g.IsInvalid)
-                        {
-                            continue;
-                        }
-
-                        m1[i].mul_(0.9).add_(g, alpha: 0.1);
-                        m2[i].mul_(0.999).addcmul_(g, g, value: 0.001);
-                        var mHat = m1[i] / (1 - Math.Pow(0.9, step));
-                        var vHat = m2[i] / (1 - Math.Pow(0.999, step));
-                        parameters[i].sub_(mHat / (vHat.sqrt() + 1e-8) * lr);
-                    }
-                }
+                optimizer.Step(grads, lr);
 
                 trace.Add(new RegistrationIteration(levelIndex, it, value, lr / voxel));
                 done++;
@@ -122,6 +111,7 @@ public static class ImageRegistration
             }
         }
 
+        optimizer.Dispose();
         var transform = model.ToTransform(center);
         var (overlap, minJacobian, folded) = Check(transform, fixedImage, movingImage, o);
         clock.Stop();
@@ -137,6 +127,19 @@ public static class ImageRegistration
         }
 
         return new RegistrationResult(transform, o.Transform, metric.Name, trace, clock.Elapsed, o.ShrinkFactors.Count, overlap, fixedImage.Name, movingImage.Name, minJacobian, folded, warnings);
+    }
+
+    /// <summary>Refines the B-spline grid (halving its spacing) until it reaches <paramref name="spacingMm"/>; true if it changed.</summary>
+    private static bool RefineGrid(BSplineModel spline, double spacingMm)
+    {
+        var changed = false;
+        while (spline.Grid.GridSpacing.Max() > spacingMm * 1.5)
+        {
+            spline.Refine();
+            changed = true;
+        }
+
+        return changed;
     }
 
     /// <summary>

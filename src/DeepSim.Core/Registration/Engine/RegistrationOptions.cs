@@ -44,6 +44,21 @@ public enum RegistrationInitialization
     None = 2,
 }
 
+/// <summary>How the optimiser turns gradients into steps.</summary>
+public enum RegistrationOptimizer
+{
+    /// <summary>Adam: every parameter's step is normalised by that parameter's own gradient history, so each moves by about the step size (suits the few, comparably scaled parameters of linear transforms).</summary>
+    Adam = 0,
+
+    /// <summary>
+    /// Gradient descent with momentum whose step is normalised by one root-mean-square gradient over all the parameters
+    /// of a tensor: the step keeps the gradient's direction, so a B-spline coefficient that the metric barely constrains
+    /// moves little instead of as far as the best-constrained one (elastix's stochastic gradient descent scales its step
+    /// the same way, by one scalar for all the parameters).
+    /// </summary>
+    NormalizedGradient = 1,
+}
+
 /// <summary>Settings of <see cref="ImageRegistration.Register"/>; every setting has a working default.</summary>
 public sealed record RegistrationOptions
 {
@@ -53,14 +68,21 @@ public sealed record RegistrationOptions
     /// <summary>Pyramid shrink factor per level, coarse to fine. Default 4, 2, 1.</summary>
     public IReadOnlyList<int> ShrinkFactors { get; init; } = [4, 2, 1];
 
-    /// <summary>Gaussian smoothing sigma per level in voxels of the original image; null: half the shrink factor (0 at factor 1). Default null.</summary>
+    /// <summary>
+    /// Gaussian smoothing sigma per level in voxels of the original image; null: half the shrink factor, 0.5 voxel at the
+    /// finest level too (elastix's default schedule: the slight smoothing at full resolution removes the bilinear
+    /// interpolation's pull towards whole-voxel shifts from the final estimate). Default null.
+    /// </summary>
     public IReadOnlyList<double>? SmoothingSigmas { get; init; }
 
-    /// <summary>Iterations per level (one value applies to every level). Default 120, 80, 50.</summary>
-    public IReadOnlyList<int> Iterations { get; init; } = [120, 80, 50];
+    /// <summary>Iterations per level (one value applies to every level); null: 120, 80, 150 for translation, rigid and affine (the longest at the finest level, where the step decays to settle on the optimum), 250 per level for B-spline (as elastix). Default null.</summary>
+    public IReadOnlyList<int>? Iterations { get; init; }
 
-    /// <summary>Adam's initial step per iteration, in voxels of the level. Default 1.</summary>
-    public double LearningRate { get; init; } = 1.0;
+    /// <summary>
+    /// The optimiser's initial step per iteration, in voxels of the level (for <see cref="RegistrationOptimizer.NormalizedGradient"/>
+    /// the root-mean-square step of the parameters); null: 1 for translation, rigid and affine, 0.2 for B-spline. Default null.
+    /// </summary>
+    public double? LearningRate { get; init; }
 
     /// <summary>The step decays exponentially over a level's iterations down to this fraction of <see cref="LearningRate"/>. Default 0.02.</summary>
     public double FinalLearningRateFraction { get; init; } = 0.02;
@@ -102,11 +124,26 @@ public sealed record RegistrationOptions
     /// <summary>Step of the rotation search in degrees. Default 2.5.</summary>
     public double RotationSearchStepDegrees { get; init; } = 2.5;
 
-    /// <summary>B-spline control-point spacing in mm. Default 24.</summary>
+    /// <summary>B-spline control-point spacing in mm at the finest level. Default 24.</summary>
     public double GridSpacingMm { get; init; } = 24;
 
-    /// <summary>Weight of the B-spline bending-energy penalty (added to the metric's cost). Default 0.05.</summary>
-    public double BendingEnergyWeight { get; init; } = 0.05;
+    /// <summary>
+    /// B-spline: the control-point spacing of each pyramid level as a multiple of <see cref="GridSpacingMm"/>, coarse to
+    /// fine (one value applies to every level); each value must be the next one or twice it, since the grid is refined by
+    /// exact subdivision between levels (each level starts from the previous level's deformation). null: halving per
+    /// level down to 1 (elastix's default; 4, 2, 1 for three levels: 96, 48 and 24 mm with the default spacing).
+    /// </summary>
+    public IReadOnlyList<double>? GridSpacingSchedule { get; init; }
+
+    /// <summary>
+    /// Weight of the B-spline bending-energy penalty (the mean squared second derivative of the displacement, 1/mm^2, the
+    /// same for the same deformation on every grid), added to the metric's cost. Default 1000 (with MI, which does not pin
+    /// down a deformation where the fixed image is uniform, a weaker penalty lets the grid drift there).
+    /// </summary>
+    public double BendingEnergyWeight { get; init; } = 1000;
+
+    /// <summary>The optimiser; null: Adam for translation, rigid and affine, <see cref="RegistrationOptimizer.NormalizedGradient"/> for B-spline. Default null.</summary>
+    public RegistrationOptimizer? Optimizer { get; init; }
 
     /// <summary>Histogram bins of MI, NMI and the correlation ratio (Parzen-windowed, cubic B-spline kernel). Default 32.</summary>
     public int HistogramBins { get; init; } = 32;
@@ -122,14 +159,29 @@ public sealed record RegistrationOptions
 
     /// <summary>The smoothing sigma of level <paramref name="level"/>.</summary>
     public double SigmaOf(int level) =>
-        SmoothingSigmas is { Count: > 0 } s ? s[Math.Min(level, s.Count - 1)] : (ShrinkFactors[level] > 1 ? ShrinkFactors[level] / 2.0 : 0);
+        SmoothingSigmas is { Count: > 0 } s ? s[Math.Min(level, s.Count - 1)] : ShrinkFactors[level] / 2.0;
 
     /// <summary>The sampling of level <paramref name="level"/>: <see cref="FinestLevelSampling"/> at the finest level when set, else <see cref="Sampling"/>.</summary>
     public RegistrationSampling SamplingOf(int level) =>
         level == ShrinkFactors.Count - 1 && FinestLevelSampling is { } finest ? finest : Sampling;
 
-    /// <summary>The iterations of level <paramref name="level"/>.</summary>
-    public int IterationsOf(int level) => Iterations[Math.Min(level, Iterations.Count - 1)];
+    /// <summary>The B-spline control-point spacing multiple of level <paramref name="level"/> (<see cref="GridSpacingSchedule"/>).</summary>
+    public double GridSpacingMultipleOf(int level) =>
+        GridSpacingSchedule is { Count: > 0 } g ? g[Math.Min(level, g.Count - 1)] : Math.Pow(2, ShrinkFactors.Count - 1 - level);
+
+    /// <summary>The optimiser in use: <see cref="Optimizer"/>, or the transform's default.</summary>
+    public RegistrationOptimizer OptimizerInUse =>
+        Optimizer ?? (Transform == RegistrationTransformKind.BSpline ? RegistrationOptimizer.NormalizedGradient : RegistrationOptimizer.Adam);
+
+    /// <summary>The iterations of level <paramref name="level"/>: <see cref="Iterations"/>, or the transform's default.</summary>
+    public int IterationsOf(int level)
+    {
+        IReadOnlyList<int> iterations = Iterations ?? (Transform == RegistrationTransformKind.BSpline ? [250] : [120, 80, 150]);
+        return iterations[Math.Min(level, iterations.Count - 1)];
+    }
+
+    /// <summary>The initial step in voxels of the level: <see cref="LearningRate"/>, or the transform's default.</summary>
+    public double LearningRateInUse => LearningRate ?? (Transform == RegistrationTransformKind.BSpline ? 0.2 : 1.0);
 
     /// <summary>Checks the settings.</summary>
     public void Validate()
@@ -139,7 +191,7 @@ public sealed record RegistrationOptions
             throw new ArgumentException("ShrinkFactors needs at least one factor >= 1.");
         }
 
-        if (Iterations is null || Iterations.Count == 0 || Iterations.Any(i => i < 0))
+        if (Iterations is not null && (Iterations.Count == 0 || Iterations.Any(i => i < 0)))
         {
             throw new ArgumentException("Iterations needs at least one non-negative count.");
         }
@@ -149,7 +201,7 @@ public sealed record RegistrationOptions
             throw new ArgumentException("Smoothing sigmas must be finite and non-negative.");
         }
 
-        if (!(LearningRate > 0) || !(FinalLearningRateFraction > 0) || FinalLearningRateFraction > 1)
+        if (!(LearningRateInUse > 0) || !double.IsFinite(LearningRateInUse) || !(FinalLearningRateFraction > 0) || FinalLearningRateFraction > 1)
         {
             throw new ArgumentException("LearningRate must be positive and FinalLearningRateFraction in (0, 1].");
         }
@@ -157,6 +209,23 @@ public sealed record RegistrationOptions
         if (!(RotationSearchDegrees >= 0) || !double.IsFinite(RotationSearchDegrees) || !(RotationSearchStepDegrees > 0) || !double.IsFinite(RotationSearchStepDegrees))
         {
             throw new ArgumentException("RotationSearchDegrees must be finite and >= 0, RotationSearchStepDegrees finite and > 0.");
+        }
+
+        if (GridSpacingSchedule is { } schedule)
+        {
+            if (schedule.Any(g => !(g > 0) || !double.IsFinite(g)))
+            {
+                throw new ArgumentException("The grid spacing schedule needs finite, positive multiples.");
+            }
+
+            for (var i = 1; i < schedule.Count; i++)
+            {
+                var ratio = schedule[i - 1] / schedule[i];
+                if (Math.Abs(ratio - 1) > 1e-9 && Math.Abs(ratio - 2) > 1e-9)
+                {
+                    throw new ArgumentException($"The grid spacing schedule ({string.Join(", ", schedule)}) must stay or halve from one level to the next (the grid is refined by exact subdivision).");
+                }
+            }
         }
 
         if (SampleCount < 16 || HistogramBins < 8 || LccRadius < 1 || PatchCount < 1 || !(GridSpacingMm > 0) || BendingEnergyWeight < 0)

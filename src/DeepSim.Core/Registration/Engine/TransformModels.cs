@@ -173,23 +173,52 @@ internal sealed class AffineModel : TransformModel
 }
 
 /// <summary>
-/// Cubic B-spline: coefficients [D, control points] in mm on the grid of <see cref="BSplineTransform.ForImage"/>;
-/// the initial translation stays fixed (it becomes a TranslationTransform composed after the B-spline).
+/// Cubic B-spline: coefficients [D, control points] in mm on a grid that starts coarse and is refined between pyramid
+/// levels (<see cref="Refine"/>, exact subdivision, so each level starts from the previous level's deformation); the
+/// initial translation stays fixed (it becomes a TranslationTransform composed after the B-spline).
 /// </summary>
 internal sealed class BSplineModel : TransformModel
 {
-    private readonly BSplineTransform _grid;
-    private readonly Tensor _coefficients;
-    private readonly float[] _gridFromCentred; // D x D: centred physical -> grid index (row-major)
-    private readonly float[] _gridOffset;      // D
+    private readonly double[] _center;
     private readonly double[] _t0;
+    private BSplineTransform _grid;
+    private Tensor _coefficients;
+    private float[] _gridFromCentred = []; // D x D: centred physical -> grid index (row-major)
+    private float[] _gridOffset = [];      // D
 
     public BSplineModel(int dimension, double[] t0, BSplineTransform grid, double[] center)
         : base(dimension, new double[dimension])
     {
-        _grid = grid;
         _t0 = t0;
+        _center = center;
+        _grid = grid;
         _coefficients = NewParameter(new float[dimension * grid.ControlPointCount], dimension, grid.ControlPointCount);
+        SetGrid(grid);
+    }
+
+    public override IReadOnlyList<Tensor> Parameters => [_coefficients];
+
+    /// <summary>The current control-point grid (zero coefficients).</summary>
+    public BSplineTransform Grid => _grid;
+
+    /// <summary>
+    /// Halves the control-point spacing, keeping the deformation (exact subdivision); the new coefficient tensor replaces
+    /// the old one (disposed), so the optimiser must take <see cref="Parameters"/> again. Call outside any inner dispose scope.
+    /// </summary>
+    public void Refine()
+    {
+        var current = _grid.WithCoefficients(Values(_coefficients));
+        var fine = current.Refine();
+        var old = _coefficients;
+        _coefficients = NewParameter([.. fine.Parameters.Select(v => (float)v)], Dimension, fine.ControlPointCount);
+        old.Dispose();
+        SetGrid(fine.WithCoefficients(new double[fine.Parameters.Length]));
+    }
+
+    private void SetGrid(BSplineTransform grid)
+    {
+        var dimension = Dimension;
+        _grid = grid;
         // u = diag(1/S) Dir^-1 (x + c - origin), x centred.
         var dir = grid.GridDirection;
         var inv = MatrixMath.Invert(dir, dimension);
@@ -203,14 +232,12 @@ internal sealed class BSplineModel : TransformModel
             for (var j = 0; j < dimension; j++)
             {
                 _gridFromCentred[(i * dimension) + j] = (float)(inv[(i * dimension) + j] / s[i]);
-                off += inv[(i * dimension) + j] * (center[j] - o[j]);
+                off += inv[(i * dimension) + j] * (_center[j] - o[j]);
             }
 
             _gridOffset[i] = (float)(off / s[i]);
         }
     }
-
-    public override IReadOnlyList<Tensor> Parameters => [_coefficients];
 
     public override Tensor Warp(Tensor points)
     {
@@ -253,13 +280,19 @@ internal sealed class BSplineModel : TransformModel
         return points + displacement + t0;
     }
 
-    /// <summary>Discrete bending energy: mean squared second differences of the coefficients, in units of the grid spacing.</summary>
+    /// <summary>
+    /// Discrete bending energy: the mean over the grid of the squared second differences of the coefficients divided by
+    /// the squared spacing, i.e. of the squared second derivatives of the displacement (1/mm^2), summed over the
+    /// components and the pairs of axes as the bending energy does (the mixed terms twice). In these units the same
+    /// smooth deformation has the same energy on every grid, so one weight holds across the refinements.
+    /// </summary>
     public override Tensor Penalty()
     {
         var d = Dimension;
         var size = _grid.GridSize;
-        var s = (float)_grid.GridSpacing.Average();
-        var c = d == 2 ? _coefficients.view(d, size[1], size[0]) / s : _coefficients.view(d, size[2], size[1], size[0]) / s;
+        var s = _grid.GridSpacing.Average();
+        var scale = (float)(1 / (s * s));
+        var c = d == 2 ? _coefficients.view(d, size[1], size[0]) * scale : _coefficients.view(d, size[2], size[1], size[0]) * scale;
         Tensor Second(int axis)
         {
             var len = c.shape[axis];

@@ -133,6 +133,81 @@ public sealed class BSplineTransform : IParametricTransform
         return new BSplineTransform(size, origin, spacing, dir);
     }
 
+    /// <summary>
+    /// The same deformation on a grid twice as fine (half the spacing), by exact cubic B-spline subdivision along every
+    /// axis: fine point 2i sits on coarse point i with (c[i-1] + 6 c[i] + c[i+1]) / 8, fine point 2i+1 midway with
+    /// (c[i] + c[i+1]) / 2. The two outermost fine points per axis, which move no point of this grid's domain, are
+    /// dropped, so the refined grid has 2n - 3 points per axis and moves every point of this grid's domain exactly as
+    /// this transform does (elastix's grid upsampling between resolutions).
+    /// </summary>
+    public BSplineTransform Refine()
+    {
+        var d = Dimension;
+        var n = ControlPointCount;
+        var fineSize = _size.Select(s => (2 * s) - 3).ToArray();
+        var fineSpacing = _spacing.Select(s => s / 2).ToArray();
+        var fineOrigin = new double[d];
+        for (var i = 0; i < d; i++)
+        {
+            // Fine index 0 is the former fine index 1: half a coarse step along each grid axis.
+            var s = _origin[i];
+            for (var j = 0; j < d; j++)
+            {
+                s += _direction[(i * d) + j] * fineSpacing[j];
+            }
+
+            fineOrigin[i] = s;
+        }
+
+        var fineCount = fineSize.Aggregate(1, (a, b) => a * b);
+        var coefficients = new double[d * fineCount];
+        for (var c = 0; c < d; c++)
+        {
+            var block = new double[n];
+            Array.Copy(_coefficients, c * n, block, 0, n);
+            var size = (int[])_size.Clone();
+            for (var axis = 0; axis < d; axis++)
+            {
+                block = SubdivideAxis(block, size, axis);
+                size[axis] = fineSize[axis];
+            }
+
+            Array.Copy(block, 0, coefficients, c * fineCount, fineCount);
+        }
+
+        return new BSplineTransform(fineSize, fineOrigin, fineSpacing, _direction, coefficients);
+    }
+
+    /// <summary>Subdivides the coefficient block (x fastest) along one axis: n points become 2n - 3 (fine points 1 .. 2n - 3).</summary>
+    private static double[] SubdivideAxis(double[] block, int[] size, int axis)
+    {
+        var n = size[axis];
+        var m = (2 * n) - 3;
+        var stride = 1;
+        for (var a = 0; a < axis; a++)
+        {
+            stride *= size[a];
+        }
+
+        var outer = block.Length / (stride * n);
+        var result = new double[outer * stride * m];
+        for (var o = 0; o < outer; o++)
+        {
+            for (var s = 0; s < stride; s++)
+            {
+                double At(int i) => block[s + (stride * (i + (n * o)))];
+                for (var k = 1; k <= (2 * n) - 3; k++)
+                {
+                    var i = k / 2;
+                    var value = k % 2 == 0 ? (At(i - 1) + (6 * At(i)) + At(i + 1)) / 8 : (At(i) + At(i + 1)) / 2;
+                    result[s + (stride * ((k - 1) + (m * o)))] = value;
+                }
+            }
+        }
+
+        return result;
+    }
+
     /// <summary>The same grid with new coefficients.</summary>
     public BSplineTransform WithCoefficients(IReadOnlyList<double> coefficients) => new(_size, _origin, _spacing, _direction, coefficients);
 
