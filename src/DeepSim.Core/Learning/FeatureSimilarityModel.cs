@@ -267,7 +267,7 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric
     }
 
     /// <summary>The LCC measure of the anchor term (squared coefficient, the anchor's window radius), with this model's thread limit.</summary>
-    internal LocalCrossCorrelationMetric AnchorMetric() =>
+    public LocalCrossCorrelationMetric AnchorMetric() =>
         new(Options.AnchorWindowRadius, squared: true) { MaxDegreeOfParallelism = MaxDegreeOfParallelism };
 
     /// <summary>Floating-point operations (multiply and add counted separately) of the dot products of a search (the feature maps come on top, once per slice).</summary>

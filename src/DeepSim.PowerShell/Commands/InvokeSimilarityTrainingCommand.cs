@@ -100,6 +100,10 @@ public sealed class InvokeSimilarityTrainingCommand : TrainingCmdlet
     [Parameter]
     public FeatureInputNormalization FeatureNormalization { get; set; } = FeatureInputNormalization.Local;
 
+    /// <summary>CNN: what the score adds to the cosine of the feature vectors: Lcc (a trained weight times the patches' local cross correlation, trained inside the same softmax so that the networks learn what LCC misses) or None (the cosine alone, format version 3 models). Default: FeatureTrainingOptions' default.</summary>
+    [Parameter]
+    public FeatureScoreAnchor Anchor { get; set; }
+
     /// <summary>CNN: train without the geometric and intensity augmentation.</summary>
     [Parameter]
     public SwitchParameter NoAugmentation { get; set; }
@@ -250,6 +254,7 @@ public sealed class InvokeSimilarityTrainingCommand : TrainingCmdlet
             QueriesPerCrop = QueriesPerCrop,
             Temperature = Temperature,
             Normalization = FeatureNormalization,
+            Anchor = bound.ContainsKey(nameof(Anchor)) ? Anchor : defaults.Anchor,
             LearningRate = bound.ContainsKey(nameof(LearningRate)) ? LearningRate : defaults.LearningRate,
             WeightDecay = bound.ContainsKey(nameof(WeightDecay)) ? WeightDecay : defaults.WeightDecay,
             GeometricAugmentation = !NoAugmentation,
@@ -257,7 +262,7 @@ public sealed class InvokeSimilarityTrainingCommand : TrainingCmdlet
             Seed = Seed,
         };
         var name = Name ?? "DeepSim-CNN";
-        WriteVerbose($"Training {name}: two-branch CNN ({options.Channels} channels, {options.Normalization} input, dilations {string.Join(",", ConvLayer.DilationsFor(options.NetworkField))}, {options.FeatureDimension} features, patch {options.PatchSize}) on {_images.Count} image pairs, {options.Epochs} x {options.StepsPerEpoch} steps of {options.CropsPerBatch} crops, seed {Seed}.");
+        WriteVerbose($"Training {name}: two-branch CNN ({options.Channels} channels, {options.Normalization} input, dilations {string.Join(",", ConvLayer.DilationsFor(options.NetworkField))}, {options.FeatureDimension} features, patch {options.PatchSize}, anchor {options.Anchor}) on {_images.Count} image pairs, {options.Epochs} x {options.StepsPerEpoch} steps of {options.CropsPerBatch} crops, seed {Seed}.");
         var model = Train(
             "Invoke-SimilarityTraining",
             (progress, token) => FeatureSimilarityTrainer.Train(_images, options, progress, token, name),
