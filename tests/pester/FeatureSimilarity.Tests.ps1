@@ -54,6 +54,9 @@ Describe 'Invoke-SimilarityTraining on image pairs, as a user pipes them' -Skip:
     It 'trains the CNN from image pairs without a preset' {
         $default = $pairs | Invoke-SimilarityTraining -Epochs 1 -StepsPerEpoch 2 -CropsPerBatch 2 -CropSize 40 -Seed 3
         $default | Should -BeOfType ([DeepSim.Learning.FeatureSimilarityModel])
+        # The recommended CNN adds a trained weight times LCC to the cosine.
+        $default.Anchor | Should -Be 'Lcc'
+        $default.AnchorWeight | Should -BeGreaterThan 0
     }
 
     It 'refuses -Preset Cnn on patch pairs with a specific error' {

@@ -32,9 +32,10 @@ public sealed record FeatureTrainingOptions
     /// What the score adds to the cosine of the feature vectors. <see cref="FeatureScoreAnchor.Lcc"/>: a trained weight
     /// times the patches' LCC (the weight and the softmax temperature are trained with the networks; the softmax then
     /// runs over the candidates of the query's own crop only, whose LCC is computed exactly). Default
-    /// <see cref="FeatureScoreAnchor.None"/>.
+    /// <see cref="FeatureScoreAnchor.Lcc"/> (README, bench/learning/results/logo-anchor-600: the leave-one-group-out
+    /// CT/MR comparison with LCC and the cosine alone). <see cref="FeatureScoreAnchor.None"/>: the cosine alone.
     /// </summary>
-    public FeatureScoreAnchor Anchor { get; init; } = FeatureScoreAnchor.None;
+    public FeatureScoreAnchor Anchor { get; init; } = FeatureScoreAnchor.Lcc;
 
     /// <summary>Half side of the LCC anchor's box windows (2: 5x5, as the LCC metric's default). Default 2.</summary>
     public int AnchorWindowRadius { get; init; } = 2;

@@ -28,6 +28,8 @@ public sealed class FeatureSimilarityTests : IDisposable
         CropSize = 32,
         QueriesPerCrop = 16,
         Seed = 5,
+        // The cosine-only model (the LCC anchor has its own tests, LccAnchorTests).
+        Anchor = FeatureScoreAnchor.None,
     };
 
     public void Dispose() => Directory.Delete(_tempFolder, recursive: true);
