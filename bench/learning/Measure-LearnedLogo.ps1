@@ -105,6 +105,12 @@ foreach ($fold in $groups) {
     $foldResults | ForEach-Object { $results.Add($_) }
     $foldResults | Format-Table Metric, Count, MeanError, MedianError, HitRate -AutoSize | Out-String | Write-Host
     Write-Host ("fold {0}: evaluation {1:N0} s" -f $foldIndex, $t.Elapsed.TotalSeconds)
+    # Every finished fold is on disk at once (a crash in a later fold keeps it; -CombineFrom reads these files).
+    $results | ForEach-Object { $r = $_; $r.Errors | ForEach-Object { [pscustomobject]@{ Source = $r.Source; Metric = $r.Metric; X = $_.Center.X; Y = $_.Center.Y; Error = $_.Error } } } |
+        Export-Csv -Path (Join-Path $OutputPath 'errors.csv') -NoTypeInformation
+    $timings | Export-Csv -Path (Join-Path $OutputPath 'training.csv') -NoTypeInformation
+    @{ Seed = $Seed; Folds = $groups.Count; HeldOut = $HeldOut; Configurations = $Configurations; Classical = $Classical; Partial = $true } | ConvertTo-Json -Depth 4 |
+        Set-Content (Join-Path $OutputPath 'config.json')
 }
 $summary = $results | Export-PredictionErrorReport -Path $OutputPath -Resamples 2000 -Seed $Seed -Title 'Prediction error, leave-one-group-out (two-branch CNN)'
 $results | ForEach-Object { $r = $_; $r.Errors | ForEach-Object { [pscustomobject]@{ Source = $r.Source; Metric = $r.Metric; X = $_.Center.X; Y = $_.Center.Y; Error = $_.Error } } } |

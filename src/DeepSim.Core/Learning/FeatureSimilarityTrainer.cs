@@ -108,6 +108,7 @@ public static class FeatureSimilarityTrainer
             var movingWindows = anchored ? new float[b * windowsPerSide * windowsPerSide * windowLength] : [];
             var localQueries = new int[b * k];
             var lcc = anchored ? new float[b * k * outSide * outSide] : [];
+            var tableValues = anchored ? new float[(long)b * windowsPerSide * windowsPerSide * windowsPerSide * windowsPerSide] : [];
             var candidates = outSide * outSide;
             for (var epoch = 1; epoch <= options.Epochs; epoch++)
             {
@@ -136,8 +137,8 @@ public static class FeatureSimilarityTrainer
                         if (anchored)
                         {
                             var area = windowsPerSide * windowsPerSide * windowLength;
-                            LccAnchor.WindowVectors(fixedCrop, s, options.AnchorWindowRadius).CopyTo(fixedWindows.AsSpan(c * area, area));
-                            LccAnchor.WindowVectors(movingCrop, s, options.AnchorWindowRadius).CopyTo(movingWindows.AsSpan(c * area, area));
+                            LccAnchor.WindowVectors(fixedCrop, s, options.AnchorWindowRadius, fixedWindows.AsSpan(c * area, area));
+                            LccAnchor.WindowVectors(movingCrop, s, options.AnchorWindowRadius, movingWindows.AsSpan(c * area, area));
                         }
                     }
 
@@ -167,7 +168,10 @@ public static class FeatureSimilarityTrainer
                             var table = LccAnchor.SquaredCoefficients(
                                 TorchTraining.FromArray(fixedWindows, [b, nw, windowLength]),
                                 TorchTraining.FromArray(movingWindows, [b, nw, windowLength]));
-                            var tableValues = TorchTraining.ToArray(table);
+                            // Into one reused buffer: a fresh 120 MB array per step made the garbage collector run
+                            // so often that a TorchSharp temporary was once finalised during a native call (a crash in
+                            // add_Tensor, "Expected false to be true", seen in a 600-step run).
+                            table.data<float>().CopyTo(tableValues);
                             for (var c = 0; c < b; c++)
                             {
                                 LccAnchor.PatchScores(

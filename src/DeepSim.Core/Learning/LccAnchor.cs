@@ -35,6 +35,19 @@ public static class LccAnchor
     public static float[] WindowVectors(ReadOnlySpan<float> crop, int side, int windowRadius)
     {
         var ws = (2 * windowRadius) + 1;
+        var n = Math.Max(0, side - ws + 1);
+        var result = new float[n * n * ws * ws];
+        WindowVectors(crop, side, windowRadius, result);
+        return result;
+    }
+
+    /// <summary>
+    /// <see cref="WindowVectors(ReadOnlySpan{float}, int, int)"/> into <paramref name="result"/> (n^2 ws^2 values; the
+    /// trainer reuses one buffer, so that no large array is allocated per step).
+    /// </summary>
+    public static void WindowVectors(ReadOnlySpan<float> crop, int side, int windowRadius, Span<float> result)
+    {
+        var ws = (2 * windowRadius) + 1;
         var n = side - ws + 1;
         if (windowRadius < 1 || n < 1 || crop.Length < side * side)
         {
@@ -42,8 +55,12 @@ public static class LccAnchor
         }
 
         var len = ws * ws;
-        var result = new float[n * n * len];
-        var values = new double[len];
+        if (result.Length < n * n * len)
+        {
+            throw new ArgumentException($"The destination holds {result.Length} values; {n * n * len} are needed.", nameof(result));
+        }
+
+        Span<double> values = stackalloc double[len];
         for (var wy = 0; wy < n; wy++)
         {
             for (var wx = 0; wx < n; wx++)
@@ -62,22 +79,21 @@ public static class LccAnchor
                 }
 
                 var centred = squares - (sum * sum / len);
+                var row = result.Slice(((wy * n) + wx) * len, len);
                 if (ClassicalSimilarityMetric.IsFlat(centred, squares))
                 {
+                    row.Clear();
                     continue;
                 }
 
                 var mean = sum / len;
                 var inverse = 1 / Math.Sqrt(centred);
-                var row = result.AsSpan(((wy * n) + wx) * len, len);
                 for (var k = 0; k < len; k++)
                 {
                     row[k] = (float)((values[k] - mean) * inverse);
                 }
             }
         }
-
-        return result;
     }
 
     /// <summary>
@@ -146,7 +162,7 @@ public static class LccAnchor
 
     /// <summary>
     /// The squared, clamped correlation coefficient of every window of the fixed crop with every window of the moving
-    /// crop (both from <see cref="WindowVectors"/>, [..., n^2, ws^2]): an n^2 x n^2 table per crop, row = fixed window (no gradient).
+    /// crop (both from <see cref="WindowVectors(ReadOnlySpan{float}, int, int)"/>, [..., n^2, ws^2]): an n^2 x n^2 table per crop, row = fixed window (no gradient).
     /// </summary>
     internal static TorchSharp.torch.Tensor SquaredCoefficients(TorchSharp.torch.Tensor fixedWindows, TorchSharp.torch.Tensor movingWindows) =>
         fixedWindows.matmul(movingWindows.transpose(-2, -1)).clamp_(-1, 1).pow_(2);
