@@ -22,6 +22,8 @@ param(
     [string] $DataPath = (Join-Path $PSScriptRoot '../../../shared/data/ct-mr-head'),
     [int] $TrainingSteps = 0,
     [int] $Repeats = 5,
+    # Extra Invoke-SimilarityTraining parameters, e.g. @{ Anchor = 'Lcc' }.
+    [hashtable] $Training = @{},
     [string] $ModulePath = (Join-Path $PSScriptRoot '../../out/DeepSim/DeepSim.psd1')
 )
 $ErrorActionPreference = 'Stop'
@@ -31,7 +33,7 @@ $trainArgs = @{ Seed = 1 }
 if ($TrainingSteps -gt 0) { $trainArgs.Epochs = 1; $trainArgs.StepsPerEpoch = $TrainingSteps }
 $load = (Get-Content /proc/loadavg -ErrorAction SilentlyContinue) -split ' ' | Select-Object -First 1
 $t = [Diagnostics.Stopwatch]::StartNew()
-$model = $pairs | Invoke-SimilarityTraining -Preset Cnn @trainArgs
+$model = $pairs | Invoke-SimilarityTraining -Preset Cnn @trainArgs @Training
 $t.Stop()
 Write-Host ("training: {0:N1} s on {1} pairs ({2} epochs x {3} steps of {4} crops {5}x{5}), load average {6}" -f $t.Elapsed.TotalSeconds, $pairs.Count, $model.Options.Epochs, $model.Options.StepsPerEpoch, $model.Options.CropsPerBatch, $model.Options.CropSize, $load)
 
@@ -49,4 +51,11 @@ $null = $model.ComputeFeatureMaps($pair.Fixed, 'Fixed', [Threading.CancellationT
 $null = $model.ComputeFeatureMaps($pair.Moving, 'Moving', [Threading.CancellationToken]::None)
 $maps = $s.Elapsed.TotalSeconds
 $median = ($times | Sort-Object)[[int][Math]::Floor($times.Count / 2)]
-Write-Host ("scoring 300 x 6,561: median {0:N3} s of {1} (all: {2}); of which both feature maps {3:N3} s; {4:N2} GFLOP/s in the dot products; load average {5}" -f $median, $Repeats, (($times | ForEach-Object { $_.ToString('N3') }) -join ', '), $maps, ($model.CountSearchWindowFlops(300, 40) / 1e9 / [Math]::Max(1e-9, $median - $maps)), ((Get-Content /proc/loadavg) -split ' ')[0])
+$lcc = 0.0
+if ($model.Anchor -eq 'Lcc') {
+    # The anchor's share: the LCC metric's own search over the same queries.
+    $s = [Diagnostics.Stopwatch]::StartNew()
+    $model.AnchorMetric().ScoreSearchWindows($pair.Fixed, $pair.Moving, $centres, 17, 40, $scores, $null, [Threading.CancellationToken]::None)
+    $lcc = $s.Elapsed.TotalSeconds
+}
+Write-Host ("scoring 300 x 6,561 (anchor {6}): median {0:N3} s of {1} (all: {2}); of which both feature maps {3:N3} s, the LCC anchor {7:N3} s; {4:N2} GFLOP/s in the dot products; load average {5}" -f $median, $Repeats, (($times | ForEach-Object { $_.ToString('N3') }) -join ', '), $maps, ($model.CountSearchWindowFlops(300, 40) / 1e9 / [Math]::Max(1e-9, $median - $maps - $lcc)), ((Get-Content /proc/loadavg) -split ' ')[0], $model.Anchor, $lcc)

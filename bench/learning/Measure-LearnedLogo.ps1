@@ -56,7 +56,10 @@ if ($CombineFrom.Count -gt 0) {
     }
     $summary = $combined | Export-PredictionErrorReport -Path $OutputPath -Resamples 2000 -Seed $Seed -Title 'Prediction error, leave-one-group-out (two-branch CNN)'
     $rows | Export-Csv -Path (Join-Path $OutputPath 'errors.csv') -NoTypeInformation
-    @($CombineFrom | ForEach-Object { Import-Csv (Join-Path $_ 'training.csv') }) | Export-Csv -Path (Join-Path $OutputPath 'training.csv') -NoTypeInformation
+    # Parts written by older versions of this script lack some columns: keep the union.
+    $training = @($CombineFrom | ForEach-Object { Import-Csv (Join-Path $_ 'training.csv') })
+    $columns = @($training | ForEach-Object { $_.PSObject.Properties.Name } | Select-Object -Unique)
+    $training | Select-Object $columns | Export-Csv -Path (Join-Path $OutputPath 'training.csv') -NoTypeInformation
     @{ Seed = $Seed; CombinedFrom = $CombineFrom; Parts = @($CombineFrom | ForEach-Object { Get-Content -Raw (Join-Path $_ 'config.json') | ConvertFrom-Json }) } | ConvertTo-Json -Depth 6 |
         Set-Content (Join-Path $OutputPath 'config.json')
     $summary | Where-Object Source -eq 'pooled' | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
@@ -87,8 +90,11 @@ foreach ($fold in $groups) {
         }
         $t.Stop()
         $last = $m.History[-1]
-        $timings.Add([pscustomobject]@{ Fold = $fold.Name; Model = $name; TrainSeconds = [Math]::Round($t.Elapsed.TotalSeconds, 1); FinalLoss = $last.TrainLoss; TrainTop1 = $last.TrainAccuracy })
-        Write-Host ("fold {0} ({1}): {2} trained in {3:N0} s, loss {4:N3}, top-1 {5:P1}" -f $foldIndex, $fold.Name, $name, $t.Elapsed.TotalSeconds, $last.TrainLoss, $last.TrainAccuracy)
+        # The LCC-anchored CNN's trained weight (score = cosine + weight x LCC); empty for other models.
+        $anchorWeight = if ($m.PSObject.Properties['AnchorWeight']) { $m.AnchorWeight } else { $null }
+        $timings.Add([pscustomobject]@{ Fold = $fold.Name; Model = $name; TrainSeconds = [Math]::Round($t.Elapsed.TotalSeconds, 1); FinalLoss = $last.TrainLoss; TrainTop1 = $last.TrainAccuracy
+                AnchorWeight = $anchorWeight; LoadAverage = ((Get-Content /proc/loadavg -ErrorAction SilentlyContinue) -split ' ')[0] })
+        Write-Host ("fold {0} ({1}): {2} trained in {3:N0} s, loss {4:N3}, top-1 {5:P1}, anchor weight {6}" -f $foldIndex, $fold.Name, $name, $t.Elapsed.TotalSeconds, $last.TrainLoss, $last.TrainAccuracy, $anchorWeight)
         $m
     }
     $evalArgs = @{ Metric = @($models) + $Classical; Count = $TestPatches; SearchRadius = 40; Tolerance = 1; Seed = $Seed + 7 * $foldIndex; Bins = 32
@@ -99,6 +105,12 @@ foreach ($fold in $groups) {
     $foldResults | ForEach-Object { $results.Add($_) }
     $foldResults | Format-Table Metric, Count, MeanError, MedianError, HitRate -AutoSize | Out-String | Write-Host
     Write-Host ("fold {0}: evaluation {1:N0} s" -f $foldIndex, $t.Elapsed.TotalSeconds)
+    # Every finished fold is on disk at once (a crash in a later fold keeps it; -CombineFrom reads these files).
+    $results | ForEach-Object { $r = $_; $r.Errors | ForEach-Object { [pscustomobject]@{ Source = $r.Source; Metric = $r.Metric; X = $_.Center.X; Y = $_.Center.Y; Error = $_.Error } } } |
+        Export-Csv -Path (Join-Path $OutputPath 'errors.csv') -NoTypeInformation
+    $timings | Export-Csv -Path (Join-Path $OutputPath 'training.csv') -NoTypeInformation
+    @{ Seed = $Seed; Folds = $groups.Count; HeldOut = $HeldOut; Configurations = $Configurations; Classical = $Classical; Partial = $true } | ConvertTo-Json -Depth 4 |
+        Set-Content (Join-Path $OutputPath 'config.json')
 }
 $summary = $results | Export-PredictionErrorReport -Path $OutputPath -Resamples 2000 -Seed $Seed -Title 'Prediction error, leave-one-group-out (two-branch CNN)'
 $results | ForEach-Object { $r = $_; $r.Errors | ForEach-Object { [pscustomobject]@{ Source = $r.Source; Metric = $r.Metric; X = $_.Center.X; Y = $_.Center.Y; Error = $_.Error } } } |

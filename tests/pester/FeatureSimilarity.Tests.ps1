@@ -54,6 +54,9 @@ Describe 'Invoke-SimilarityTraining on image pairs, as a user pipes them' -Skip:
     It 'trains the CNN from image pairs without a preset' {
         $default = $pairs | Invoke-SimilarityTraining -Epochs 1 -StepsPerEpoch 2 -CropsPerBatch 2 -CropSize 40 -Seed 3
         $default | Should -BeOfType ([DeepSim.Learning.FeatureSimilarityModel])
+        # The recommended CNN adds a trained weight times LCC to the cosine.
+        $default.Anchor | Should -Be 'Lcc'
+        $default.AnchorWeight | Should -BeGreaterThan 0
     }
 
     It 'refuses -Preset Cnn on patch pairs with a specific error' {
@@ -79,6 +82,27 @@ Describe 'Invoke-SimilarityTraining on objects with Fixed and Moving' {
         $b = $pair | Invoke-SimilarityTraining @Tiny
         $a | Should -BeOfType ([DeepSim.Learning.FeatureSimilarityModel])
         $b.FixedLayers[0].Weights | Should -Be $a.FixedLayers[0].Weights
+    }
+
+    It 'trains the LCC-anchored CNN with -Anchor Lcc, scores with it and keeps the anchor in the model file' {
+        $rng = [Random]::new(5)
+        $f = [float[]]::new(48 * 48); $m = [float[]]::new(48 * 48)
+        for ($i = 0; $i -lt $f.Length; $i++) { $v = [Math]::Sin(($i % 48) / 4.0) * [Math]::Cos([Math]::Floor($i / 48) / 6.0); $f[$i] = 100 * $v; $m[$i] = 50 * $v * $v + $rng.NextDouble() }
+        $pair = [pscustomobject]@{ Fixed = [DeepSim.Imaging.MedicalImage]::new($f, 48, 48, 1); Moving = [DeepSim.Imaging.MedicalImage]::new($m, 48, 48, 1) }
+        $anchored = $pair | Invoke-SimilarityTraining @Tiny -Anchor Lcc -Name 'anchored'
+        $anchored.Anchor | Should -Be 'Lcc'
+        $anchored.AnchorWeight | Should -BeGreaterThan 0
+        ($anchored | Format-Table | Out-String -Width 200) | Should -Match '\d x LCC'
+        $plain = $pair | Invoke-SimilarityTraining @Tiny -Anchor None
+        $plain.Anchor | Should -Be 'None'
+        $plain.AnchorWeight | Should -Be 0
+        $path = Join-Path $TestDrive 'anchored.dsim'
+        $anchored | Export-SimilarityModel -Path $path
+        $back = Import-SimilarityModel $path
+        $back.AnchorWeight | Should -Be $anchored.AnchorWeight
+        $a = $pair | Measure-PredictionError -Metric $anchored -Count 5 -SearchRadius 4 -Seed 2
+        $b = $pair | Measure-PredictionError -Metric $back -Count 5 -SearchRadius 4 -Seed 2
+        $b.Errors.BestScore | Should -Be $a.Errors.BestScore
     }
 
     It 'refuses images smaller than the training crop with a specific error' {

@@ -37,7 +37,8 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric
         FeatureTrainingOptions options,
         IReadOnlyList<TrainingEpoch> history,
         int trainingImageCount,
-        DateTimeOffset createdUtc)
+        DateTimeOffset createdUtc,
+        double anchorWeight = 0)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(fixedLayers);
@@ -56,8 +57,14 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric
             throw new ArgumentException($"Both branches must end in the same feature length ({fixedLayers[^1].Outputs} vs {movingLayers[^1].Outputs}).", nameof(movingLayers));
         }
 
+        if (options.Anchor == FeatureScoreAnchor.None ? anchorWeight != 0 : !(double.IsFinite(anchorWeight) && anchorWeight >= 0))
+        {
+            throw new ArgumentException($"The anchor weight {anchorWeight} does not fit the anchor {options.Anchor} (None needs 0, Lcc a finite weight >= 0).", nameof(anchorWeight));
+        }
+
         Name = name;
         PatchSize = patchSize;
+        AnchorWeight = anchorWeight;
         _fixedLayers = [.. fixedLayers];
         _movingLayers = [.. movingLayers];
         Options = options;
@@ -77,6 +84,15 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric
 
     /// <summary>Always 2: the two-branch CNN scores square patches of slices (a 3D search with it is a DimensionMismatch).</summary>
     public int? RequiredPatchDimension => 2;
+
+    /// <summary>What the score adds to the cosine (<see cref="FeatureTrainingOptions.Anchor"/>).</summary>
+    public FeatureScoreAnchor Anchor => Options.Anchor;
+
+    /// <summary>
+    /// The trained weight of the anchor term: the score is cosine + AnchorWeight x LCC (0 when <see cref="Anchor"/> is
+    /// <see cref="FeatureScoreAnchor.None"/>).
+    /// </summary>
+    public double AnchorWeight { get; }
 
     /// <summary>Length of a feature vector.</summary>
     public int FeatureDimension => _fixedLayers[^1].Outputs;
@@ -165,6 +181,19 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric
                 scores[start + i] = values[i];
             }
         }
+
+        if (Anchor == FeatureScoreAnchor.Lcc)
+        {
+            // In float32, as the search-window path adds them.
+            var lcc = AnchorMetric();
+            var weight = (float)AnchorWeight;
+            for (var i = 0; i < pairs.Count; i++)
+            {
+                var p = pairs[i];
+                var term = weight * (float)lcc.ScorePatches(p.FixedPatch, p.MovingPatch, p.PatchSize, p.FixedRange, p.MovingRange);
+                scores[i] = (float)scores[i] + term;
+            }
+        }
     }
 
     /// <summary>
@@ -222,15 +251,31 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric
             },
             progress,
             cancellationToken);
+        if (Anchor == FeatureScoreAnchor.Lcc)
+        {
+            // The LCC metric's own search (box sums per candidate), then score = cosine + weight x LCC, in float32.
+            var lcc = new float[output.Length];
+            AnchorMetric().ScoreSearchWindows(fixedImage, movingImage, centres, patchSize, radius, lcc, null, cancellationToken);
+            var weight = (float)AnchorWeight;
+            for (var i = 0; i < output.Length; i++)
+            {
+                output[i] += weight * lcc[i];
+            }
+        }
+
         output.CopyTo(scores);
     }
+
+    /// <summary>The LCC measure of the anchor term (squared coefficient, the anchor's window radius), with this model's thread limit.</summary>
+    public LocalCrossCorrelationMetric AnchorMetric() =>
+        new(Options.AnchorWindowRadius, squared: true) { MaxDegreeOfParallelism = MaxDegreeOfParallelism };
 
     /// <summary>Floating-point operations (multiply and add counted separately) of the dot products of a search (the feature maps come on top, once per slice).</summary>
     public long CountSearchWindowFlops(int queries, int radius) => 2L * queries * ((2L * radius) + 1) * ((2L * radius) + 1) * FeatureDimension;
 
     /// <inheritdoc />
     public override string ToString() =>
-        $"{Name}: two-branch CNN ({Options.Normalization} input) {Options.Channels}x{_fixedLayers.Length - 1} conv (dilations {string.Join(",", _fixedLayers.Take(_fixedLayers.Length - 1).Select(l => l.Dilation))}) -> {FeatureDimension} features (patch {PatchSize}, {History.Count} epochs)";
+        $"{Name}: two-branch CNN ({Options.Normalization} input) {Options.Channels}x{_fixedLayers.Length - 1} conv (dilations {string.Join(",", _fixedLayers.Take(_fixedLayers.Length - 1).Select(l => l.Dilation))}) -> {FeatureDimension} features{(Anchor == FeatureScoreAnchor.Lcc ? $" + {AnchorWeight:G3} x LCC" : string.Empty)} (patch {PatchSize}, {History.Count} epochs)";
 
     /// <summary>Dot product of two equally long vectors (SIMD).</summary>
     internal static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)

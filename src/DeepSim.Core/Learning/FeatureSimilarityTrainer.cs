@@ -70,6 +70,7 @@ public static class FeatureSimilarityTrainer
         var history = new List<TrainingEpoch>();
         ConvLayer[] fixedBest;
         ConvLayer[] movingBest;
+        double anchorWeight;
         using (var scope = NewDisposeScope())
         {
             var fixedParams = fixedInit.Select(l => (W: TorchTraining.NewParameter(l.Weights, l.Outputs, l.Inputs, l.Kernel, l.Kernel), B: TorchTraining.NewParameter(l.Bias, l.Outputs), l.Dilation)).ToArray();
@@ -77,6 +78,17 @@ public static class FeatureSimilarityTrainer
             var fixedNet = fixedParams.Select(p => ((Tensor)p.W, (Tensor)p.B, p.Dilation)).ToArray();
             var movingNet = movingParams.Select(p => ((Tensor)p.W, (Tensor)p.B, p.Dilation)).ToArray();
             var all = fixedParams.Concat(movingParams).SelectMany(p => new Parameter[] { p.W, p.B }).ToList();
+            var anchored = options.Anchor == FeatureScoreAnchor.Lcc;
+            // The anchored score's two scales, in log space: logits = exp(cosScale) * cos + exp(anchorScale) * LCC.
+            // The score kept is cos + exp(anchorScale - cosScale) * LCC; exp(-cosScale) is the softmax temperature.
+            var cosScale = TorchTraining.NewParameter([(float)Math.Log(1 / options.Temperature)], 1);
+            var anchorScale = TorchTraining.NewParameter([(float)Math.Log(options.AnchorInitialWeight / options.Temperature)], 1);
+            if (anchored)
+            {
+                all.Add(cosScale);
+                all.Add(anchorScale);
+            }
+
             using var optimizer = optim.Adam(all, options.LearningRate, weight_decay: options.WeightDecay);
             var totalSteps = options.Epochs * options.StepsPerEpoch;
             var fixedCrop = new float[s * s];
@@ -89,6 +101,15 @@ public static class FeatureSimilarityTrainer
             var positivesPerQuery = ((2 * options.PositiveRadius) + 1) * ((2 * options.PositiveRadius) + 1);
             var positiveIndex = new long[b * k * positivesPerQuery];
             var positiveLogMask = new float[positiveIndex.Length];
+            var ws = (2 * options.AnchorWindowRadius) + 1;
+            var windowsPerSide = s - ws + 1;
+            var windowLength = ws * ws;
+            var fixedWindows = anchored ? new float[b * windowsPerSide * windowsPerSide * windowLength] : [];
+            var movingWindows = anchored ? new float[b * windowsPerSide * windowsPerSide * windowLength] : [];
+            var localQueries = new int[b * k];
+            var lcc = anchored ? new float[b * k * outSide * outSide] : [];
+            var tableValues = anchored ? new float[(long)b * windowsPerSide * windowsPerSide * windowsPerSide * windowsPerSide] : [];
+            var candidates = outSide * outSide;
             for (var epoch = 1; epoch <= options.Epochs; epoch++)
             {
                 double lossSum = 0;
@@ -113,9 +134,23 @@ public static class FeatureSimilarityTrainer
                         FeatureSimilarityModel.Prepare(options, fixedCrop, s, s).CopyTo(fixedBatch.AsSpan(c * inputLength, inputLength));
                         FeatureSimilarityModel.Prepare(options, movingCrop, s, s).CopyTo(movingBatch.AsSpan(c * inputLength, inputLength));
                         PickQueries(structure, k, rng, queries.AsSpan(c * k, k), c * outSide * outSide);
+                        if (anchored)
+                        {
+                            var area = windowsPerSide * windowsPerSide * windowLength;
+                            LccAnchor.WindowVectors(fixedCrop, s, options.AnchorWindowRadius, fixedWindows.AsSpan(c * area, area));
+                            LccAnchor.WindowVectors(movingCrop, s, options.AnchorWindowRadius, movingWindows.AsSpan(c * area, area));
+                        }
                     }
 
-                    Positives(queries, outSide, options.PositiveRadius, positiveIndex, positiveLogMask);
+                    for (var i = 0; i < queries.Length; i++)
+                    {
+                        localQueries[i] = (int)(queries[i] % candidates);
+                    }
+
+                    // The anchored loss compares each query with the candidates of its own crop only (their LCC is
+                    // computed exactly); the plain one also with every position of the batch's other crops.
+                    var scored = anchored ? localQueries.Select(x => (long)x).ToArray() : queries;
+                    Positives(scored, outSide, options.PositiveRadius, positiveIndex, positiveLogMask);
 
                     var fx = Embed(TorchTraining.FromArray(fixedBatch, [b, 1, inputSide, inputSide]), fixedNet);
                     var mx = Embed(TorchTraining.FromArray(movingBatch, [b, 1, inputSide, inputSide]), movingNet);
@@ -124,7 +159,36 @@ public static class FeatureSimilarityTrainer
                     var mRows = mx.permute(0, 2, 3, 1).reshape(-1, d);
                     var target = tensor(queries, dtype: ScalarType.Int64);
                     var q = fRows.index_select(0, target);
-                    var logits = q.matmul(mRows.t()).div_(options.Temperature);
+                    Tensor logits;
+                    if (anchored)
+                    {
+                        using (no_grad())
+                        {
+                            var nw = windowsPerSide * windowsPerSide;
+                            var table = LccAnchor.SquaredCoefficients(
+                                TorchTraining.FromArray(fixedWindows, [b, nw, windowLength]),
+                                TorchTraining.FromArray(movingWindows, [b, nw, windowLength]));
+                            // Into one reused buffer: a fresh 120 MB array per step made the garbage collector run
+                            // so often that a TorchSharp temporary was once finalised during a native call (a crash in
+                            // add_Tensor, "Expected false to be true", seen in a 600-step run).
+                            table.data<float>().CopyTo(tableValues);
+                            for (var c = 0; c < b; c++)
+                            {
+                                LccAnchor.PatchScores(
+                                    tableValues.AsSpan(c * nw * nw, nw * nw), windowsPerSide, options.PatchSize - ws + 1,
+                                    localQueries.AsSpan(c * k, k), lcc.AsSpan(c * k * candidates, k * candidates));
+                            }
+                        }
+
+                        var cos = q.view(b, k, d).bmm(mRows.view(b, candidates, d).transpose(1, 2)).view(b * k, candidates);
+                        var anchor = TorchTraining.FromArray(lcc, [b * k, candidates]);
+                        logits = (cos * cosScale.exp()) + (anchor * anchorScale.exp());
+                    }
+                    else
+                    {
+                        logits = q.matmul(mRows.t()).div_(options.Temperature);
+                    }
+
                     // Every position within PositiveRadius of the true one (inside the same crop) is correct:
                     // loss = logsumexp(all candidates) - logsumexp(positives).
                     var positives = tensor(positiveIndex, [queries.Length, positivesPerQuery], dtype: ScalarType.Int64);
@@ -144,7 +208,7 @@ public static class FeatureSimilarityTrainer
                     var best = logits.argmax(1).data<long>().ToArray();
                     for (var i = 0; i < best.Length; i++)
                     {
-                        if (IsPositive(queries[i], best[i], outSide, options.PositiveRadius))
+                        if (IsPositive(scored[i], best[i], outSide, options.PositiveRadius))
                         {
                             correct++;
                         }
@@ -164,6 +228,7 @@ public static class FeatureSimilarityTrainer
 
             fixedBest = Snapshot(fixedParams);
             movingBest = Snapshot(movingParams);
+            anchorWeight = anchored ? Math.Exp(anchorScale.item<float>() - (double)cosScale.item<float>()) : 0;
         }
 
         return new FeatureSimilarityModel(
@@ -174,7 +239,8 @@ public static class FeatureSimilarityTrainer
             options,
             history,
             pairs.Count,
-            DateTimeOffset.UtcNow);
+            DateTimeOffset.UtcNow,
+            anchorWeight);
     }
 
     private static Tensor Embed(Tensor x, (Tensor W, Tensor B, int Dilation)[] layers) => FeatureSimilarityModel.Embed(x, layers);

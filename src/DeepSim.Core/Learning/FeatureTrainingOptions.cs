@@ -28,6 +28,21 @@ public sealed record FeatureTrainingOptions
     [System.Text.Json.Serialization.JsonIgnore]
     public int NetworkField => PatchSize - (Normalization == FeatureInputNormalization.Local ? 2 * NormalizationRadius : 0);
 
+    /// <summary>
+    /// What the score adds to the cosine of the feature vectors. <see cref="FeatureScoreAnchor.Lcc"/>: a trained weight
+    /// times the patches' LCC (the weight and the softmax temperature are trained with the networks; the softmax then
+    /// runs over the candidates of the query's own crop only, whose LCC is computed exactly). Default
+    /// <see cref="FeatureScoreAnchor.Lcc"/> (README, bench/learning/results/logo-anchor-600: the leave-one-group-out
+    /// CT/MR comparison with LCC and the cosine alone). <see cref="FeatureScoreAnchor.None"/>: the cosine alone.
+    /// </summary>
+    public FeatureScoreAnchor Anchor { get; init; } = FeatureScoreAnchor.Lcc;
+
+    /// <summary>Half side of the LCC anchor's box windows (2: 5x5, as the LCC metric's default). Default 2.</summary>
+    public int AnchorWindowRadius { get; init; } = 2;
+
+    /// <summary>The LCC anchor's weight at the start of training, relative to the cosine. Default 1.</summary>
+    public double AnchorInitialWeight { get; init; } = 1;
+
     /// <summary>Channels of the hidden convolutions (3x3, dilations 1, 2, 4, ...). Default 16.</summary>
     public int Channels { get; init; } = 16;
 
@@ -101,6 +116,9 @@ public sealed record FeatureTrainingOptions
         Check(CropSize >= PatchSize + 2, nameof(CropSize), $"must exceed the patch size ({PatchSize}) by at least 2");
         Check(PositiveRadius >= 0 && PositiveRadius < (CropSize - PatchSize + 1) / 2, nameof(PositiveRadius), "must be >= 0 and well inside the crop");
         Check(QueriesPerCrop >= 1, nameof(QueriesPerCrop), "must be >= 1");
+        Check(Enum.IsDefined(Anchor), nameof(Anchor), "must be None or Lcc");
+        Check(AnchorWindowRadius >= 1 && (2 * AnchorWindowRadius) + 1 <= PatchSize, nameof(AnchorWindowRadius), $"must be >= 1 and give windows no larger than the {PatchSize}x{PatchSize} patch");
+        Check(AnchorInitialWeight > 0 && double.IsFinite(AnchorInitialWeight), nameof(AnchorInitialWeight), "must be a finite number > 0");
         Check(Temperature > 0, nameof(Temperature), "must be > 0");
         Check(LearningRate > 0, nameof(LearningRate), "must be > 0");
         Check(WeightDecay >= 0, nameof(WeightDecay), "must be >= 0");

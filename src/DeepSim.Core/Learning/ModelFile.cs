@@ -18,9 +18,10 @@ public static class ModelFile
     /// <summary>
     /// The format version this build writes and the newest it reads. Version 2 added the two-branch CNN kind; version 3
     /// its input normalisation (a version 2 CNN file is read as <see cref="FeatureInputNormalization.ImageRange"/>, what
-    /// it was trained with); version 1 files (fully connected similarity models and SDAEs) still load.
+    /// it was trained with); version 4 the CNN's score anchor (older CNN files load with none: cosine only); version 1
+    /// files (fully connected similarity models and SDAEs) still load.
     /// </summary>
-    public const int CurrentVersion = 3;
+    public const int CurrentVersion = 4;
 
     /// <summary>The customary file extension.</summary>
     public const string Extension = ".dsim";
@@ -79,7 +80,7 @@ public static class ModelFile
         ArgumentNullException.ThrowIfNull(model);
         var meta = new FeatureMetadata(
             model.Name, model.PatchSize, model.Options, [.. model.History], model.TrainingImageCount, model.CreatedUtc,
-            [.. model.FixedLayers.Select(LayerShape)], [.. model.MovingLayers.Select(LayerShape)]);
+            [.. model.FixedLayers.Select(LayerShape)], [.. model.MovingLayers.Select(LayerShape)], model.AnchorWeight);
         var blocks = model.FixedLayers.Concat(model.MovingLayers).SelectMany(l => new[] { l.Weights, l.Bias });
         Write(path, ModelKind.FeatureSimilarity, JsonSerializer.SerializeToUtf8Bytes(meta, Json), blocks);
     }
@@ -330,6 +331,12 @@ public static class ModelFile
             meta = meta with { Options = meta.Options with { Normalization = FeatureInputNormalization.ImageRange } };
         }
 
+        if (version < 4)
+        {
+            // Before version 4 the score was the cosine alone.
+            meta = meta with { Options = meta.Options with { Anchor = FeatureScoreAnchor.None }, AnchorWeight = 0 };
+        }
+
         var shapes = meta.FixedLayers.Concat(meta.MovingLayers).ToArray();
         if (blocks.Count != 2 * shapes.Length)
         {
@@ -338,7 +345,7 @@ public static class ModelFile
 
         var layers = shapes.Select((s, i) => new ConvLayer(s[0], s[1], s[2], s[3], blocks[2 * i], blocks[(2 * i) + 1])).ToList();
         var nFixed = meta.FixedLayers.Length;
-        return new FeatureSimilarityModel(meta.Name, meta.PatchSize, layers.Take(nFixed).ToList(), layers.Skip(nFixed).ToList(), meta.Options, meta.History, meta.TrainingImageCount, meta.CreatedUtc);
+        return new FeatureSimilarityModel(meta.Name, meta.PatchSize, layers.Take(nFixed).ToList(), layers.Skip(nFixed).ToList(), meta.Options, meta.History, meta.TrainingImageCount, meta.CreatedUtc, meta.AnchorWeight);
     }
 
     private static int[] LayerShape(ConvLayer l) => [l.Outputs, l.Inputs, l.Kernel, l.Dilation];
@@ -402,7 +409,8 @@ public static class ModelFile
         int TrainingImageCount,
         DateTimeOffset CreatedUtc,
         int[][] FixedLayers,
-        int[][] MovingLayers);
+        int[][] MovingLayers,
+        double AnchorWeight = 0);
 
     private sealed record SdaeAutoencoderMetadata(
         int Level,

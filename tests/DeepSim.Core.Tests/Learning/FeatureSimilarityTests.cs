@@ -28,6 +28,8 @@ public sealed class FeatureSimilarityTests : IDisposable
         CropSize = 32,
         QueriesPerCrop = 16,
         Seed = 5,
+        // The cosine-only model (the LCC anchor has its own tests, LccAnchorTests).
+        Anchor = FeatureScoreAnchor.None,
     };
 
     public void Dispose() => Directory.Delete(_tempFolder, recursive: true);
@@ -110,11 +112,11 @@ public sealed class FeatureSimilarityTests : IDisposable
         loaded.ScoreSearchWindows(pair.Fixed, pair.Moving, centres, Patch, 4, after);
         Assert.Equal(before, after);
 
-        // Written as format version 3; the same bytes claiming a newer version are refused with a clear error.
+        // Written as format version 4; the same bytes claiming a newer version are refused with a clear error.
         var bytes = File.ReadAllBytes(path);
-        Assert.Equal(3, BitConverter.ToInt32(bytes, 4));
+        Assert.Equal(4, BitConverter.ToInt32(bytes, 4));
         Assert.Equal(3, BitConverter.ToInt32(bytes, 8));
-        bytes[4] = 4;
+        bytes[4] = 5;
         var future = Path.Combine(_tempFolder, "future.dsim");
         File.WriteAllBytes(future, bytes);
         var e = Assert.Throws<ModelFileException>(() => ModelFile.Load(future));
@@ -208,7 +210,7 @@ public sealed class FeatureSimilarityTests : IDisposable
     /// Smooth random blobs as the "fixed" modality and a non-monotonic remapping of them plus a different texture as
     /// the "moving" one: aligned, but no linear intensity relation.
     /// </summary>
-    private static ImagePair SyntheticPair(int sizeX, int sizeY, int sizeZ, int seed)
+    internal static ImagePair SyntheticPair(int sizeX, int sizeY, int sizeZ, int seed)
     {
         var rng = new Random(seed);
         var blobs = Enumerable.Range(0, 12).Select(_ => (X: rng.NextDouble() * sizeX, Y: rng.NextDouble() * sizeY, R: 3 + (rng.NextDouble() * 6), A: rng.NextDouble())).ToArray();
