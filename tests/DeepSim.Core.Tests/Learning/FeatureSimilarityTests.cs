@@ -16,7 +16,8 @@ public sealed class FeatureSimilarityTests : IDisposable
     private const int Patch = 9;
     private readonly string _tempFolder = Directory.CreateTempSubdirectory("deepsim-cnn-").FullName;
 
-    private static readonly FeatureTrainingOptions Tiny = new()
+    /// <summary>A configuration small enough for a test; the anchored tests derive theirs from it.</summary>
+    internal static readonly FeatureTrainingOptions Tiny = new()
     {
         PatchSize = Patch,
         // Any channel count trains correctly since the convolution avoids libtorch's oneDNN path (ConvGradientTests).

@@ -15,19 +15,7 @@ public sealed class LccAnchorTests : IDisposable
     private const int Patch = 9;
     private readonly string _tempFolder = Directory.CreateTempSubdirectory("deepsim-anchor-").FullName;
 
-    private static readonly FeatureTrainingOptions Tiny = new()
-    {
-        PatchSize = Patch,
-        Channels = 16,
-        FeatureDimension = 8,
-        Epochs = 3,
-        StepsPerEpoch = 8,
-        CropsPerBatch = 2,
-        CropSize = 32,
-        QueriesPerCrop = 16,
-        Seed = 5,
-        Anchor = FeatureScoreAnchor.Lcc,
-    };
+    private static readonly FeatureTrainingOptions Tiny = FeatureSimilarityTests.Tiny with { Anchor = FeatureScoreAnchor.Lcc };
 
     public void Dispose() => Directory.Delete(_tempFolder, recursive: true);
 
