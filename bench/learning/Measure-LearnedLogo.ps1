@@ -92,9 +92,11 @@ foreach ($fold in $groups) {
         $last = $m.History[-1]
         # The LCC-anchored CNN's trained weight (score = cosine + weight x LCC); empty for other models.
         $anchorWeight = if ($m.PSObject.Properties['AnchorWeight']) { $m.AnchorWeight } else { $null }
+        # The context view's trained weight (score adds weight x context cosine); empty without one.
+        $contextWeight = if ($m.PSObject.Properties['ContextWeight']) { $m.ContextWeight } else { $null }
         $timings.Add([pscustomobject]@{ Fold = $fold.Name; Model = $name; TrainSeconds = [Math]::Round($t.Elapsed.TotalSeconds, 1); FinalLoss = $last.TrainLoss; TrainTop1 = $last.TrainAccuracy
-                AnchorWeight = $anchorWeight; LoadAverage = ((Get-Content /proc/loadavg -ErrorAction SilentlyContinue) -split ' ')[0] })
-        Write-Host ("fold {0} ({1}): {2} trained in {3:N0} s, loss {4:N3}, top-1 {5:P1}, anchor weight {6}" -f $foldIndex, $fold.Name, $name, $t.Elapsed.TotalSeconds, $last.TrainLoss, $last.TrainAccuracy, $anchorWeight)
+                AnchorWeight = $anchorWeight; ContextWeight = $contextWeight; LoadAverage = ((Get-Content /proc/loadavg -ErrorAction SilentlyContinue) -split ' ')[0] })
+        Write-Host ("fold {0} ({1}): {2} trained in {3:N0} s, loss {4:N3}, top-1 {5:P1}, anchor weight {6}, context weight {7}" -f $foldIndex, $fold.Name, $name, $t.Elapsed.TotalSeconds, $last.TrainLoss, $last.TrainAccuracy, $anchorWeight, $contextWeight)
         $m
     }
     $evalArgs = @{ Metric = @($models) + $Classical; Count = $TestPatches; SearchRadius = 40; Tolerance = 1; Seed = $Seed + 7 * $foldIndex; Bins = 32

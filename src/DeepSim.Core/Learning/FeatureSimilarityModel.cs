@@ -27,6 +27,8 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric
 {
     private readonly ConvLayer[] _fixedLayers;
     private readonly ConvLayer[] _movingLayers;
+    private readonly ConvLayer[] _fixedContextLayers;
+    private readonly ConvLayer[] _movingContextLayers;
 
     /// <summary>Creates a model (used by <see cref="FeatureSimilarityTrainer"/> and <see cref="ModelFile"/>).</summary>
     public FeatureSimilarityModel(
@@ -38,7 +40,10 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric
         IReadOnlyList<TrainingEpoch> history,
         int trainingImageCount,
         DateTimeOffset createdUtc,
-        double anchorWeight = 0)
+        double anchorWeight = 0,
+        IReadOnlyList<ConvLayer>? fixedContextLayers = null,
+        IReadOnlyList<ConvLayer>? movingContextLayers = null,
+        double contextWeight = 0)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(fixedLayers);
@@ -62,8 +67,36 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric
             throw new ArgumentException($"The anchor weight {anchorWeight} does not fit the anchor {options.Anchor} (None needs 0, Lcc a finite weight >= 0).", nameof(anchorWeight));
         }
 
+        fixedContextLayers ??= [];
+        movingContextLayers ??= [];
+        if (options.ContextScale == 0)
+        {
+            if (fixedContextLayers.Count != 0 || movingContextLayers.Count != 0 || contextWeight != 0)
+            {
+                throw new ArgumentException("A model without a context view (ContextScale 0) takes no context layers and a context weight of 0.", nameof(fixedContextLayers));
+            }
+        }
+        else
+        {
+            var contextField = (options.ContextScale * (options.NetworkField - 1)) + 1;
+            CheckBranch(fixedContextLayers, contextField, nameof(fixedContextLayers));
+            CheckBranch(movingContextLayers, contextField, nameof(movingContextLayers));
+            if (fixedContextLayers[^1].Outputs != movingContextLayers[^1].Outputs)
+            {
+                throw new ArgumentException($"Both context streams must end in the same feature length ({fixedContextLayers[^1].Outputs} vs {movingContextLayers[^1].Outputs}).", nameof(movingContextLayers));
+            }
+
+            if (!(double.IsFinite(contextWeight) && contextWeight >= 0))
+            {
+                throw new ArgumentException($"The context weight {contextWeight} must be a finite number >= 0.", nameof(contextWeight));
+            }
+        }
+
         Name = name;
         PatchSize = patchSize;
+        ContextWeight = contextWeight;
+        _fixedContextLayers = [.. fixedContextLayers];
+        _movingContextLayers = [.. movingContextLayers];
         AnchorWeight = anchorWeight;
         _fixedLayers = [.. fixedLayers];
         _movingLayers = [.. movingLayers];
@@ -94,8 +127,27 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric
     /// </summary>
     public double AnchorWeight { get; }
 
-    /// <summary>Length of a feature vector.</summary>
+    /// <summary>Length of a feature vector (of the patch stream; the context stream's comes on top, see <see cref="MapChannels"/>).</summary>
     public int FeatureDimension => _fixedLayers[^1].Outputs;
+
+    /// <summary>The context view's downsampling factor (<see cref="FeatureTrainingOptions.ContextScale"/>; 0: none).</summary>
+    public int ContextScale => Options.ContextScale;
+
+    /// <summary>The trained weight of the context view: the score adds ContextWeight x the cosine of the context vectors (0 without a context view).</summary>
+    public double ContextWeight { get; }
+
+    /// <summary>The fixed image's context convolutions (empty without a context view).</summary>
+    public IReadOnlyList<ConvLayer> FixedContextLayers => _fixedContextLayers;
+
+    /// <summary>The moving image's context convolutions (empty without a context view).</summary>
+    public IReadOnlyList<ConvLayer> MovingContextLayers => _movingContextLayers;
+
+    /// <summary>
+    /// Values per voxel of a <see cref="FeatureMaps"/>: <see cref="FeatureDimension"/>, plus the context vector's length
+    /// with a context view (the fixed maps then hold [patch vector, ContextWeight x context vector], the moving maps
+    /// [patch vector, context vector], so one dot product gives cosine + ContextWeight x context cosine).
+    /// </summary>
+    public int MapChannels => FeatureDimension + (_fixedContextLayers.Length == 0 ? 0 : _fixedContextLayers[^1].Outputs);
 
     /// <summary>The fixed image's convolutions, input to output.</summary>
     public IReadOnlyList<ConvLayer> FixedLayers => _fixedLayers;
@@ -122,7 +174,7 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric
     public int FormatVersion => ModelFile.CurrentVersion;
 
     /// <summary>Trainable parameters of both branches.</summary>
-    public long ParameterCount => _fixedLayers.Concat(_movingLayers).Sum(l => (long)l.Weights.Length + l.Bias.Length);
+    public long ParameterCount => _fixedLayers.Concat(_movingLayers).Concat(_fixedContextLayers).Concat(_movingContextLayers).Sum(l => (long)l.Weights.Length + l.Bias.Length);
 
     /// <summary>Worker threads of <see cref="ScoreSearchWindows"/>' dot products (-1: all cores). Not saved.</summary>
     public int MaxDegreeOfParallelism { get; set; } = -1;
@@ -157,6 +209,8 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric
         using var noGrad = no_grad();
         var fixedNet = ToTensors(_fixedLayers);
         var movingNet = ToTensors(_movingLayers);
+        var fixedContextNet = ContextScale > 0 ? ToTensors(_fixedContextLayers) : null;
+        var movingContextNet = ContextScale > 0 ? ToTensors(_movingContextLayers) : null;
         for (var start = 0; start < pairs.Count; start += chunk)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -176,6 +230,18 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric
             var f = Embed(TorchTraining.FromArray(fx, [len, 1, side, side]), fixedNet).view(len, -1);
             var m = Embed(TorchTraining.FromArray(mx, [len, 1, side, side]), movingNet).view(len, -1);
             var values = (f * m).sum(1).contiguous().data<float>().ToArray();
+            if (ContextScale > 0)
+            {
+                var fc = EmbedContextOfPatches(pairs, start, len, true, fixedContextNet!);
+                var mc = EmbedContextOfPatches(pairs, start, len, false, movingContextNet!);
+                var context = (fc * mc).sum(1).contiguous().data<float>().ToArray();
+                var cw = (float)ContextWeight;
+                for (var i = 0; i < len; i++)
+                {
+                    values[i] += cw * context[i];
+                }
+            }
+
             for (var i = 0; i < len; i++)
             {
                 scores[start + i] = values[i];
@@ -229,7 +295,7 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric
         var movingMaps = ComputeMaps(movingImage, FeatureBranch.Moving, slices, cancellationToken);
         var width = job.Width;
         var positions = job.Candidates;
-        var d = FeatureDimension;
+        var d = MapChannels;
         var output = new float[(long)centres.Count * positions];
         job.ForEachQuery<object?>(
             MaxDegreeOfParallelism,
@@ -271,11 +337,11 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric
         new(Options.AnchorWindowRadius, squared: true) { MaxDegreeOfParallelism = MaxDegreeOfParallelism };
 
     /// <summary>Floating-point operations (multiply and add counted separately) of the dot products of a search (the feature maps come on top, once per slice).</summary>
-    public long CountSearchWindowFlops(int queries, int radius) => 2L * queries * ((2L * radius) + 1) * ((2L * radius) + 1) * FeatureDimension;
+    public long CountSearchWindowFlops(int queries, int radius) => 2L * queries * ((2L * radius) + 1) * ((2L * radius) + 1) * MapChannels;
 
     /// <inheritdoc />
     public override string ToString() =>
-        $"{Name}: two-branch CNN ({Options.Normalization} input) {Options.Channels}x{_fixedLayers.Length - 1} conv (dilations {string.Join(",", _fixedLayers.Take(_fixedLayers.Length - 1).Select(l => l.Dilation))}) -> {FeatureDimension} features{(Anchor == FeatureScoreAnchor.Lcc ? $" + {AnchorWeight:G3} x LCC" : string.Empty)} (patch {PatchSize}, {History.Count} epochs)";
+        $"{Name}: two-branch CNN ({Options.Normalization} input) {Options.Channels}x{_fixedLayers.Length - 1} conv (dilations {string.Join(",", _fixedLayers.Take(_fixedLayers.Length - 1).Select(l => l.Dilation))}) -> {FeatureDimension} features{(ContextScale > 0 ? $" + {ContextWeight:G3} x context cosine ({Options.ContextExtent}x{Options.ContextExtent} at 1/{ContextScale})" : string.Empty)}{(Anchor == FeatureScoreAnchor.Lcc ? $" + {AnchorWeight:G3} x LCC" : string.Empty)} (patch {PatchSize}, {History.Count} epochs)";
 
     /// <summary>Dot product of two equally long vectors (SIMD).</summary>
     internal static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
@@ -374,6 +440,99 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric
             ? LocalStandardization.Apply(scaled, width, height, options.NormalizationRadius, options.NormalizationEpsilon)
             : scaled;
 
+    /// <summary>
+    /// The context stream's input of a range-scaled image or patch (row-major, width x height): the means of
+    /// (2 <see cref="FeatureTrainingOptions.ContextBoxRadius"/> + 1)^2 boxes ("valid"), then, with local input, their
+    /// standardisation in windows <see cref="FeatureTrainingOptions.ContextScale"/> times the patch stream's.
+    /// </summary>
+    internal static float[] PrepareContext(FeatureTrainingOptions options, float[] scaled, int width, int height, out (int Width, int Height) size)
+    {
+        var r = options.ContextBoxRadius;
+        var boxed = BoxMean(scaled, width, height, r);
+        width -= 2 * r;
+        height -= 2 * r;
+        if (options.Normalization == FeatureInputNormalization.Local)
+        {
+            var radius = options.NormalizationRadius * options.ContextScale;
+            boxed = LocalStandardization.Apply(boxed, width, height, radius, options.NormalizationEpsilon);
+            width -= 2 * radius;
+            height -= 2 * radius;
+        }
+
+        size = (width, height);
+        return boxed;
+    }
+
+    /// <summary>Means of the (2r+1)^2 boxes of a row-major image, "valid" ((width - 2r) x (height - 2r)); sums in float64.</summary>
+    internal static float[] BoxMean(ReadOnlySpan<float> image, int width, int height, int radius)
+    {
+        var k = (2 * radius) + 1;
+        var outW = width - (2 * radius);
+        var outH = height - (2 * radius);
+        if (outW < 1 || outH < 1)
+        {
+            throw new ArgumentException($"A {width}x{height} image is too small for {k}x{k} boxes.", nameof(image));
+        }
+
+        var rows = new double[outW * height];
+        for (var y = 0; y < height; y++)
+        {
+            double sum = 0;
+            for (var x = 0; x < width; x++)
+            {
+                sum += image[(y * width) + x];
+                if (x >= k)
+                {
+                    sum -= image[(y * width) + x - k];
+                }
+
+                if (x >= k - 1)
+                {
+                    rows[(y * outW) + x - k + 1] = sum;
+                }
+            }
+        }
+
+        var result = new float[outW * outH];
+        var n = (double)k * k;
+        for (var x = 0; x < outW; x++)
+        {
+            double sum = 0;
+            for (var y = 0; y < height; y++)
+            {
+                sum += rows[(y * outW) + x];
+                if (y >= k)
+                {
+                    sum -= rows[((y - k) * outW) + x];
+                }
+
+                if (y >= k - 1)
+                {
+                    result[((y - k + 1) * outW) + x] = (float)(sum / n);
+                }
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>A row-major image extended by <paramref name="pad"/> voxels on every side, the edge values repeated.</summary>
+    internal static float[] PadReplicate(ReadOnlySpan<float> image, int width, int height, int pad)
+    {
+        var w = width + (2 * pad);
+        var result = new float[w * (height + (2 * pad))];
+        for (var y = 0; y < height + (2 * pad); y++)
+        {
+            var sy = Math.Clamp(y - pad, 0, height - 1);
+            for (var x = 0; x < w; x++)
+            {
+                result[(y * w) + x] = image[(sy * width) + Math.Clamp(x - pad, 0, width - 1)];
+            }
+        }
+
+        return result;
+    }
+
     /// <summary>Scales raw intensities by an image's range into [0, 1], as training and scoring do.</summary>
     internal static void Scale(ReadOnlySpan<float> raw, IntensityRange range, Span<float> destination)
     {
@@ -384,11 +543,32 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric
         }
     }
 
+    /// <summary>The context vectors [len, D] of one side of pairs[start .. start + len), each patch edge-replicated to the context extent.</summary>
+    private Tensor EmbedContextOfPatches(IReadOnlyList<PatchPair> pairs, int start, int len, bool fixedSide, IReadOnlyList<(Tensor W, Tensor B, int Dilation)> net)
+    {
+        var pad = Options.ContextMargin;
+        var side = PatchSize + (2 * pad);
+        var scaled = new float[PatchSize * PatchSize];
+        float[]? batch = null;
+        var inputSide = (0, 0);
+        for (var i = 0; i < len; i++)
+        {
+            var p = pairs[start + i];
+            Scale(fixedSide ? p.FixedPatch : p.MovingPatch, fixedSide ? p.FixedRange : p.MovingRange, scaled);
+            var input = PrepareContext(Options, PadReplicate(scaled, PatchSize, PatchSize, pad), side, side, out inputSide);
+            batch ??= new float[len * input.Length];
+            input.CopyTo(batch.AsSpan(i * input.Length, input.Length));
+        }
+
+        return Embed(TorchTraining.FromArray(batch!, [len, 1, inputSide.Item2, inputSide.Item1]), net).view(len, -1);
+    }
+
     private FeatureMaps ComputeMaps(MedicalImage image, FeatureBranch branch, IReadOnlyList<int> slices, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(image);
         var half = PatchSize / 2;
-        var d = FeatureDimension;
+        var d = MapChannels;
+        var dPatch = FeatureDimension;
         var values = new float[(long)image.SizeX * image.SizeY * image.SizeZ * d];
         var maps = new FeatureMaps(values, d, image.SizeX, image.SizeY, image.SizeZ, half);
         if (image.SizeX < PatchSize || image.SizeY < PatchSize)
@@ -403,6 +583,9 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var net = ToTensors(branch == FeatureBranch.Fixed ? _fixedLayers : _movingLayers);
+        var contextNet = ContextScale > 0 ? ToTensors(branch == FeatureBranch.Fixed ? _fixedContextLayers : _movingContextLayers) : null;
+        // The fixed maps carry the context weight, so a single dot product gives the whole score.
+        var contextFactor = branch == FeatureBranch.Fixed ? (float)ContextWeight : 1f;
         var w = image.SizeX - PatchSize + 1;
         var h = image.SizeY - PatchSize + 1;
         var slice = new float[sliceLength];
@@ -415,9 +598,34 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric
             var input = Prepare(slice, image.SizeX, image.SizeY);
             var f = Embed(TorchTraining.FromArray(input, [1, 1, image.SizeY - (2 * margin), image.SizeX - (2 * margin)]), net).squeeze(0).permute(1, 2, 0).contiguous();
             var data = f.data<float>().ToArray();
+            if (contextNet is null)
+            {
+                for (var y = 0; y < h; y++)
+                {
+                    data.AsSpan(y * w * d, w * d).CopyTo(values.AsSpan((int)maps.IndexOf(half, y + half, z), w * d));
+                }
+
+                continue;
+            }
+
+            // The context view of the slice, its edges replicated so that it covers every position the patch does.
+            var pad = Options.ContextMargin;
+            var padded = PadReplicate(slice, image.SizeX, image.SizeY, pad);
+            var contextInput = PrepareContext(Options, padded, image.SizeX + (2 * pad), image.SizeY + (2 * pad), out var contextSide);
+            var dc = d - dPatch;
+            var context = Embed(TorchTraining.FromArray(contextInput, [1, 1, contextSide.Height, contextSide.Width]), contextNet).squeeze(0).permute(1, 2, 0).contiguous().data<float>().ToArray();
             for (var y = 0; y < h; y++)
             {
-                data.AsSpan(y * w * d, w * d).CopyTo(values.AsSpan((int)maps.IndexOf(half, y + half, z), w * d));
+                for (var x = 0; x < w; x++)
+                {
+                    var target = values.AsSpan((int)maps.IndexOf(x + half, y + half, z), d);
+                    data.AsSpan(((y * w) + x) * dPatch, dPatch).CopyTo(target);
+                    var source = context.AsSpan(((y * w) + x) * dc, dc);
+                    for (var c = 0; c < dc; c++)
+                    {
+                        target[dPatch + c] = contextFactor * source[c];
+                    }
+                }
             }
         }
 

@@ -60,6 +60,13 @@ public static class FeatureSimilarityTrainer
         var dilations = ConvLayer.DilationsFor(options.NetworkField);
         var fixedInit = InitialBranch(dilations, options, rng);
         var movingInit = InitialBranch(dilations, options, rng);
+        var withContext = options.ContextScale > 0;
+        // The context streams: the same layout with every dilation multiplied by the scale (drawn after the patch
+        // streams, so a model without a context view starts from the same weights as before the option existed).
+        var contextDilations = dilations.Select(x => x * options.ContextScale).ToArray();
+        var contextOptions = options with { Channels = options.ContextChannels };
+        var fixedContextInit = withContext ? InitialBranch(contextDilations, contextOptions, rng) : [];
+        var movingContextInit = withContext ? InitialBranch(contextDilations, contextOptions, rng) : [];
         TorchRuntime.EnsureInitialized();
 
         var s = options.CropSize;
@@ -71,13 +78,20 @@ public static class FeatureSimilarityTrainer
         ConvLayer[] fixedBest;
         ConvLayer[] movingBest;
         double anchorWeight;
+        ConvLayer[] fixedContextBest = [];
+        ConvLayer[] movingContextBest = [];
+        double contextWeight = 0;
         using (var scope = NewDisposeScope())
         {
             var fixedParams = fixedInit.Select(l => (W: TorchTraining.NewParameter(l.Weights, l.Outputs, l.Inputs, l.Kernel, l.Kernel), B: TorchTraining.NewParameter(l.Bias, l.Outputs), l.Dilation)).ToArray();
             var movingParams = movingInit.Select(l => (W: TorchTraining.NewParameter(l.Weights, l.Outputs, l.Inputs, l.Kernel, l.Kernel), B: TorchTraining.NewParameter(l.Bias, l.Outputs), l.Dilation)).ToArray();
             var fixedNet = fixedParams.Select(p => ((Tensor)p.W, (Tensor)p.B, p.Dilation)).ToArray();
             var movingNet = movingParams.Select(p => ((Tensor)p.W, (Tensor)p.B, p.Dilation)).ToArray();
-            var all = fixedParams.Concat(movingParams).SelectMany(p => new Parameter[] { p.W, p.B }).ToList();
+            var fixedContextParams = fixedContextInit.Select(l => (W: TorchTraining.NewParameter(l.Weights, l.Outputs, l.Inputs, l.Kernel, l.Kernel), B: TorchTraining.NewParameter(l.Bias, l.Outputs), l.Dilation)).ToArray();
+            var movingContextParams = movingContextInit.Select(l => (W: TorchTraining.NewParameter(l.Weights, l.Outputs, l.Inputs, l.Kernel, l.Kernel), B: TorchTraining.NewParameter(l.Bias, l.Outputs), l.Dilation)).ToArray();
+            var fixedContextNet = fixedContextParams.Select(p => ((Tensor)p.W, (Tensor)p.B, p.Dilation)).ToArray();
+            var movingContextNet = movingContextParams.Select(p => ((Tensor)p.W, (Tensor)p.B, p.Dilation)).ToArray();
+            var all = fixedParams.Concat(movingParams).Concat(fixedContextParams).Concat(movingContextParams).SelectMany(p => new Parameter[] { p.W, p.B }).ToList();
             var anchored = options.Anchor == FeatureScoreAnchor.Lcc;
             // The anchored score's two scales, in log space: logits = exp(cosScale) * cos + exp(anchorScale) * LCC.
             // The score kept is cos + exp(anchorScale - cosScale) * LCC; exp(-cosScale) is the softmax temperature.
@@ -89,10 +103,26 @@ public static class FeatureSimilarityTrainer
                 all.Add(anchorScale);
             }
 
+            // The context cosine's scale in the logits (log space, starting at the patch cosine's: weight 1).
+            var contextScale = TorchTraining.NewParameter([(float)Math.Log(1 / options.Temperature)], 1);
+            if (withContext)
+            {
+                all.Add(contextScale);
+            }
+
             using var optimizer = optim.Adam(all, options.LearningRate, weight_decay: options.WeightDecay);
             var totalSteps = options.Epochs * options.StepsPerEpoch;
             var fixedCrop = new float[s * s];
             var movingCrop = new float[s * s];
+            // With a context view every crop is cut ContextMargin wider on each side; the patch stream, the queries
+            // and the LCC anchor use its centre s x s.
+            var bigSide = s + (2 * options.ContextMargin);
+            var fixedBig = withContext ? new float[bigSide * bigSide] : fixedCrop;
+            var movingBig = withContext ? new float[bigSide * bigSide] : movingCrop;
+            var contextInputSide = bigSide - (2 * options.ContextBoxRadius) - (options.Normalization == FeatureInputNormalization.Local ? 2 * options.NormalizationRadius * options.ContextScale : 0);
+            var contextInputLength = contextInputSide * contextInputSide;
+            var fixedContextBatch = withContext ? new float[b * contextInputLength] : [];
+            var movingContextBatch = withContext ? new float[b * contextInputLength] : [];
             var inputLength = inputSide * inputSide;
             var fixedBatch = new float[b * inputLength];
             var movingBatch = new float[b * inputLength];
@@ -130,7 +160,15 @@ public static class FeatureSimilarityTrainer
                     for (var c = 0; c < b; c++)
                     {
                         var img = images[rng.Next(images.Count)];
-                        SampleCrop(img, options, rng, fixedCrop, movingCrop, structure);
+                        SampleCrop(img, options, rng, fixedBig, movingBig, bigSide, structure);
+                        if (withContext)
+                        {
+                            Centre(fixedBig, bigSide, options.ContextMargin, fixedCrop, s);
+                            Centre(movingBig, bigSide, options.ContextMargin, movingCrop, s);
+                            FeatureSimilarityModel.PrepareContext(options, fixedBig, bigSide, bigSide, out _).CopyTo(fixedContextBatch.AsSpan(c * contextInputLength, contextInputLength));
+                            FeatureSimilarityModel.PrepareContext(options, movingBig, bigSide, bigSide, out _).CopyTo(movingContextBatch.AsSpan(c * contextInputLength, contextInputLength));
+                        }
+
                         FeatureSimilarityModel.Prepare(options, fixedCrop, s, s).CopyTo(fixedBatch.AsSpan(c * inputLength, inputLength));
                         FeatureSimilarityModel.Prepare(options, movingCrop, s, s).CopyTo(movingBatch.AsSpan(c * inputLength, inputLength));
                         PickQueries(structure, k, rng, queries.AsSpan(c * k, k), c * outSide * outSide);
@@ -159,6 +197,19 @@ public static class FeatureSimilarityTrainer
                     var mRows = mx.permute(0, 2, 3, 1).reshape(-1, d);
                     var target = tensor(queries, dtype: ScalarType.Int64);
                     var q = fRows.index_select(0, target);
+                    Tensor? contextCos = null;
+                    if (withContext)
+                    {
+                        var fc = Embed(TorchTraining.FromArray(fixedContextBatch, [b, 1, contextInputSide, contextInputSide]), fixedContextNet);
+                        var mc = Embed(TorchTraining.FromArray(movingContextBatch, [b, 1, contextInputSide, contextInputSide]), movingContextNet);
+                        var dc = fc.shape[1];
+                        var qc = fc.permute(0, 2, 3, 1).reshape(-1, dc).index_select(0, target);
+                        var mcRows = mc.permute(0, 2, 3, 1).reshape(-1, dc);
+                        contextCos = anchored
+                            ? qc.view(b, k, dc).bmm(mcRows.view(b, candidates, dc).transpose(1, 2)).view(b * k, candidates)
+                            : qc.matmul(mcRows.t());
+                    }
+
                     Tensor logits;
                     if (anchored)
                     {
@@ -187,6 +238,12 @@ public static class FeatureSimilarityTrainer
                     else
                     {
                         logits = q.matmul(mRows.t()).div_(options.Temperature);
+                    }
+
+                    if (contextCos is not null)
+                    {
+                        using var one = (TorchSharp.Scalar)1.0;
+                        logits = logits.add(contextCos * contextScale.exp(), one);
                     }
 
                     // Every position within PositiveRadius of the true one (inside the same crop) is correct:
@@ -229,6 +286,14 @@ public static class FeatureSimilarityTrainer
             fixedBest = Snapshot(fixedParams);
             movingBest = Snapshot(movingParams);
             anchorWeight = anchored ? Math.Exp(anchorScale.item<float>() - (double)cosScale.item<float>()) : 0;
+            if (withContext)
+            {
+                fixedContextBest = Snapshot(fixedContextParams);
+                movingContextBest = Snapshot(movingContextParams);
+                // The patch cosine's scale in the logits: trained with the anchor, 1 / Temperature without.
+                var patchLogScale = anchored ? (double)cosScale.item<float>() : Math.Log(1 / options.Temperature);
+                contextWeight = Math.Exp(contextScale.item<float>() - patchLogScale);
+            }
         }
 
         return new FeatureSimilarityModel(
@@ -240,7 +305,10 @@ public static class FeatureSimilarityTrainer
             history,
             pairs.Count,
             DateTimeOffset.UtcNow,
-            anchorWeight);
+            anchorWeight,
+            fixedContextBest,
+            movingContextBest,
+            contextWeight);
     }
 
     private static Tensor Embed(Tensor x, (Tensor W, Tensor B, int Dilation)[] layers) => FeatureSimilarityModel.Embed(x, layers);
@@ -287,13 +355,14 @@ public static class FeatureSimilarityTrainer
     /// Cuts an augmented crop pair out of one image pair (same geometry for both, bilinear, edges replicated) and
     /// fills <paramref name="structure"/> with the local standard deviation of every fixed patch of the crop.
     /// </summary>
-    private static void SampleCrop((float[] Fixed, float[] Moving, int SizeX, int SizeY, int SizeZ) img, FeatureTrainingOptions o, Random rng, Span<float> fixedCrop, Span<float> movingCrop, double[] structure)
+    private static void SampleCrop((float[] Fixed, float[] Moving, int SizeX, int SizeY, int SizeZ) img, FeatureTrainingOptions o, Random rng, Span<float> fixedCrop, Span<float> movingCrop, int side, double[] structure)
     {
         var s = o.CropSize;
-        var half = (s - 1) / 2.0;
         var z = rng.Next(img.SizeZ);
-        var cx = half + (rng.NextDouble() * (img.SizeX - s));
-        var cy = half + (rng.NextDouble() * (img.SizeY - s));
+        var cx = ((s - 1) / 2.0) + (rng.NextDouble() * (img.SizeX - s));
+        var cy = ((s - 1) / 2.0) + (rng.NextDouble() * (img.SizeY - s));
+        // The crop (side >= s, wider by the context margins) is centred where an s x s crop would be.
+        var half = (side - 1) / 2.0;
         var angle = 0.0;
         var flip = false;
         if (o.GeometricAugmentation)
@@ -304,16 +373,16 @@ public static class FeatureSimilarityTrainer
 
         var (sin, cos) = Math.SinCos(angle);
         var slice = z * img.SizeX * img.SizeY;
-        for (var v = 0; v < s; v++)
+        for (var v = 0; v < side; v++)
         {
-            for (var u = 0; u < s; u++)
+            for (var u = 0; u < side; u++)
             {
                 var du = flip ? half - u : u - half;
                 var dv = v - half;
                 var x = cx + (cos * du) - (sin * dv);
                 var y = cy + (sin * du) + (cos * dv);
-                fixedCrop[(v * s) + u] = Bilinear(img.Fixed, slice, img.SizeX, img.SizeY, x, y);
-                movingCrop[(v * s) + u] = Bilinear(img.Moving, slice, img.SizeX, img.SizeY, x, y);
+                fixedCrop[(v * side) + u] = Bilinear(img.Fixed, slice, img.SizeX, img.SizeY, x, y);
+                movingCrop[(v * side) + u] = Bilinear(img.Moving, slice, img.SizeX, img.SizeY, x, y);
             }
         }
 
@@ -323,7 +392,26 @@ public static class FeatureSimilarityTrainer
             Jitter(movingCrop, rng, true, o.MovingInversionProbability);
         }
 
-        LocalStd(fixedCrop, s, o.PatchSize, structure);
+        var margin = (side - s) / 2;
+        if (margin == 0)
+        {
+            LocalStd(fixedCrop, s, o.PatchSize, structure);
+        }
+        else
+        {
+            var centre = new float[s * s];
+            Centre(fixedCrop, side, margin, centre, s);
+            LocalStd(centre, s, o.PatchSize, structure);
+        }
+    }
+
+    /// <summary>Copies the centre s x s of a row-major side x side crop (margin = (side - s) / 2).</summary>
+    private static void Centre(ReadOnlySpan<float> crop, int side, int margin, Span<float> destination, int s)
+    {
+        for (var y = 0; y < s; y++)
+        {
+            crop.Slice(((y + margin) * side) + margin, s).CopyTo(destination.Slice(y * s, s));
+        }
     }
 
     private static void Jitter(Span<float> crop, Random rng, bool allowInversion, double inversionProbability)

@@ -43,6 +43,37 @@ public sealed record FeatureTrainingOptions
     /// <summary>The LCC anchor's weight at the start of training, relative to the cosine. Default 1.</summary>
     public double AnchorInitialWeight { get; init; } = 1;
 
+    /// <summary>
+    /// The context view: 0 (default) for none; F (2 to 8) adds a second stream per branch that sees an F times larger
+    /// neighbourhood (<see cref="ContextExtent"/>, about F x <see cref="PatchSize"/>) downsampled by F: the image is
+    /// averaged in (2 floor(F/2) + 1)^2 boxes, standardised in F times larger windows (local input), and its
+    /// convolutions are the patch network's with every dilation multiplied by F, so the view is still computed densely
+    /// on the image grid. The score adds a trained weight times the cosine of the two context vectors. Where the
+    /// view reaches past the image (or, in <see cref="FeatureSimilarityModel.ScorePairs"/>, past the patch) the edge is
+    /// replicated.
+    /// </summary>
+    public int ContextScale { get; init; }
+
+    /// <summary>Channels of the context streams' hidden convolutions (their output has <see cref="FeatureDimension"/> values). Default 8: the context stream runs on about (F x 2.3)^2 times the patch stream's positions in training.</summary>
+    public int ContextChannels { get; init; } = 8;
+
+    /// <summary>Half side of the context view's anti-aliasing box (floor(<see cref="ContextScale"/> / 2)); 0 without a context view.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public int ContextBoxRadius => ContextScale / 2;
+
+    /// <summary>
+    /// Side of the neighbourhood one context vector describes: the box, the F-times-wider standardisation window and
+    /// the F-times-dilated convolutions (odd; about F x <see cref="PatchSize"/>); <see cref="PatchSize"/> without a context view.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public int ContextExtent => ContextScale == 0
+        ? PatchSize
+        : 1 + (2 * ContextBoxRadius) + (Normalization == FeatureInputNormalization.Local ? 2 * NormalizationRadius * ContextScale : 0) + (ContextScale * (NetworkField - 1));
+
+    /// <summary>How far the context view reaches beyond the patch on each side ((<see cref="ContextExtent"/> - <see cref="PatchSize"/>) / 2).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public int ContextMargin => (ContextExtent - PatchSize) / 2;
+
     /// <summary>Channels of the hidden convolutions (3x3, dilations 1, 2, 4, ...). Default 16.</summary>
     public int Channels { get; init; } = 16;
 
@@ -108,6 +139,8 @@ public sealed record FeatureTrainingOptions
         Check(Enum.IsDefined(Normalization), nameof(Normalization), "must be ImageRange or Local");
         Check(NormalizationRadius >= 1 && NetworkField >= 3, nameof(NormalizationRadius), $"must be >= 1 and leave a network field of at least 3 inside the {PatchSize}x{PatchSize} patch");
         Check(NormalizationEpsilon > 0, nameof(NormalizationEpsilon), "must be > 0");
+        Check(ContextScale == 0 || (ContextScale >= 2 && ContextScale <= 8), nameof(ContextScale), "must be 0 (no context view) or from 2 to 8");
+        Check(ContextChannels >= 1, nameof(ContextChannels), "must be >= 1");
         Check(Channels >= 1, nameof(Channels), "must be >= 1");
         Check(FeatureDimension >= 1, nameof(FeatureDimension), "must be >= 1");
         Check(Epochs >= 1, nameof(Epochs), "must be >= 1");

@@ -18,10 +18,11 @@ public static class ModelFile
     /// <summary>
     /// The format version this build writes and the newest it reads. Version 2 added the two-branch CNN kind; version 3
     /// its input normalisation (a version 2 CNN file is read as <see cref="FeatureInputNormalization.ImageRange"/>, what
-    /// it was trained with); version 4 the CNN's score anchor (older CNN files load with none: cosine only); version 1
+    /// it was trained with); version 4 the CNN's score anchor (older CNN files load with none: cosine only); version 5 the CNN's context
+    /// view (older CNN files load without one); version 1
     /// files (fully connected similarity models and SDAEs) still load.
     /// </summary>
-    public const int CurrentVersion = 4;
+    public const int CurrentVersion = 5;
 
     /// <summary>The customary file extension.</summary>
     public const string Extension = ".dsim";
@@ -80,8 +81,9 @@ public static class ModelFile
         ArgumentNullException.ThrowIfNull(model);
         var meta = new FeatureMetadata(
             model.Name, model.PatchSize, model.Options, [.. model.History], model.TrainingImageCount, model.CreatedUtc,
-            [.. model.FixedLayers.Select(LayerShape)], [.. model.MovingLayers.Select(LayerShape)], model.AnchorWeight);
-        var blocks = model.FixedLayers.Concat(model.MovingLayers).SelectMany(l => new[] { l.Weights, l.Bias });
+            [.. model.FixedLayers.Select(LayerShape)], [.. model.MovingLayers.Select(LayerShape)], model.AnchorWeight,
+            [.. model.FixedContextLayers.Select(LayerShape)], [.. model.MovingContextLayers.Select(LayerShape)], model.ContextWeight);
+        var blocks = model.FixedLayers.Concat(model.MovingLayers).Concat(model.FixedContextLayers).Concat(model.MovingContextLayers).SelectMany(l => new[] { l.Weights, l.Bias });
         Write(path, ModelKind.FeatureSimilarity, JsonSerializer.SerializeToUtf8Bytes(meta, Json), blocks);
     }
 
@@ -337,7 +339,16 @@ public static class ModelFile
             meta = meta with { Options = meta.Options with { Anchor = FeatureScoreAnchor.None }, AnchorWeight = 0 };
         }
 
-        var shapes = meta.FixedLayers.Concat(meta.MovingLayers).ToArray();
+        if (version < 5)
+        {
+            // Before version 5 there was no context view.
+            meta = meta with { Options = meta.Options with { ContextScale = 0 }, FixedContextLayers = [], MovingContextLayers = [], ContextWeight = 0 };
+        }
+
+        Require(meta.FixedLayers is not null && meta.MovingLayers is not null, "FixedLayers/MovingLayers");
+        var fixedContext = meta.FixedContextLayers ?? [];
+        var movingContext = meta.MovingContextLayers ?? [];
+        var shapes = meta.FixedLayers.Concat(meta.MovingLayers).Concat(fixedContext).Concat(movingContext).ToArray();
         if (blocks.Count != 2 * shapes.Length)
         {
             throw new InvalidOperationException($"{shapes.Length} convolutions need {2 * shapes.Length} weight blocks, found {blocks.Count}.");
@@ -345,7 +356,11 @@ public static class ModelFile
 
         var layers = shapes.Select((s, i) => new ConvLayer(s[0], s[1], s[2], s[3], blocks[2 * i], blocks[(2 * i) + 1])).ToList();
         var nFixed = meta.FixedLayers.Length;
-        return new FeatureSimilarityModel(meta.Name, meta.PatchSize, layers.Take(nFixed).ToList(), layers.Skip(nFixed).ToList(), meta.Options, meta.History, meta.TrainingImageCount, meta.CreatedUtc, meta.AnchorWeight);
+        var nMoving = meta.MovingLayers.Length;
+        var nFixedContext = fixedContext.Length;
+        return new FeatureSimilarityModel(
+            meta.Name, meta.PatchSize, layers.Take(nFixed).ToList(), layers.Skip(nFixed).Take(nMoving).ToList(), meta.Options, meta.History, meta.TrainingImageCount, meta.CreatedUtc, meta.AnchorWeight,
+            layers.Skip(nFixed + nMoving).Take(nFixedContext).ToList(), layers.Skip(nFixed + nMoving + nFixedContext).ToList(), meta.ContextWeight);
     }
 
     private static int[] LayerShape(ConvLayer l) => [l.Outputs, l.Inputs, l.Kernel, l.Dilation];
@@ -410,7 +425,10 @@ public static class ModelFile
         DateTimeOffset CreatedUtc,
         int[][] FixedLayers,
         int[][] MovingLayers,
-        double AnchorWeight = 0);
+        double AnchorWeight = 0,
+        int[][]? FixedContextLayers = null,
+        int[][]? MovingContextLayers = null,
+        double ContextWeight = 0);
 
     private sealed record SdaeAutoencoderMetadata(
         int Level,

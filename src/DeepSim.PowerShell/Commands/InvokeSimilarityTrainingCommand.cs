@@ -104,6 +104,11 @@ public sealed class InvokeSimilarityTrainingCommand : TrainingCmdlet
     [Parameter]
     public FeatureScoreAnchor Anchor { get; set; }
 
+    /// <summary>CNN: the context view's downsampling factor F: 0 for none, or 2 to 8 for a second stream per modality that sees an F times larger neighbourhood (about F x PatchSize) averaged and sampled every F voxels; the score adds a trained weight times the cosine of the context vectors. Default: the trainer's (FeatureTrainingOptions.ContextScale).</summary>
+    [Parameter]
+    [ValidateRange(0, 8)]
+    public int ContextScale { get; set; }
+
     /// <summary>CNN: train without the geometric and intensity augmentation.</summary>
     [Parameter]
     public SwitchParameter NoAugmentation { get; set; }
@@ -255,6 +260,7 @@ public sealed class InvokeSimilarityTrainingCommand : TrainingCmdlet
             Temperature = Temperature,
             Normalization = FeatureNormalization,
             Anchor = bound.ContainsKey(nameof(Anchor)) ? Anchor : defaults.Anchor,
+            ContextScale = bound.ContainsKey(nameof(ContextScale)) ? ContextScale : defaults.ContextScale,
             LearningRate = bound.ContainsKey(nameof(LearningRate)) ? LearningRate : defaults.LearningRate,
             WeightDecay = bound.ContainsKey(nameof(WeightDecay)) ? WeightDecay : defaults.WeightDecay,
             GeometricAugmentation = !NoAugmentation,
@@ -262,7 +268,7 @@ public sealed class InvokeSimilarityTrainingCommand : TrainingCmdlet
             Seed = Seed,
         };
         var name = Name ?? "DeepSim-CNN";
-        WriteVerbose($"Training {name}: two-branch CNN ({options.Channels} channels, {options.Normalization} input, dilations {string.Join(",", ConvLayer.DilationsFor(options.NetworkField))}, {options.FeatureDimension} features, patch {options.PatchSize}, anchor {options.Anchor}) on {_images.Count} image pairs, {options.Epochs} x {options.StepsPerEpoch} steps of {options.CropsPerBatch} crops, seed {Seed}.");
+        WriteVerbose($"Training {name}: two-branch CNN ({options.Channels} channels, {options.Normalization} input, dilations {string.Join(",", ConvLayer.DilationsFor(options.NetworkField))}, {options.FeatureDimension} features, patch {options.PatchSize}, anchor {options.Anchor}, context scale {options.ContextScale}) on {_images.Count} image pairs, {options.Epochs} x {options.StepsPerEpoch} steps of {options.CropsPerBatch} crops, seed {Seed}.");
         var model = Train(
             "Invoke-SimilarityTraining",
             (progress, token) => FeatureSimilarityTrainer.Train(_images, options, progress, token, name),
