@@ -105,6 +105,26 @@ Describe 'Invoke-SimilarityTraining on objects with Fixed and Moving' {
         $b.Errors.BestScore | Should -Be $a.Errors.BestScore
     }
 
+    It 'trains the context view with -ContextScale, scores with it and keeps it in the model file' {
+        $rng = [Random]::new(6)
+        $f = [float[]]::new(64 * 64); $m = [float[]]::new(64 * 64)
+        for ($i = 0; $i -lt $f.Length; $i++) { $v = [Math]::Sin(($i % 64) / 5.0) * [Math]::Cos([Math]::Floor($i / 64) / 7.0); $f[$i] = 100 * $v; $m[$i] = 50 * $v * $v + $rng.NextDouble() }
+        $pair = [pscustomobject]@{ Fixed = [DeepSim.Imaging.MedicalImage]::new($f, 64, 64, 1); Moving = [DeepSim.Imaging.MedicalImage]::new($m, 64, 64, 1) }
+        $context = $pair | Invoke-SimilarityTraining @Tiny -Epochs 1 -ContextScale 2 -Name 'context'
+        $context.ContextScale | Should -Be 2
+        $context.Options.ContextExtent | Should -Be 35
+        $context.ContextWeight | Should -BeGreaterThan 0
+        ($context | Format-Table | Out-String -Width 300) | Should -Match '\d x 35 at 1/2'
+        $path = Join-Path $TestDrive 'context.dsim'
+        $context | Export-SimilarityModel -Path $path
+        $back = Import-SimilarityModel $path
+        $back.ContextWeight | Should -Be $context.ContextWeight
+        $a = $pair | Measure-PredictionError -Metric $context -Count 5 -SearchRadius 4 -Seed 2
+        $b = $pair | Measure-PredictionError -Metric $back -Count 5 -SearchRadius 4 -Seed 2
+        $b.Errors.BestScore | Should -Be $a.Errors.BestScore
+        { $pair | Invoke-SimilarityTraining @Tiny -ContextScale 9 -ErrorAction Stop } | Should -Throw
+    }
+
     It 'refuses images smaller than the training crop with a specific error' {
         $small = [pscustomobject]@{ Fixed = [DeepSim.Imaging.MedicalImage]::new([float[]]::new(400), 20, 20, 1); Moving = [DeepSim.Imaging.MedicalImage]::new([float[]]::new(400), 20, 20, 1) }
         { $small | Invoke-SimilarityTraining @Tiny -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidTrainingSetup*'
