@@ -385,7 +385,7 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric
         }
 
         // The small constant keeps the gradient bounded where a branch's output vanishes (it would be 1/|h|).
-        var norm = h.pow(2).sum(1, keepdim: true).add(NormEpsilon).sqrt();
+        var norm = h.pow(HeldScalars.OfInteger(2)).sum(1, keepdim: true).add(HeldScalars.Of(NormEpsilon), HeldScalars.One).sqrt();
         return h / norm;
     }
 
@@ -424,7 +424,7 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric
             columns = stack(views, 2).reshape(n, cin * k * k, outH * outW);
         }
 
-        var y = weight.reshape(cout, -1).matmul(columns) + bias.reshape(1, cout, 1);
+        var y = weight.reshape(cout, -1).matmul(columns).add(bias.reshape(1, cout, 1), HeldScalars.One);
         return y.reshape(n, cout, outH, outW);
     }
 
