@@ -31,7 +31,7 @@ param(
     [int] $TestPatches = 300,
     [string] $ModulePath = (Join-Path $PSScriptRoot '../../out/DeepSim/DeepSim.psd1'),
     # Only these held-out groups (fold numbers, seeds and centres stay those of the full run), e.g. to split the
-    # folds over two processes; combine the outputs with -CombineFrom.
+    # folds over two processes; combine the outputs with -CombineFrom. With -CombineFrom: pool only these groups.
     [string[]] $HeldOut = @(),
     # Output folders of earlier partial runs: pools their errors.csv into one report in -OutputPath (no training).
     [string[]] $CombineFrom = @()
@@ -42,7 +42,15 @@ Import-Module $ModulePath -Force
 $clock = [System.Diagnostics.Stopwatch]::StartNew()
 if ($CombineFrom.Count -gt 0) {
     New-Item -ItemType Directory -Force -Path $OutputPath | Out-Null
-    $rows = @($CombineFrom | ForEach-Object { Import-Csv (Join-Path $_ 'errors.csv') })
+    # A (held-out group, metric) found in several parts (LCC is in every part) is taken from the first part that has
+    # it; with -HeldOut only those groups are pooled (e.g. to compare runs on the screening folds).
+    $seen = @{}
+    $rows = @(foreach ($dir in $CombineFrom) {
+            $part = @(Import-Csv (Join-Path $dir 'errors.csv') | Where-Object { $HeldOut.Count -eq 0 -or $HeldOut -contains $_.Source })
+            $keys = @($part | ForEach-Object { "$($_.Source)|$($_.Metric)" } | Select-Object -Unique | Where-Object { -not $seen.ContainsKey($_) })
+            $keys | ForEach-Object { $seen[$_] = $dir }
+            $part | Where-Object { $seen["$($_.Source)|$($_.Metric)"] -eq $dir }
+        })
     $options = [DeepSim.Evaluation.PredictionErrorOptions]@{ SearchRadius = 40; Tolerance = 1; PatchSize = 17 }
     $combined = foreach ($g in ($rows | Group-Object Source, Metric | Sort-Object { $_.Group[0].Source }, { $_.Group[0].Metric })) {
         $errors = [System.Collections.Generic.List[DeepSim.Evaluation.PatchPredictionError]]::new()
@@ -60,7 +68,7 @@ if ($CombineFrom.Count -gt 0) {
     $training = @($CombineFrom | ForEach-Object { Import-Csv (Join-Path $_ 'training.csv') })
     $columns = @($training | ForEach-Object { $_.PSObject.Properties.Name } | Select-Object -Unique)
     $training | Select-Object $columns | Export-Csv -Path (Join-Path $OutputPath 'training.csv') -NoTypeInformation
-    @{ Seed = $Seed; CombinedFrom = $CombineFrom; Parts = @($CombineFrom | ForEach-Object { Get-Content -Raw (Join-Path $_ 'config.json') | ConvertFrom-Json }) } | ConvertTo-Json -Depth 6 |
+    @{ Seed = $Seed; CombinedFrom = $CombineFrom; HeldOut = $HeldOut; Parts = @($CombineFrom | ForEach-Object { Get-ChildItem (Join-Path $_ 'config*.json') | ForEach-Object { Get-Content -Raw $_ | ConvertFrom-Json } }) } | ConvertTo-Json -Depth 6 |
         Set-Content (Join-Path $OutputPath 'config.json')
     $summary | Where-Object Source -eq 'pooled' | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
     return
