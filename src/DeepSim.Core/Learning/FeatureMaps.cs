@@ -5,7 +5,10 @@ namespace DeepSim.Learning;
 /// voxel grid: <see cref="Values"/> holds, channels last, the unit-length vector of the patch centred at every voxel,
 /// index ((z * SizeY + y) * SizeX + x) * Channels + c. Voxels closer than <see cref="Margin"/> to the x/y border
 /// (where the patch does not fit) hold zero vectors. The similarity of a fixed position p and a moving position q is
-/// the dot product of the fixed image's vector at p and the moving image's vector at q (a cosine in [-1, 1]).
+/// the dot product of the fixed image's vector at p and the moving image's vector at q (a cosine in [-1, 1]). With a
+/// context view (<see cref="FeatureTrainingOptions.ContextScale"/>) each vector is the patch vector followed by the
+/// context vector (times the model's ContextWeight in the fixed maps), so the dot product is the patch cosine plus
+/// ContextWeight times the context cosine.
 /// </summary>
 /// <param name="Values">The vectors, channels last.</param>
 /// <param name="Channels">Length of a vector.</param>

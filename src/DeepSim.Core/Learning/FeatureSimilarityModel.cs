@@ -21,7 +21,9 @@ public enum FeatureBranch
 /// dilations 1, 2, 4, ... and ReLU, then a 1x1 convolution), whose receptive field is exactly one patch. Each maps an
 /// image, once, to a unit-length feature vector per voxel (<see cref="ComputeFeatureMaps"/>); the score of a fixed
 /// patch and a moving patch is the cosine of their two vectors. Scoring a search window is therefore one dot product
-/// per candidate, and the same maps serve registration. Weights are plain arrays; tensors exist only during a call.
+/// per candidate, and the same maps serve registration. Optional terms: a trained weight times the patches' LCC
+/// (<see cref="Anchor"/>) and a trained weight times the cosine of a second, downsampled view of a larger
+/// neighbourhood (<see cref="ContextScale"/>). Weights are plain arrays; tensors exist only during a call.
 /// </summary>
 public sealed class FeatureSimilarityModel : ISimilarityMetric
 {
@@ -181,7 +183,8 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric
 
     /// <summary>
     /// The unit-length feature vector of every patch of <paramref name="image"/> from one branch, on the image's grid
-    /// (see <see cref="FeatureMaps"/>). Intensities are scaled by the image's own range first, as in training.
+    /// (see <see cref="FeatureMaps"/>; with a context view followed by the context vector, <see cref="MapChannels"/>
+    /// values per voxel). Intensities are scaled by the image's own range first, as in training.
     /// A 3D image is processed slice by slice (2D patches).
     /// </summary>
     public FeatureMaps ComputeFeatureMaps(MedicalImage image, FeatureBranch branch, CancellationToken cancellationToken = default)
