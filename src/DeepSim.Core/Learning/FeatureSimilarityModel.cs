@@ -155,14 +155,9 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric
     /// <inheritdoc />
     public void ScorePairs(IReadOnlyList<PatchPair> pairs, Span<double> scores, CancellationToken cancellationToken = default)
     {
-        if (!PairScoringChecks.Validate(Name, PatchSize, pairs, scores))
+        if (!PairScoringChecks.Validate(Name, PatchSize, Dimensions, pairs, scores))
         {
             return;
-        }
-
-        if (pairs[0].Dimension != Dimensions)
-        {
-            throw new PatchSizeMismatchException(Name, PatchSize, pairs[0].PatchSize, Dimensions, pairs[0].Dimension);
         }
 
         TorchRuntime.EnsureInitialized();
