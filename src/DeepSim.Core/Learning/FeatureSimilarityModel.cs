@@ -271,18 +271,8 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric
             },
             progress,
             cancellationToken);
-        if (Anchor == FeatureScoreAnchor.Lcc)
-        {
-            // The LCC metric's own search (box sums per candidate), then score = cosine + weight x LCC, in float32.
-            var lcc = new float[output.Length];
-            AnchorMetric().ScoreSearchWindows(fixedImage, movingImage, centres, patchSize, radius, lcc, null, cancellationToken);
-            var weight = (float)AnchorWeight;
-            for (var i = 0; i < output.Length; i++)
-            {
-                output[i] += weight * lcc[i];
-            }
-        }
-
+        // The LCC metric's own search (box sums per candidate), then score = cosine + weight x LCC, in float32.
+        AddAnchor(output, (lcc, buffer) => lcc.ScoreSearchWindows(fixedImage, movingImage, centres, patchSize, radius, buffer, null, cancellationToken));
         output.CopyTo(scores);
     }
 
@@ -342,18 +332,25 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric
 
             progress?.Report(Interlocked.Increment(ref completed));
         });
-        if (Anchor == FeatureScoreAnchor.Lcc)
+        AddAnchor(output, (lcc, buffer) => lcc.ScoreSearchCubes(fixedImage, movingImage, centres, patchSize, radius, buffer, null, cancellationToken));
+        output.CopyTo(scores);
+    }
+
+    /// <summary>With the LCC anchor: adds AnchorWeight x the LCC search's scores (<paramref name="search"/> fills a buffer like <paramref name="output"/>) to the cosines, in float32.</summary>
+    private void AddAnchor(float[] output, Action<LocalCrossCorrelationMetric, float[]> search)
+    {
+        if (Anchor != FeatureScoreAnchor.Lcc)
         {
-            var lcc = new float[output.Length];
-            AnchorMetric().ScoreSearchCubes(fixedImage, movingImage, centres, patchSize, radius, lcc, null, cancellationToken);
-            var weight = (float)AnchorWeight;
-            for (var i = 0; i < output.Length; i++)
-            {
-                output[i] += weight * lcc[i];
-            }
+            return;
         }
 
-        output.CopyTo(scores);
+        var lcc = new float[output.Length];
+        search(AnchorMetric(), lcc);
+        var weight = (float)AnchorWeight;
+        for (var i = 0; i < output.Length; i++)
+        {
+            output[i] += weight * lcc[i];
+        }
     }
 
     /// <summary>The LCC measure of the anchor term (squared coefficient, the anchor's window radius), with this model's thread limit.</summary>

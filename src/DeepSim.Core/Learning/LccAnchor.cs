@@ -78,20 +78,7 @@ public static class LccAnchor
                     }
                 }
 
-                var centred = squares - (sum * sum / len);
-                var row = result.Slice(((wy * n) + wx) * len, len);
-                if (ClassicalSimilarityMetric.IsFlat(centred, squares))
-                {
-                    row.Clear();
-                    continue;
-                }
-
-                var mean = sum / len;
-                var inverse = 1 / Math.Sqrt(centred);
-                for (var k = 0; k < len; k++)
-                {
-                    row[k] = (float)((values[k] - mean) * inverse);
-                }
+                Centre(values, sum, squares, result.Slice(((wy * n) + wx) * len, len));
             }
         }
     }
@@ -338,7 +325,7 @@ public static class LccAnchor
     private static void WindowVector3D(ReadOnlySpan<float> crop, int side, int ws, int wx, int wy, int wz, Span<float> row)
     {
         double sum = 0, squares = 0;
-        var len = row.Length;
+        Span<double> values = stackalloc double[row.Length];
         var j = 0;
         for (var z = wz; z < wz + ws; z++)
         {
@@ -348,13 +335,20 @@ public static class LccAnchor
                 for (var x = 0; x < ws; x++, j++)
                 {
                     double v = crop[start + x];
-                    row[j] = (float)v;
+                    values[j] = v;
                     sum += v;
                     squares += v * v;
                 }
             }
         }
 
+        Centre(values, sum, squares, row);
+    }
+
+    /// <summary>A window's values minus their mean over the square root of their centred sum of squares; a zero row where flat (as <see cref="LocalCrossCorrelationMetric"/> treats it).</summary>
+    private static void Centre(ReadOnlySpan<double> values, double sum, double squares, Span<float> row)
+    {
+        var len = values.Length;
         var centred = squares - (sum * sum / len);
         if (ClassicalSimilarityMetric.IsFlat(centred, squares))
         {
@@ -366,7 +360,7 @@ public static class LccAnchor
         var inverse = 1 / Math.Sqrt(centred);
         for (var k = 0; k < len; k++)
         {
-            row[k] = (float)((row[k] - mean) * inverse);
+            row[k] = (float)((values[k] - mean) * inverse);
         }
     }
 }
