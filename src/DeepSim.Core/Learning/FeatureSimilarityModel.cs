@@ -2,7 +2,6 @@ using DeepSim.Imaging;
 using DeepSim.Patches;
 using DeepSim.Runtime;
 using DeepSim.Similarity;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DeepSim.Learning;
@@ -409,7 +408,7 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric
         }
 
         // The small constant keeps the gradient bounded where a branch's output vanishes (it would be 1/|h|).
-        var norm = h.pow(2).sum(1, keepdim: true).add(NormEpsilon).sqrt();
+        var norm = h.pow(HeldScalars.OfInteger(2)).sum(1, keepdim: true).add(HeldScalars.Of(NormEpsilon), HeldScalars.One).sqrt();
         return h / norm;
     }
 
@@ -463,8 +462,7 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric
             columns = stack(views, 2).reshape(n, cin * taps, positions);
         }
 
-        using var one = 1.0.ToScalar();
-        var y = weight.reshape(cout, -1).matmul(columns).add(bias.reshape(1, cout, 1), one);
+        var y = weight.reshape(cout, -1).matmul(columns).add(bias.reshape(1, cout, 1), HeldScalars.One);
         return y.reshape([n, cout, .. outShape]);
     }
 
