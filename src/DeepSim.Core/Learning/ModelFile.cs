@@ -18,11 +18,12 @@ public static class ModelFile
     /// <summary>
     /// The format version this build writes and the newest it reads. Version 2 added the two-branch CNN kind; version 3
     /// its input normalisation (a version 2 CNN file is read as <see cref="FeatureInputNormalization.ImageRange"/>, what
-    /// it was trained with); version 4 the CNN's score anchor (older CNN files load with none: cosine only); version 5 the CNN's context
-    /// view (older CNN files load without one); version 1
+    /// it was trained with); version 4 the CNN's score anchor (older CNN files load with none: cosine only); version 5 the 3D CNN
+    /// (<see cref="FeatureTrainingOptions.Dimensions"/>; older CNN files are 2D); version 6 the CNN's context view (older
+    /// CNN files load without one); version 1
     /// files (fully connected similarity models and SDAEs) still load.
     /// </summary>
-    public const int CurrentVersion = 5;
+    public const int CurrentVersion = 6;
 
     /// <summary>The customary file extension.</summary>
     public const string Extension = ".dsim";
@@ -339,9 +340,9 @@ public static class ModelFile
             meta = meta with { Options = meta.Options with { Anchor = FeatureScoreAnchor.None }, AnchorWeight = 0 };
         }
 
-        if (version < 5)
+        if (version < 6)
         {
-            // Before version 5 there was no context view.
+            // Before version 6 there was no context view.
             meta = meta with { Options = meta.Options with { ContextScale = 0 }, FixedContextLayers = [], MovingContextLayers = [], ContextWeight = 0 };
         }
 
@@ -354,7 +355,13 @@ public static class ModelFile
             throw new InvalidOperationException($"{shapes.Length} convolutions need {2 * shapes.Length} weight blocks, found {blocks.Count}.");
         }
 
-        var layers = shapes.Select((s, i) => new ConvLayer(s[0], s[1], s[2], s[3], blocks[2 * i], blocks[(2 * i) + 1])).ToList();
+        if (version < 5 && meta.Options.Dimensions != 2)
+        {
+            // Version 5 added the 3D CNN; an older file that claims 3D was not written by DeepSim.
+            throw new InvalidOperationException($"a format version {version} CNN is 2D, but the metadata says {meta.Options.Dimensions}D.");
+        }
+
+        var layers = shapes.Select((s, i) => new ConvLayer(s[0], s[1], s[2], s[3], blocks[2 * i], blocks[(2 * i) + 1], meta.Options.Dimensions)).ToList();
         var nFixed = meta.FixedLayers.Length;
         var nMoving = meta.MovingLayers.Length;
         var nFixedContext = fixedContext.Length;

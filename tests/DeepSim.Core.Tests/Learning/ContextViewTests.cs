@@ -9,7 +9,7 @@ namespace DeepSim.Tests.Learning;
 /// The two-branch CNN's context view (<see cref="FeatureTrainingOptions.ContextScale"/>) on self-made data: its
 /// geometry and input preparation, its dense maps against a plain-loop evaluation of the context stream on the
 /// edge-replicated neighbourhood, the per-pair path against the search path, seeded training that learns, and the
-/// model file (version 5 round trip, bit-exact; a version 4 file loads without a context view).
+/// model file (version 6 round trip, bit-exact; a version 4 file loads without a context view).
 /// </summary>
 public sealed class ContextViewTests : IDisposable
 {

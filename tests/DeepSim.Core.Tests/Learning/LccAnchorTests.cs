@@ -8,7 +8,7 @@ namespace DeepSim.Tests.Learning;
 /// <summary>
 /// The LCC-anchored two-branch CNN (<see cref="FeatureScoreAnchor.Lcc"/>) on self-made data: the training crops' LCC
 /// table against the LCC metric itself, the anchored search-window path against scoring every pair, and the model
-/// file (version 4 round trip; a version 3 file loads as a cosine-only model).
+/// file (current version round trip; a version 3 file loads as a cosine-only model).
 /// </summary>
 public sealed class LccAnchorTests : IDisposable
 {
