@@ -19,11 +19,11 @@ public enum FeatureBranch
 /// <summary>
 /// A learned similarity made of two small fully convolutional networks, one per modality (3x3 convolutions with
 /// dilations 1, 2, 4, ... and ReLU, then a 1x1 convolution), whose receptive field is exactly one patch. Each maps an
-/// image, once, to a unit-length feature vector per voxel (<see cref="ComputeFeatureMaps"/>); the score of a fixed
+/// image, once, to a unit-length feature vector per voxel (<see cref="ComputeFeatureMaps(MedicalImage, FeatureBranch, CancellationToken)"/>); the score of a fixed
 /// patch and a moving patch is the cosine of their two vectors. Scoring a search window is therefore one dot product
 /// per candidate, and the same maps serve registration. Weights are plain arrays; tensors exist only during a call.
 /// </summary>
-public sealed class FeatureSimilarityModel : ISimilarityMetric
+public sealed class FeatureSimilarityModel : ISimilarityMetric, IFeatureMapModel
 {
     private readonly ConvLayer[] _fixedLayers;
     private readonly ConvLayer[] _movingLayers;
@@ -85,6 +85,12 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric
     /// <summary>Always 2: the two-branch CNN scores square patches of slices (a 3D search with it is a DimensionMismatch).</summary>
     public int? RequiredPatchDimension => 2;
 
+    /// <summary>Always 2: square patches of 2D images (<see cref="IFeatureMapModel"/>).</summary>
+    public int FeatureMapDimension => 2;
+
+    /// <summary>Half side of the LCC anchor's windows (<see cref="FeatureTrainingOptions.AnchorWindowRadius"/>).</summary>
+    public int AnchorWindowRadius => Options.AnchorWindowRadius;
+
     /// <summary>What the score adds to the cosine (<see cref="FeatureTrainingOptions.Anchor"/>).</summary>
     public FeatureScoreAnchor Anchor => Options.Anchor;
 
@@ -137,6 +143,17 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric
         ArgumentNullException.ThrowIfNull(image);
         var slices = Enumerable.Range(0, image.SizeZ).ToArray();
         return ComputeMaps(image, branch, slices, cancellationToken);
+    }
+
+    /// <summary>
+    /// As <see cref="ComputeFeatureMaps(MedicalImage, FeatureBranch, CancellationToken)"/>, with intensities scaled by
+    /// <paramref name="range"/> instead of the image's own range (e.g. a resampled moving image scaled as the original).
+    /// </summary>
+    public FeatureMaps ComputeFeatureMaps(MedicalImage image, FeatureBranch branch, IntensityRange? range, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        var slices = Enumerable.Range(0, image.SizeZ).ToArray();
+        return ComputeMaps(image, branch, slices, cancellationToken, range);
     }
 
     /// <inheritdoc />
@@ -384,7 +401,7 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric
         }
     }
 
-    private FeatureMaps ComputeMaps(MedicalImage image, FeatureBranch branch, IReadOnlyList<int> slices, CancellationToken cancellationToken)
+    private FeatureMaps ComputeMaps(MedicalImage image, FeatureBranch branch, IReadOnlyList<int> slices, CancellationToken cancellationToken, IntensityRange? scaling = null)
     {
         ArgumentNullException.ThrowIfNull(image);
         var half = PatchSize / 2;
@@ -397,7 +414,7 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric
         }
 
         TorchRuntime.EnsureInitialized();
-        var range = IntensityRange.Of(image);
+        var range = scaling ?? IntensityRange.Of(image);
         var sliceLength = image.SizeX * image.SizeY;
         var voxels = image.VoxelSpan;
         using var scope = NewDisposeScope();
