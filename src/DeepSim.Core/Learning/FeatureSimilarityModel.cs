@@ -336,7 +336,7 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric, IFeatureMapModel
         }
 
         // The small constant keeps the gradient bounded where a branch's output vanishes (it would be 1/|h|).
-        var norm = h.pow(2).sum(1, keepdim: true).add(NormEpsilon).sqrt();
+        var norm = h.pow(HeldScalars.OfInteger(2)).sum(1, keepdim: true).add(HeldScalars.Of(NormEpsilon), HeldScalars.One).sqrt();
         return h / norm;
     }
 
@@ -375,7 +375,7 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric, IFeatureMapModel
             columns = stack(views, 2).reshape(n, cin * k * k, outH * outW);
         }
 
-        var y = weight.reshape(cout, -1).matmul(columns) + bias.reshape(1, cout, 1);
+        var y = weight.reshape(cout, -1).matmul(columns).add(bias.reshape(1, cout, 1), HeldScalars.One);
         return y.reshape(n, cout, outH, outW);
     }
 

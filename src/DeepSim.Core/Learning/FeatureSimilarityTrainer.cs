@@ -1,6 +1,7 @@
 using DeepSim.Imaging;
 using DeepSim.Patches;
 using DeepSim.Runtime;
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -89,7 +90,7 @@ public static class FeatureSimilarityTrainer
                 all.Add(anchorScale);
             }
 
-            using var optimizer = optim.Adam(all, options.LearningRate, weight_decay: options.WeightDecay);
+            using var optimizer = new HeldAdam(all, options.LearningRate, options.WeightDecay);
             var totalSteps = options.Epochs * options.StepsPerEpoch;
             var fixedCrop = new float[s * s];
             var movingCrop = new float[s * s];
@@ -122,10 +123,7 @@ public static class FeatureSimilarityTrainer
                     var global = ((epoch - 1) * options.StepsPerEpoch) + step - 1;
                     // Cosine decay to a tenth of the learning rate.
                     var lr = options.LearningRate * (0.1 + (0.45 * (1 + Math.Cos(Math.PI * global / totalSteps))));
-                    foreach (var group in optimizer.ParamGroups)
-                    {
-                        group.LearningRate = lr;
-                    }
+                    optimizer.LearningRate = lr;
 
                     for (var c = 0; c < b; c++)
                     {
@@ -182,21 +180,22 @@ public static class FeatureSimilarityTrainer
 
                         var cos = q.view(b, k, d).bmm(mRows.view(b, candidates, d).transpose(1, 2)).view(b * k, candidates);
                         var anchor = TorchTraining.FromArray(lcc, [b * k, candidates]);
-                        logits = (cos * cosScale.exp()) + (anchor * anchorScale.exp());
+                        logits = (cos * cosScale.exp()).add(anchor * anchorScale.exp(), HeldScalars.One);
                     }
                     else
                     {
-                        logits = q.matmul(mRows.t()).div_(options.Temperature);
+                        using var temperature = options.Temperature.ToScalar();
+                        logits = q.matmul(mRows.t()).div_(temperature);
                     }
 
                     // Every position within PositiveRadius of the true one (inside the same crop) is correct:
                     // loss = logsumexp(all candidates) - logsumexp(positives).
                     var positives = tensor(positiveIndex, [queries.Length, positivesPerQuery], dtype: ScalarType.Int64);
                     var positiveMask = tensor(positiveLogMask, [queries.Length, positivesPerQuery], dtype: ScalarType.Float32);
-                    var loss = (logits.logsumexp(1) - (logits.gather(1, positives) + positiveMask).logsumexp(1)).mean();
-                    optimizer.zero_grad();
+                    var loss = (logits.logsumexp(1) - logits.gather(1, positives).add(positiveMask, HeldScalars.One).logsumexp(1)).mean();
+                    optimizer.ZeroGrad();
                     loss.backward();
-                    optimizer.step();
+                    optimizer.Step();
 
                     var lossValue = loss.item<float>();
                     if (!float.IsFinite(lossValue))

@@ -165,7 +165,7 @@ public static class LccAnchor
     /// crop (both from <see cref="WindowVectors(ReadOnlySpan{float}, int, int)"/>, [..., n^2, ws^2]): an n^2 x n^2 table per crop, row = fixed window (no gradient).
     /// </summary>
     internal static TorchSharp.torch.Tensor SquaredCoefficients(TorchSharp.torch.Tensor fixedWindows, TorchSharp.torch.Tensor movingWindows) =>
-        fixedWindows.matmul(movingWindows.transpose(-2, -1)).clamp_(-1, 1).pow_(2);
+        fixedWindows.matmul(movingWindows.transpose(-2, -1)).clamp_(DeepSim.Runtime.HeldScalars.OfInteger(-1), DeepSim.Runtime.HeldScalars.OfInteger(1)).pow_(DeepSim.Runtime.HeldScalars.OfInteger(2));
 
     /// <summary>
     /// The LCC of every fixed patch position <paramref name="queries"/> of an s x s crop pair against every patch position

@@ -1,5 +1,6 @@
 using DeepSim.Patches;
 using DeepSim.Runtime;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DeepSim.Learning;
@@ -123,9 +124,10 @@ public static class SdaeTrainer
                 (rows, len) =>
                 {
                     var x = input.index_select(0, rows);
+                    using var level = o.CorruptionLevel.ToScalar();
                     var corrupted = o.Corruption == CorruptionKind.Masking
-                        ? x * rand([len, width], generator: generator).ge(o.CorruptionLevel).to_type(ScalarType.Float32)
-                        : x + (randn([len, width], generator: generator) * o.CorruptionLevel);
+                        ? x * rand([len, width], generator: generator).ge(level).to_type(ScalarType.Float32)
+                        : x.add(randn([len, width], generator: generator).mul(level), HeldScalars.One);
                     var h = sigmoid(nn.functional.linear(corrupted, we, be));
                     var r = nn.functional.linear(h, wd, bd);
                     if (!linearDecoder)
@@ -134,18 +136,25 @@ public static class SdaeTrainer
                     }
 
                     var diff = r - x;
-                    squared = diff.pow(2);
-                    var loss = squared.sum() * (0.5 / len);
+                    squared = diff.pow(HeldScalars.OfInteger(2));
+                    using var halfOverLength = (0.5 / len).ToScalar();
+                    var loss = squared.sum().mul(halfOverLength);
                     if (o.SparsityWeight > 0)
                     {
-                        var rhoHat = h.mean([0]).clamp(1e-6, 1 - 1e-6);
-                        var kl = ((rho * (rho / rhoHat).log()) + ((1 - rho) * ((1 - rho) / (1 - rhoHat)).log())).sum();
-                        loss = loss + (kl * o.SparsityWeight);
+                        // KL(rho || rhoHat) = rho log(rho / rhoHat) + (1 - rho) log((1 - rho) / (1 - rhoHat)), summed.
+                        using var rhoScalar = rho.ToScalar();
+                        using var oneMinusRho = (1 - rho).ToScalar();
+                        using var sparsityWeight = o.SparsityWeight.ToScalar();
+                        var rhoHat = h.mean([0]).clamp(HeldScalars.Of(1e-6), HeldScalars.Of(1 - 1e-6));
+                        var oneMinusRhoHat = rhoHat.negative().add(HeldScalars.OfInteger(1), HeldScalars.One);
+                        var kl = rhoHat.reciprocal().mul(rhoScalar).log().mul(rhoScalar)
+                            .add(oneMinusRhoHat.reciprocal().mul(oneMinusRho).log().mul(oneMinusRho), HeldScalars.One).sum();
+                        loss = loss.add(kl.mul(sparsityWeight), HeldScalars.One);
                     }
 
                     if (o.WeightDecay > 0)
                     {
-                        loss = loss + TorchTraining.WeightDecayPenalty([we, wd], o.WeightDecay);
+                        loss = loss.add(TorchTraining.WeightDecayPenalty([we, wd], o.WeightDecay), HeldScalars.One);
                     }
 
                     return loss;

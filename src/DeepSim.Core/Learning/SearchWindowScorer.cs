@@ -2,6 +2,7 @@ using DeepSim.Imaging;
 using DeepSim.Patches;
 using DeepSim.Runtime;
 using DeepSim.Similarity;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DeepSim.Learning;
@@ -320,14 +321,14 @@ internal sealed class SearchWindowScorer
                 var regionD = regionTensor.to_type(ScalarType.Float64);
                 var mu = nn.functional.avg_pool2d(regionD, patch, 1);
                 var m2 = nn.functional.avg_pool2d(regionD * regionD, patch, 1);
-                var variance = (m2 - (mu * mu)).clamp_min(0);
-                var sigma = (variance + PatchInputs.ZScoreEpsilon).sqrt_().to_type(ScalarType.Float32).squeeze(0);
+                var variance = (m2 - (mu * mu)).clamp_min(HeldScalars.OfInteger(0));
+                var sigma = variance.add(HeldScalars.Of(PatchInputs.ZScoreEpsilon), HeldScalars.One).sqrt_().to_type(ScalarType.Float32).squeeze(0);
                 map.sub_(mu.to_type(ScalarType.Float32).squeeze(0) * movingSums).div_(sigma);
 
                 // A constant patch z-scores to exactly 0; here its numerator is float32 cancellation noise, which 1/sigma
                 // would amplify ~1000x. Variances below 1e-9 of the squared level are rounding, not signal.
-                var flat = variance.le((mu * mu).add_(1).mul_(1e-9)).squeeze(0);
-                map.masked_fill_(flat, 0);
+                var flat = variance.le((mu * mu).add_(HeldScalars.OfInteger(1), HeldScalars.One).mul_(HeldScalars.Of(1e-9))).squeeze(0);
+                map.masked_fill_(flat, HeldScalars.OfInteger(0));
             }
 
             // Channels last, so a query's crop is [width, width, h1] and the later layers are plain row-major GEMMs.
@@ -350,16 +351,17 @@ internal sealed class SearchWindowScorer
 
                 var xFixed = TorchTraining.FromArray(fixedBuffer.AsSpan(0, qb * n).ToArray(), [qb, n]);
                 var fixedPart = nn.functional.linear(xFixed, wFixed, b1).view(qb, 1, 1, h1);
-                var h = Activate(stack(crops, 0).add_(fixedPart).view(qb * positions, h1));
+                var h = Activate(stack(crops, 0).add_(fixedPart, HeldScalars.One).view(qb * positions, h1));
                 foreach (var (w, b) in middle)
                 {
                     h = bf16
-                        ? nn.functional.linear(h.to_type(ScalarType.BFloat16), w).to_type(ScalarType.Float32).add_(b)
+                        ? nn.functional.linear(h.to_type(ScalarType.BFloat16), w).to_type(ScalarType.Float32).add_(b, HeldScalars.One)
                         : nn.functional.linear(h, w, b);
                     h = Activate(h);
                 }
 
-                var values = h.matmul(wDiff).add_(bDiff).contiguous().data<float>().ToArray();
+                using var bDiffScalar = bDiff.ToScalar();
+                var values = h.matmul(wDiff).add_(bDiffScalar, HeldScalars.One).contiguous().data<float>().ToArray();
                 CorruptBatch?.Invoke(plan, values);
                 if (reference is not null)
                 {

@@ -83,7 +83,7 @@ public static class SimilarityTrainer
                         batchLabels = target.index_select(0, rows);
                         batchLogits = NetworkTensors.Forward(x, asTensors, options.Activation);
                         batchCe = nn.functional.cross_entropy(batchLogits, batchLabels);
-                        return options.WeightDecay > 0 ? batchCe + TorchTraining.WeightDecayPenalty(parameters.Select(p => (Tensor)p.W), options.WeightDecay) : batchCe;
+                        return options.WeightDecay > 0 ? batchCe.add(TorchTraining.WeightDecayPenalty(parameters.Select(p => (Tensor)p.W), options.WeightDecay), HeldScalars.One) : batchCe;
                     },
                     (done, len) =>
                     {

@@ -1,3 +1,5 @@
+using DeepSim.Runtime;
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -44,14 +46,9 @@ internal static class TorchTraining
         return new DenseLayer(outputs, inputs, w, new float[outputs]);
     }
 
-    /// <summary>Creates the optimiser named by <paramref name="kind"/>.</summary>
-    public static optim.Optimizer CreateOptimizer(OptimizerKind kind, IEnumerable<Parameter> parameters, double learningRate, double momentum) =>
-        kind switch
-        {
-            OptimizerKind.Adam => optim.Adam(parameters, learningRate),
-            OptimizerKind.Sgd => optim.SGD(parameters, learningRate, momentum),
-            _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown optimiser."),
-        };
+    /// <summary>Creates the optimiser named by <paramref name="kind"/> (TorchSharp's numbers, held scalars: <see cref="HeldOptimizer"/>).</summary>
+    public static HeldOptimizer CreateOptimizer(OptimizerKind kind, IEnumerable<Parameter> parameters, double learningRate, double momentum) =>
+        HeldOptimizer.Create(kind, parameters, learningRate, momentum);
 
     /// <summary>How many mini-batches of <paramref name="batchSize"/> cover <paramref name="rows"/> rows (the last may be shorter).</summary>
     public static int BatchCount(int rows, int batchSize) => (rows + batchSize - 1) / batchSize;
@@ -68,7 +65,7 @@ internal static class TorchTraining
         long[] order,
         int batchSize,
         Random rng,
-        optim.Optimizer optimizer,
+        HeldOptimizer optimizer,
         Func<Tensor, int, Tensor> loss,
         Action<int, int> afterStep,
         CancellationToken cancellationToken)
@@ -84,9 +81,9 @@ internal static class TorchTraining
             var start = b * batchSize;
             var len = Math.Min(batchSize, order.Length - start);
             var batchLoss = loss(orderTensor.narrow(0, start, len), len);
-            optimizer.zero_grad();
+            optimizer.ZeroGrad();
             batchLoss.backward();
-            optimizer.step();
+            optimizer.Step();
             afterStep(b + 1, len);
         }
     }
@@ -97,11 +94,12 @@ internal static class TorchTraining
         Tensor? l2 = null;
         foreach (var w in weights)
         {
-            var sq = w.pow(2).sum();
-            l2 = l2 is null ? sq : l2 + sq;
+            var sq = w.pow(HeldScalars.OfInteger(2)).sum();
+            l2 = l2 is null ? sq : l2.add(sq, HeldScalars.One);
         }
 
-        return l2! * (weightDecay / 2);
+        using var half = (weightDecay / 2).ToScalar();
+        return l2!.mul(half);
     }
 
     /// <summary>Applies the hidden non-linearity.</summary>

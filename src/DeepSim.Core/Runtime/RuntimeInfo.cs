@@ -26,7 +26,7 @@ public sealed record RuntimeInfo(
     {
         TorchRuntime.EnsureInitialized();
         using var scope = NewDisposeScope();
-        var t = arange(1, 101, dtype: ScalarType.Float64);
+        var t = arange(HeldScalars.OfInteger(1), HeldScalars.OfInteger(101), HeldScalars.OfInteger(1), dtype: ScalarType.Float64);
         var sum = t.sum().item<double>();
         var asm = typeof(TorchSharp.torch).Assembly;
         return new RuntimeInfo(

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using DeepSim.Imaging;
 using DeepSim.Runtime;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DeepSim.Registration;
@@ -99,7 +100,8 @@ public static class ImageRegistration
                 var total = cost;
                 if (model.Penalty() is { } penalty && o.BendingEnergyWeight > 0)
                 {
-                    total = cost + (o.BendingEnergyWeight * penalty);
+                    using var weight = o.BendingEnergyWeight.ToScalar();
+                    total = cost.add(penalty.mul(weight), HeldScalars.One);
                 }
 
                 var grads = autograd.grad([total], [.. parameters], allow_unused: true);

@@ -1,5 +1,5 @@
 using DeepSim.Imaging;
-using TorchSharp;
+using static DeepSim.Runtime.HeldScalars;
 using static TorchSharp.torch;
 
 namespace DeepSim.Registration;
@@ -240,15 +240,14 @@ public sealed class RegistrationLevel
     {
         ArgumentNullException.ThrowIfNull(fixedIndices);
         var (moved, _, valid) = Map(fixedIndices);
-        using var one = 1.0.ToScalar();
-        return (moved.add(_center, one), valid);
+        return (moved.add(_center, One), valid);
     }
 
     private (Tensor MovedCentred, Tensor MovingIndex, Tensor Valid) Map(Tensor fixedIndices)
     {
-        var physical = fixedIndices.matmul(_fixedToPhysical.t()) + _fixedOrigin;
+        var physical = fixedIndices.matmul(_fixedToPhysical.t()).add(_fixedOrigin, One);
         var moved = _warp(physical);
-        var movingIndex = moved.matmul(_physicalToMoving.t()) + _movingOrigin;
+        var movingIndex = moved.matmul(_physicalToMoving.t()).add(_movingOrigin, One);
         Tensor valid;
         using (no_grad())
         {
@@ -257,12 +256,12 @@ public sealed class RegistrationLevel
             for (var d = 0; d < Dimension; d++)
             {
                 var c = mi.select(1, d);
-                valid = valid * c.ge(0).to_type(ScalarType.Float32) * c.le(MovingSize[d] - 1).to_type(ScalarType.Float32);
+                valid = valid * c.ge(OfInteger(0)).to_type(ScalarType.Float32) * c.le(OfInteger(MovingSize[d] - 1)).to_type(ScalarType.Float32);
             }
 
             if (_movingMask is not null)
             {
-                valid = valid * GridSample(_movingMask, mi, MovingSize).gt(0.5).to_type(ScalarType.Float32);
+                valid = valid * GridSample(_movingMask, mi, MovingSize).gt(Of(0.5)).to_type(ScalarType.Float32);
             }
 
             LastValidFraction = valid.mean().item<float>();
@@ -284,7 +283,7 @@ public sealed class RegistrationLevel
         }
 
         using var s = tensor(scale);
-        var g = (indices * s) - 1;
+        var g = (indices * s).sub(OfInteger(1));
         var n = indices.shape[0];
         var grid = d == 2 ? g.view(1, 1, n, 2) : g.view(1, 1, 1, n, 3);
         var output = nn.functional.grid_sample(image, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Zeros, align_corners: true);

@@ -1,5 +1,7 @@
 using DeepSim.Learning;
 using DeepSim.Similarity;
+using TorchSharp;
+using static DeepSim.Runtime.HeldScalars;
 using static TorchSharp.torch;
 
 namespace DeepSim.Registration;
@@ -55,14 +57,15 @@ public static class RegistrationMetrics
     internal static Tensor CubicKernel(Tensor x)
     {
         var a = x.abs();
-        var inner = (4 - (6 * a * a) + (3 * a * a * a)) / 6;
-        var twoMinus = (2 - a).clamp_min(0);
-        var outer = twoMinus * twoMinus * twoMinus / 6;
-        return where(a.lt(1), inner, outer);
+        // (4 - 6 a^2 + 3 a^3) / 6 and (2 - a)^3 / 6, each operation as TorchSharp's operators did it, with held scalars.
+        var inner = (a.mul(OfInteger(6)) * a).negative().add(OfInteger(4), One).add(a.mul(OfInteger(3)) * a * a, One).div(OfInteger(6));
+        var twoMinus = a.negative().add(OfInteger(2), One).clamp_min(OfInteger(0));
+        var outer = (twoMinus * twoMinus * twoMinus).div(OfInteger(6));
+        return where(a.lt(OfInteger(1)), inner, outer);
     }
 
     /// <summary>Weighted mean of <paramref name="x"/> with weights <paramref name="w"/>.</summary>
-    internal static Tensor WeightedMean(Tensor x, Tensor w) => (x * w).sum() / w.sum().clamp_min(1e-6);
+    internal static Tensor WeightedMean(Tensor x, Tensor w) => (x * w).sum() / w.sum().clamp_min(Of(1e-6));
 }
 
 /// <summary>Which statistic of the Parzen joint histogram.</summary>
@@ -89,34 +92,36 @@ internal sealed class HistogramRegistrationMetric(string name, HistogramMeasure 
         var (f, m, v) = level.Sample(level.DrawSampleIndices());
         var wf = Parzen(f, level.FixedRange) * v.unsqueeze(1);
         var wm = Parzen(m, level.MovingRange);
-        var total = v.sum().clamp_min(1e-6);
+        var total = v.sum().clamp_min(Of(1e-6));
         if (measure == HistogramMeasure.CorrelationRatio)
         {
             // eta^2 of the moving intensity given the fixed bin: Var(E[M|F]) / Var(M).
             var mu = RegistrationMetrics.WeightedMean(m, v);
             var centred = m - mu;
-            var nb = wf.sum(0, keepdim: false).clamp_min(1e-6);
+            var nb = wf.sum(0, keepdim: false).clamp_min(Of(1e-6));
             var meanB = wf.t().matmul(centred) / nb;
             var between = (nb * meanB * meanB).sum() / total;
             var var = (centred * centred * v).sum() / total;
-            return -(between / var.clamp_min(1e-12));
+            return -(between / var.clamp_min(Of(1e-12)));
         }
 
         var joint = wf.t().matmul(wm) / total;
         var pf = joint.sum(1, keepdim: false);
         var pm = joint.sum(0, keepdim: false);
         const double eps = 1e-10;
-        var hJoint = -(joint * (joint + eps).log()).sum();
-        var hf = -(pf * (pf + eps).log()).sum();
-        var hm = -(pm * (pm + eps).log()).sum();
-        return measure == HistogramMeasure.MutualInformation ? -(hf + hm - hJoint) : -((hf + hm) / hJoint);
+        var hJoint = -(joint * joint.add(Of(eps), One).log()).sum();
+        var hf = -(pf * pf.add(Of(eps), One).log()).sum();
+        var hm = -(pm * pm.add(Of(eps), One).log()).sum();
+        return measure == HistogramMeasure.MutualInformation ? -(hf.add(hm, One) - hJoint) : -(hf.add(hm, One) / hJoint);
     }
 
     private Tensor Parzen(Tensor values, (float Min, float Max) range)
     {
         var width = range.Max > range.Min ? range.Max - range.Min : 1f;
-        var t = 2 + ((values - range.Min) / width).clamp(0, 1) * (bins - 5);
-        using var centres = arange(bins, dtype: ScalarType.Float32);
+        using var min = range.Min.ToScalar();
+        using var widthScalar = width.ToScalar();
+        var t = values.sub(min).div(widthScalar).clamp(OfInteger(0), OfInteger(1)).mul(OfInteger(bins - 5)).add(OfInteger(2), One);
+        using var centres = tensor(Enumerable.Range(0, bins).Select(i => (float)i).ToArray(), [bins]);
         return RegistrationMetrics.CubicKernel(t.unsqueeze(1) - centres.unsqueeze(0));
     }
 }
@@ -134,7 +139,7 @@ internal sealed class CorrelationRegistrationMetric : IRegistrationMetric
         var fc = f - RegistrationMetrics.WeightedMean(f, v);
         var mc = m - RegistrationMetrics.WeightedMean(m, v);
         var cov = (fc * mc * v).sum();
-        var norm = ((fc * fc * v).sum() * (mc * mc * v).sum()).clamp_min(1e-12).sqrt();
+        var norm = ((fc * fc * v).sum() * (mc * mc * v).sum()).clamp_min(Of(1e-12)).sqrt();
         return -(cov / norm);
     }
 }
@@ -178,11 +183,12 @@ internal sealed class LocalCorrelationRegistrationMetric(int radius, bool square
         var mf = Box(fi);
         var mm = Box(mi);
         var cov = Box(fi * mi) - (mf * mm);
-        var vf = (Box(fi * fi) - (mf * mf)).clamp_min(0);
-        var vm = (Box(mi * mi) - (mm * mm)).clamp_min(0);
+        var vf = (Box(fi * fi) - (mf * mf)).clamp_min(OfInteger(0));
+        var vm = (Box(mi * mi) - (mm * mm)).clamp_min(OfInteger(0));
         var scale = (level.FixedRange.Max - level.FixedRange.Min) * (level.MovingRange.Max - level.MovingRange.Min);
         var eps = 1e-4 * Math.Max(scale, 1e-12);
-        var lcc = cov / ((vf * vm) + (eps * eps)).sqrt();
+        using var epsSquared = (eps * eps).ToScalar();
+        var lcc = cov / (vf * vm).add(epsSquared, One).sqrt();
         if (squared)
         {
             lcc = lcc.mul(lcc);
@@ -223,7 +229,7 @@ internal sealed class SimilarityModelRegistrationMetric(SimilarityModel model, i
         }
 
         using var off = tensor(offsets, [1, n, d]);
-        var points = (centres.unsqueeze(1) + off).reshape(k * n, d);
+        var points = centres.unsqueeze(1).add(off, One).reshape(k * n, d);
         var (f, m, v) = level.Sample(points);
         var fp = Normalize(f.view(k, n), level.FixedRange);
         var mp = Normalize(m.view(k, n), level.MovingRange);
@@ -239,12 +245,14 @@ internal sealed class SimilarityModelRegistrationMetric(SimilarityModel model, i
         if (model.Normalization == InputNormalization.ImageRange)
         {
             var width = range.Max > range.Min ? range.Max - range.Min : 1f;
-            return (patches - range.Min) / width;
+            using var min = range.Min.ToScalar();
+            using var widthScalar = width.ToScalar();
+            return patches.sub(min).div(widthScalar);
         }
 
         var mean = patches.mean([1], keepdim: true);
         var centred = patches - mean;
         var variance = (centred * centred).mean([1], keepdim: true);
-        return centred / (variance + PatchInputs.ZScoreEpsilon).sqrt();
+        return centred / variance.add(Of(PatchInputs.ZScoreEpsilon), One).sqrt();
     }
 }

@@ -1,3 +1,4 @@
+using DeepSim.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -60,11 +61,11 @@ internal sealed class StepRule : IDisposable
             }
             else
             {
-                _m2[i].mul_(beta2).add_(g.square().mean(), oneMinusBeta2);
+                _m2[i].mul_(beta2).add_(g.pow(HeldScalars.OfInteger(2)).mean(), oneMinusBeta2);
             }
 
             // p -= stepSize * (m1 / c1) / (sqrt(m2 / c2) + eps)
-            var denominator = _m2[i].sqrt().mul_(inverseRootC2).add_(epsilon);
+            var denominator = _m2[i].sqrt().mul_(inverseRootC2).add_(epsilon, HeldScalars.One);
             _parameters[i].addcdiv_(_m1[i], denominator, step);
         }
     }

@@ -1,3 +1,5 @@
+using TorchSharp;
+using static DeepSim.Runtime.HeldScalars;
 using static TorchSharp.torch;
 
 namespace DeepSim.Registration;
@@ -48,7 +50,7 @@ internal sealed class TranslationModel(int dimension, double[] t0) : TransformMo
 {
     public override IReadOnlyList<Tensor> Parameters => [Translation];
 
-    public override Tensor Warp(Tensor points) => points + Translation;
+    public override Tensor Warp(Tensor points) => points.add(Translation, One);
 
     public override IImageTransform ToTransform(double[] center) => new TranslationTransform(Values(Translation));
 }
@@ -68,7 +70,7 @@ internal sealed class RigidModel : TransformModel
 
     public override IReadOnlyList<Tensor> Parameters => [_angles, Translation];
 
-    public override Tensor Warp(Tensor points) => points.matmul(Rotation().t()) + Translation;
+    public override Tensor Warp(Tensor points) => points.matmul(Rotation().t()).add(Translation, One);
 
     public override bool SetRotation2D(double radians)
     {
@@ -79,7 +81,8 @@ internal sealed class RigidModel : TransformModel
 
         using (no_grad())
         {
-            _angles.fill_(radians * _radius);
+            using var value = (radians * _radius).ToScalar();
+            _angles.fill_(value);
         }
 
         return true;
@@ -94,7 +97,8 @@ internal sealed class RigidModel : TransformModel
 
     private Tensor Rotation()
     {
-        var a = _angles / _radius;
+        using var radius = _radius.ToScalar();
+        var a = _angles.div(radius);
         if (Dimension == 2)
         {
             var c = a[0].cos();
@@ -134,8 +138,9 @@ internal sealed class AffineModel : TransformModel
     public override Tensor Warp(Tensor points)
     {
         using var eye = TorchSharp.torch.eye(Dimension, dtype: ScalarType.Float32);
-        var a = eye + (_delta / _radius);
-        return points.matmul(a.t()) + Translation;
+        using var radius = _radius.ToScalar();
+        var a = eye.add(_delta.div(radius), One);
+        return points.matmul(a.t()).add(Translation, One);
     }
 
     public override bool SetRotation2D(double radians)
@@ -250,25 +255,26 @@ internal sealed class BSplineModel : TransformModel
         {
             using var m = tensor(_gridFromCentred, [d, d]);
             using var off = tensor(_gridOffset, [d]);
-            var u = points.detach().matmul(m.t()) + off;
-            var start = (u - 1).floor();
+            var u = points.detach().matmul(m.t()).add(off, One);
+            var start = u.sub(OfInteger(1)).floor();
             using var maxStart = tensor(size.Select(g => (float)(g - 4)).ToArray(), [d]);
-            start = start.clamp_min(0).minimum(maxStart);
-            using var ks = arange(4, dtype: ScalarType.Float32);
+            start = start.clamp_min(OfInteger(0)).minimum(maxStart);
+            using var ks = tensor(new float[] { 0, 1, 2, 3 }, [4]);
             var w1 = RegistrationMetrics.CubicKernel(u.unsqueeze(2) - start.unsqueeze(2) - ks.view(1, 1, 4)); // [N, D, 4]
             var startL = start.to_type(ScalarType.Int64);
-            using var kl = arange(4, dtype: ScalarType.Int64);
-            var ix = startL.select(1, 0).unsqueeze(1) + kl.unsqueeze(0); // [N, 4]
-            var iy = startL.select(1, 1).unsqueeze(1) + kl.unsqueeze(0);
+            using var kl = tensor(new long[] { 0, 1, 2, 3 }, [4]);
+            var ix = startL.select(1, 0).unsqueeze(1).add(kl.unsqueeze(0), OfInteger(1)); // [N, 4]
+            var iy = startL.select(1, 1).unsqueeze(1).add(kl.unsqueeze(0), OfInteger(1));
             if (d == 2)
             {
-                index = (ix.unsqueeze(1) + (iy.unsqueeze(2) * size[0])).reshape(n, 16);
+                index = ix.unsqueeze(1).add(iy.unsqueeze(2).mul(OfInteger(size[0])), OfInteger(1)).reshape(n, 16);
                 weights = (w1.select(1, 0).unsqueeze(1) * w1.select(1, 1).unsqueeze(2)).reshape(n, 16);
             }
             else
             {
-                var iz = startL.select(1, 2).unsqueeze(1) + kl.unsqueeze(0);
-                index = (ix.view(n, 1, 1, 4) + (iy.view(n, 1, 4, 1) * size[0]) + (iz.view(n, 4, 1, 1) * (size[0] * size[1]))).reshape(n, 64);
+                var iz = startL.select(1, 2).unsqueeze(1).add(kl.unsqueeze(0), OfInteger(1));
+                index = ix.view(n, 1, 1, 4).add(iy.view(n, 1, 4, 1).mul(OfInteger(size[0])), OfInteger(1))
+                    .add(iz.view(n, 4, 1, 1).mul(OfInteger(size[0] * size[1])), OfInteger(1)).reshape(n, 64);
                 weights = (w1.select(1, 0).view(n, 1, 1, 4) * w1.select(1, 1).view(n, 1, 4, 1) * w1.select(1, 2).view(n, 4, 1, 1)).reshape(n, 64);
             }
         }
@@ -277,7 +283,7 @@ internal sealed class BSplineModel : TransformModel
         var gathered = _coefficients.index_select(1, index.reshape(n * k)).view(d, n, k);
         var displacement = (gathered * weights.unsqueeze(0)).sum(2, keepdim: false).t();
         using var t0 = tensor(_t0.Select(v => (float)v).ToArray(), [d]);
-        return points + displacement + t0;
+        return points.add(displacement, One).add(t0, One);
     }
 
     /// <summary>
@@ -291,12 +297,12 @@ internal sealed class BSplineModel : TransformModel
         var d = Dimension;
         var size = _grid.GridSize;
         var s = _grid.GridSpacing.Average();
-        var scale = (float)(1 / (s * s));
-        var c = d == 2 ? _coefficients.view(d, size[1], size[0]) * scale : _coefficients.view(d, size[2], size[1], size[0]) * scale;
+        using var scale = ((double)(float)(1 / (s * s))).ToScalar();
+        var c = d == 2 ? _coefficients.view(d, size[1], size[0]).mul(scale) : _coefficients.view(d, size[2], size[1], size[0]).mul(scale);
         Tensor Second(int axis)
         {
             var len = c.shape[axis];
-            return c.narrow(axis, 2, len - 2) - (2 * c.narrow(axis, 1, len - 2)) + c.narrow(axis, 0, len - 2);
+            return c.narrow(axis, 2, len - 2).sub(c.narrow(axis, 1, len - 2).mul(OfInteger(2))).add(c.narrow(axis, 0, len - 2), One);
         }
 
         Tensor Mixed(int a, int b)
@@ -305,16 +311,16 @@ internal sealed class BSplineModel : TransformModel
             var lb = c.shape[b];
             var hi = c.narrow(a, 1, la - 1);
             var lo = c.narrow(a, 0, la - 1);
-            return hi.narrow(b, 1, lb - 1) - hi.narrow(b, 0, lb - 1) - lo.narrow(b, 1, lb - 1) + lo.narrow(b, 0, lb - 1);
+            return hi.narrow(b, 1, lb - 1).sub(hi.narrow(b, 0, lb - 1)).sub(lo.narrow(b, 1, lb - 1)).add(lo.narrow(b, 0, lb - 1), One);
         }
 
         var energy = zeros(1, dtype: ScalarType.Float32).squeeze();
         for (var a = 1; a <= d; a++)
         {
-            energy = energy + Second(a).square().mean();
+            energy = energy.add(Second(a).pow(OfInteger(2)).mean(), One);
             for (var b = a + 1; b <= d; b++)
             {
-                energy = energy + (2 * Mixed(a, b).square().mean());
+                energy = energy.add(Mixed(a, b).pow(OfInteger(2)).mean().mul(OfInteger(2)), One);
             }
         }
 
