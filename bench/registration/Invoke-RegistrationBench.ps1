@@ -47,6 +47,9 @@ param(
     [string] $Case1ResultName = 'results-case1.tsv',
     # Case 1: skip elastix (its rows are in results-case1.tsv; the images and parameter files are unchanged).
     [switch] $Case1SkipElastix,
+    # Case 2, with -ModelPath: also run a hybrid: MI with the defaults, the moving image resampled through MI's
+    # transform, then the learned model at full resolution only (-ShrinkFactors 1 -Iterations 150), transforms composed.
+    [switch] $Hybrid,
     # Case 2: Register-Image settings for the learned model (e.g. @{ ShrinkFactors = 2, 1 }).
     [hashtable] $ModelArgs = @{},
     # Case 2: extra Register-Image settings for every DeepSim run (an experiment; the defaults when empty).
@@ -190,6 +193,7 @@ if (2 -in $Case) {
     $model = if ($ModelPath) { Import-SimilarityModel -Path $ModelPath } else { $null }
     $runs = @($Metrics | ForEach-Object { [pscustomobject]@{ Name = "DeepSim $_"; Metric = $_; Args = $RegisterArgs } })
     if ($model) { $runs += [pscustomobject]@{ Name = $ModelLabel; Metric = $model; Args = $ModelArgs } }
+    if ($model -and $Hybrid) { $runs += [pscustomobject]@{ Name = "DeepSim MI, then $ModelLabel at full resolution"; Metric = $model; Args = @{}; Hybrid = $true } }
     # Rows are appended case by case, so an interrupted run keeps what it measured.
     $rows = foreach ($c in $cases) {
         $fixed = Import-MedicalImage $c.fixed; $moving = Import-MedicalImage $c.moving
@@ -200,7 +204,17 @@ if (2 -in $Case) {
             $a = $run.Args
             $cpu0 = Get-CpuSeconds
             # A registration that throws (not only a RegistrationException) is a failed case (residual NaN), not the end of the run.
-            $r = try { Register-Image -Fixed $fixed -Moving $moving -Metric $run.Metric -Seed ([int]$c.case) -ErrorAction SilentlyContinue @a } catch { Write-Warning "case $($c.case), $($run.Name): $($_.Exception.Message -split "`n" | Select-Object -First 1)"; $null }
+            $r = try {
+                if ($run.PSObject.Properties['Hybrid']) {
+                    $first = Register-Image -Fixed $fixed -Moving $moving -Metric MI -Seed ([int]$c.case) -ErrorAction Stop
+                    $resampled = Invoke-ImageResample -Image $moving -Transform $first.Transform -Reference $fixed -DefaultValue ($moving.GetRange().Item1)
+                    $second = Register-Image -Fixed $fixed -Moving $resampled -Metric $run.Metric -ShrinkFactors 1 -Iterations 150 -Seed ([int]$c.case) -ErrorAction Stop
+                    # moving(first(second(x))): first second, then first.
+                    [pscustomobject]@{ Transform = $second.Transform.ComposeWith($first.Transform); Elapsed = $first.Elapsed + $second.Elapsed }
+                } else {
+                    Register-Image -Fixed $fixed -Moving $moving -Metric $run.Metric -Seed ([int]$c.case) -ErrorAction SilentlyContinue @a
+                }
+            } catch { Write-Warning "case $($c.case), $($run.Name): $($_.Exception.Message -split "`n" | Select-Object -First 1)"; $null }
             $cpu = (Get-CpuSeconds) - $cpu0
             $row = [pscustomobject]@{ Case = [int]$c.case; Pair = $c.pair; TrueAngle = [double]$c.angle_deg; Method = $run.Name; ResidualPx = if ($r) { Get-Residual $r.Transform $truth $points } else { [double]::NaN }; Seconds = if ($r) { $r.Elapsed.TotalSeconds } else { [double]::NaN }; CpuSeconds = $cpu }
             $row | Export-Csv -Delimiter "`t" -NoTypeInformation -UseQuotes Never -Append $tsv

@@ -2,6 +2,7 @@ using DeepSim.Imaging;
 using DeepSim.Learning;
 using DeepSim.Patches;
 using TorchSharp;
+using static DeepSim.Runtime.HeldScalars;
 using static TorchSharp.torch;
 
 namespace DeepSim.Registration;
@@ -88,7 +89,6 @@ internal sealed class FeatureRegistrationMetric : IRegistrationMetric
         ArgumentNullException.ThrowIfNull(level);
         var p = Prepare(level);
         var d = level.Dimension;
-        using var one = 1.0.ToScalar();
         using var factor = ((double)level.ShrinkFactor).ToScalar();
 
         // The anchor first: its whole-level sampling would otherwise overwrite the valid fraction of the points below.
@@ -109,7 +109,7 @@ internal sealed class FeatureRegistrationMetric : IRegistrationMetric
             fixedInside = Inside(full, p.FixedSize, p.Margin);
         }
 
-        var gridIndices = moved.matmul(gridMatrix.t()).add(gridOffset, one);
+        var gridIndices = moved.matmul(gridMatrix.t()).add(gridOffset, One);
         var movingVectors = SampleChannels(movingMaps, gridIndices, p.MovingSize);
         Tensor weight;
         using (no_grad())
@@ -122,12 +122,10 @@ internal sealed class FeatureRegistrationMetric : IRegistrationMetric
             weight = fixedInside.mul(valid).mul(Inside(gridIndices.detach(), p.MovingSize, p.Margin));
         }
 
-        using var epsilon = CosineEpsilon.ToScalar();
         var dot = fixedVectors.mul(movingVectors).sum(1);
-        var norms = fixedVectors.square().sum(1).mul(movingVectors.square().sum(1)).add(epsilon).sqrt();
+        var norms = fixedVectors.mul(fixedVectors).sum(1).mul(movingVectors.mul(movingVectors).sum(1)).add(Of(CosineEpsilon), One).sqrt();
         var cosine = dot.div(norms);
-        using var tiny = 1e-6.ToScalar();
-        var meanCosine = cosine.mul(weight).sum().div(weight.sum().clamp_min(tiny));
+        var meanCosine = cosine.mul(weight).sum().div(weight.sum().clamp_min(Of(1e-6)));
         var cost = meanCosine.neg();
         if (anchorCost is not null)
         {
@@ -149,8 +147,7 @@ internal sealed class FeatureRegistrationMetric : IRegistrationMetric
         }
 
         using var s = tensor(scale);
-        using var one = 1.0.ToScalar();
-        var g = indices.mul(s).sub(one);
+        var g = indices.mul(s).sub(One);
         var n = indices.shape[0];
         var grid = d == 2 ? g.view(1, 1, n, 2) : g.view(1, 1, 1, n, 3);
         var output = nn.functional.grid_sample(maps, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Zeros, align_corners: true);
