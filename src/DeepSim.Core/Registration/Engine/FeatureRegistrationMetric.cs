@@ -96,8 +96,8 @@ internal sealed class FeatureRegistrationMetric : IRegistrationMetric
 
         var indices = level.DrawSampleIndices();
         var (moved, valid) = level.MapToMovingPhysical(indices);
-        var fixedMaps = TorchTraining.FromArray(p.Fixed, p.FixedShape);
-        var movingMaps = TorchTraining.FromArray(p.Moving, p.MovingShape);
+        var fixedMaps = p.Fixed;
+        var movingMaps = p.Moving;
         using var gridMatrix = tensor(p.ToGrid, [d, d]);
         using var gridOffset = tensor(p.GridOffset, [d]);
         Tensor fixedVectors;
@@ -229,15 +229,16 @@ internal sealed class FeatureRegistrationMetric : IRegistrationMetric
         }
 
         FeatureMapComputations++;
-        var (fixedValues, fixedShape, fixedSize) = ChannelsFirst(_fixedMaps, d, level.SmoothingSigma);
-        var (movingValues, movingShape, movingSize) = ChannelsFirst(movingMaps, d, level.SmoothingSigma);
-        _prepared = new Prepared(fixedValues, fixedShape, fixedSize, movingValues, movingShape, movingSize, [.. toGrid.Select(v => (float)v)], [.. gridOffset.Select(v => (float)v)], _fixedMaps.Margin);
+        var (fixedValues, fixedSize) = ChannelsFirst(_fixedMaps, d, level.SmoothingSigma);
+        var (movingValues, movingSize) = ChannelsFirst(movingMaps, d, level.SmoothingSigma);
+        _prepared?.Dispose();
+        _prepared = new Prepared(fixedValues, fixedSize, movingValues, movingSize, [.. toGrid.Select(v => (float)v)], [.. gridOffset.Select(v => (float)v)], _fixedMaps.Margin);
         _level = level;
         return _prepared;
     }
 
-    /// <summary>A channels-last map as a channels-first [1, C, (Z,) H, W] array, smoothed by sigma voxels; its size (x, y[, z]).</summary>
-    private static (float[] Values, long[] Shape, int[] Size) ChannelsFirst(FeatureMaps maps, int d, double sigma)
+    /// <summary>A channels-last map as a channels-first [1, C, (Z,) H, W] tensor outside every dispose scope, smoothed by sigma voxels; its size (x, y[, z]).</summary>
+    private static (Tensor Values, int[] Size) ChannelsFirst(FeatureMaps maps, int d, double sigma)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
@@ -253,7 +254,9 @@ internal sealed class FeatureRegistrationMetric : IRegistrationMetric
 
         long[] shape = [1, c, .. spatial];
         int[] size = d == 2 ? [maps.SizeX, maps.SizeY] : [maps.SizeX, maps.SizeY, maps.SizeZ];
-        return (TorchTraining.ToArray(t.reshape(shape)), shape, size);
+        var result = t.reshape(shape).contiguous().clone();
+        result.DetachFromDisposeScope();
+        return (result, size);
     }
 
     /// <summary>(Direction x diag(spacing))^-1 of an image: physical offset to continuous index.</summary>
@@ -306,5 +309,13 @@ internal sealed class FeatureRegistrationMetric : IRegistrationMetric
         return r;
     }
 
-    private sealed record Prepared(float[] Fixed, long[] FixedShape, int[] FixedSize, float[] Moving, long[] MovingShape, int[] MovingSize, float[] ToGrid, float[] GridOffset, int Margin);
+    /// <summary>A level's maps as tensors outside every dispose scope (they serve every iteration of the level); disposed when the next level is prepared.</summary>
+    private sealed record Prepared(Tensor Fixed, int[] FixedSize, Tensor Moving, int[] MovingSize, float[] ToGrid, float[] GridOffset, int Margin) : IDisposable
+    {
+        public void Dispose()
+        {
+            Fixed.Dispose();
+            Moving.Dispose();
+        }
+    }
 }
