@@ -50,6 +50,8 @@ param(
     # Case 2, with -ModelPath: also run a hybrid: MI with the defaults, the moving image resampled through MI's
     # transform, then the learned model at full resolution only (-ShrinkFactors 1 -Iterations 150), transforms composed.
     [switch] $Hybrid,
+    # Case 2, with -Hybrid: run the hybrid only, not the learned model alone.
+    [switch] $HybridOnly,
     # Case 2: Register-Image settings for the learned model (e.g. @{ ShrinkFactors = 2, 1 }).
     [hashtable] $ModelArgs = @{},
     # Case 2: extra Register-Image settings for every DeepSim run (an experiment; the defaults when empty).
@@ -192,8 +194,8 @@ if (2 -in $Case) {
     Remove-Item $tsv -ErrorAction SilentlyContinue
     $model = if ($ModelPath) { Import-SimilarityModel -Path $ModelPath } else { $null }
     $runs = @($Metrics | ForEach-Object { [pscustomobject]@{ Name = "DeepSim $_"; Metric = $_; Args = $RegisterArgs } })
-    if ($model) { $runs += [pscustomobject]@{ Name = $ModelLabel; Metric = $model; Args = $ModelArgs } }
-    if ($model -and $Hybrid) { $runs += [pscustomobject]@{ Name = "DeepSim MI, then $ModelLabel at full resolution"; Metric = $model; Args = @{}; Hybrid = $true } }
+    if ($model -and -not $HybridOnly) { $runs += [pscustomobject]@{ Name = $ModelLabel; Metric = $model; Args = $ModelArgs } }
+    if ($model -and ($Hybrid -or $HybridOnly)) { $runs += [pscustomobject]@{ Name = "DeepSim MI, then $ModelLabel at full resolution"; Metric = $model; Args = @{}; Hybrid = $true } }
     # Rows are appended case by case, so an interrupted run keeps what it measured.
     $rows = foreach ($c in $cases) {
         $fixed = Import-MedicalImage $c.fixed; $moving = Import-MedicalImage $c.moving
@@ -206,11 +208,12 @@ if (2 -in $Case) {
             # A registration that throws (not only a RegistrationException) is a failed case (residual NaN), not the end of the run.
             $r = try {
                 if ($run.PSObject.Properties['Hybrid']) {
-                    $first = Register-Image -Fixed $fixed -Moving $moving -Metric MI -Seed ([int]$c.case) -ErrorAction Stop
-                    $resampled = Invoke-ImageResample -Image $moving -Transform $first.Transform -Reference $fixed -DefaultValue ($moving.GetRange().Item1)
-                    $second = Register-Image -Fixed $fixed -Moving $resampled -Metric $run.Metric -ShrinkFactors 1 -Iterations 150 -Seed ([int]$c.case) -ErrorAction Stop
-                    # moving(first(second(x))): first second, then first.
-                    [pscustomobject]@{ Transform = $second.Transform.ComposeWith($first.Transform); Elapsed = $first.Elapsed + $second.Elapsed }
+                    # (Not $first: PowerShell names are case-insensitive and -First is this script's [int] parameter.)
+                    $byMi = Register-Image -Fixed $fixed -Moving $moving -Metric MI -Seed ([int]$c.case) -ErrorAction Stop
+                    $resampled = Invoke-ImageResample -Image $moving -Transform $byMi.Transform -Reference $fixed -DefaultValue ($moving.GetRange().Item1)
+                    $byModel = Register-Image -Fixed $fixed -Moving $resampled -Metric $run.Metric -ShrinkFactors 1 -Iterations 150 -Seed ([int]$c.case) -ErrorAction Stop
+                    # moving(byMi(byModel(x))): byModel first, then byMi.
+                    [pscustomobject]@{ Transform = $byModel.Transform.ComposeWith($byMi.Transform); Elapsed = $byMi.Elapsed + $byModel.Elapsed }
                 } else {
                     Register-Image -Fixed $fixed -Moving $moving -Metric $run.Metric -Seed ([int]$c.case) -ErrorAction SilentlyContinue @a
                 }
