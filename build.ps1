@@ -107,7 +107,9 @@ function Get-FailedTestLines([string] $TrxPath, [string] $PesterPath) {
     $lines = [System.Collections.Generic.List[string]]::new()
     if (Test-Path -LiteralPath $TrxPath) {
         [xml] $trx = Get-Content -LiteralPath $TrxPath -Raw
-        foreach ($r in @($trx.TestRun.Results.UnitTestResult)) {
+        # A filter that matched no xunit test leaves a run without a Results element.
+        $unitResults = if ($trx.TestRun.PSObject.Properties['Results']) { @($trx.TestRun.Results.UnitTestResult) } else { @() }
+        foreach ($r in $unitResults) {
             if ($r -and $r.outcome -notin 'Passed', 'NotExecuted') {
                 $msg = "$($r.Output.ErrorInfo.Message)".Trim() -split "`n" | Select-Object -First 1
                 $lines.Add("FAILED (xunit) $($r.testName): $msg")

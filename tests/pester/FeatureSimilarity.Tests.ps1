@@ -110,3 +110,63 @@ Describe 'Invoke-SimilarityTraining on objects with Fixed and Moving' {
         { $small | Invoke-SimilarityTraining @Tiny -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidTrainingSetup*'
     }
 }
+
+Describe 'Invoke-SimilarityTraining -Volumetric on volume pairs, as a user calls it' {
+    BeforeAll {
+        # Two aligned 24^3 volumes with no linear intensity relation (no ../shared needed).
+        $n = 24
+        $rng = [Random]::new(7)
+        $f = [float[]]::new($n * $n * $n); $m = [float[]]::new($f.Length)
+        for ($i = 0; $i -lt $f.Length; $i++) {
+            $x = $i % $n; $y = [Math]::Floor($i / $n) % $n; $z = [Math]::Floor($i / ($n * $n))
+            $v = [Math]::Sin($x / 3.0) * [Math]::Cos($y / 4.0) + [Math]::Sin(($z + $x) / 2.5)
+            $f[$i] = 100 * $v; $m[$i] = 50 * $v * $v + $rng.NextDouble()
+        }
+
+        $script:volumes = [pscustomobject]@{ Fixed = [DeepSim.Imaging.MedicalImage]::new($f, $n, $n, $n); Moving = [DeepSim.Imaging.MedicalImage]::new($m, $n, $n, $n) }
+        $script:model3d = $volumes | Invoke-SimilarityTraining -Volumetric -Epochs 1 -StepsPerEpoch 2 -CropsPerBatch 2 -CropSize 15 -Seed 3
+    }
+
+    It 'trains the 3D two-branch CNN with the measured 3D defaults for unset options' {
+        $model3d | Should -BeOfType ([DeepSim.Learning.FeatureSimilarityModel])
+        $model3d.Dimensions | Should -Be 3
+        $model3d.RequiredPatchDimension | Should -Be 3
+        $model3d.Name | Should -Be 'DeepSim-CNN-3D'
+        $model3d.PatchSize | Should -Be 7
+        $model3d.Options.QueriesPerCrop | Should -Be 16
+        $model3d.Options.CropSize | Should -Be 15
+        $model3d.Anchor | Should -Be 'Lcc'
+        $model3d.FixedLayers[0].Weights.Count | Should -Be (16 * 27)
+        ($model3d | Format-Table | Out-String) | Should -Match 'two-branch 3D CNN'
+    }
+
+    It 'is a -Metric of the 3D search beside LCC, and round-trips through a model file' {
+        $search = @{ Fixed = $volumes.Fixed; Moving = $volumes.Moving; Volumetric = $true; PatchSize = 7; SearchRadius = 3; Region = 'All'; Count = 4; Seed = 1 }
+        $r = Measure-PredictionError -Metric $model3d, LCC @search
+        $r.Metric | Should -Be @('DeepSim-CNN-3D', 'LCC')
+        $r[0].Count | Should -Be 4
+        $r[0].Options.Dimension | Should -Be 3
+        $r[0].Options.CandidatesPerQuery | Should -Be 343
+        $path = Join-Path $TestDrive 'cnn3d.dsim'
+        $model3d | Export-SimilarityModel -Path $path
+        $back = Import-SimilarityModel $path
+        $back.Dimensions | Should -Be 3
+        $again = Measure-PredictionError -Metric $back @search
+        $again.Errors.Error | Should -Be $r[0].Errors.Error
+        $again.Errors.BestScore | Should -Be $r[0].Errors.BestScore
+    }
+
+    It 'implies the 3D search and its patch size without -Volumetric, as a 3D fully connected model does' {
+        $r = Measure-PredictionError -Metric $model3d -Fixed $volumes.Fixed -Moving $volumes.Moving -SearchRadius 2 -Region All -Count 2 -Seed 1
+        $r.Options.Dimension | Should -Be 3
+        $r.Options.PatchSize | Should -Be 7
+        $r.Options.CandidatesPerQuery | Should -Be 125
+    }
+
+    It 'refuses -Volumetric on patch pairs and volumes thinner than the crop with InvalidTrainingSetup' {
+        $patches = @(Get-PatchPair -Fixed $volumes.Fixed -Moving $volumes.Moving -Volumetric -Region All -Count 5 -Seed 1)
+        { $patches | Invoke-SimilarityTraining -Volumetric -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidTrainingSetup*'
+        $thin = [pscustomobject]@{ Fixed = $volumes.Fixed.Crop(0, 0, 0, 24, 24, 10); Moving = $volumes.Moving.Crop(0, 0, 0, 24, 24, 10) }
+        { $thin | Invoke-SimilarityTraining -Volumetric -Epochs 1 -StepsPerEpoch 1 -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidTrainingSetup*'
+    }
+}

@@ -50,8 +50,8 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric, IFeatureMapModel
             throw new ArgumentException($"The options' patch size {options.PatchSize} differs from the model's {patchSize}.", nameof(options));
         }
 
-        CheckBranch(fixedLayers, options.NetworkField, nameof(fixedLayers));
-        CheckBranch(movingLayers, options.NetworkField, nameof(movingLayers));
+        CheckBranch(fixedLayers, options, nameof(fixedLayers));
+        CheckBranch(movingLayers, options, nameof(movingLayers));
         if (fixedLayers[^1].Outputs != movingLayers[^1].Outputs)
         {
             throw new ArgumentException($"Both branches must end in the same feature length ({fixedLayers[^1].Outputs} vs {movingLayers[^1].Outputs}).", nameof(movingLayers));
@@ -82,8 +82,14 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric, IFeatureMapModel
     /// <inheritdoc />
     public int? RequiredPatchSize => PatchSize;
 
-    /// <summary>Always 2: the two-branch CNN scores square patches of slices (a 3D search with it is a DimensionMismatch).</summary>
-    public int? RequiredPatchDimension => 2;
+    /// <summary>
+    /// 2: the model scores square patches of slices (a 3D search with it is a DimensionMismatch); 3: cubic patches of
+    /// volumes (<see cref="FeatureTrainingOptions.Dimensions"/>), searched with <see cref="ScoreSearchCubes"/>.
+    /// </summary>
+    public int? RequiredPatchDimension => Options.Dimensions;
+
+    /// <summary>2 (square patches, 2D convolutions) or 3 (cubic patches of volumes, 3D convolutions).</summary>
+    public int Dimensions => Options.Dimensions;
 
     /// <summary>Always 2: square patches of 2D images (<see cref="IFeatureMapModel"/>).</summary>
     public int FeatureMapDimension => 2;
@@ -136,11 +142,17 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric, IFeatureMapModel
     /// <summary>
     /// The unit-length feature vector of every patch of <paramref name="image"/> from one branch, on the image's grid
     /// (see <see cref="FeatureMaps"/>). Intensities are scaled by the image's own range first, as in training.
-    /// A 3D image is processed slice by slice (2D patches).
+    /// A 2D model processes a volume slice by slice (square patches); a 3D model the whole volume (cubic patches; voxels
+    /// closer than half a patch to any face, z included, hold zero vectors).
     /// </summary>
     public FeatureMaps ComputeFeatureMaps(MedicalImage image, FeatureBranch branch, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(image);
+        if (Dimensions == 3)
+        {
+            return ComputeVolumeMaps(image, branch, cancellationToken);
+        }
+
         var slices = Enumerable.Range(0, image.SizeZ).ToArray();
         return ComputeMaps(image, branch, slices, cancellationToken);
     }
@@ -159,16 +171,17 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric, IFeatureMapModel
     /// <inheritdoc />
     public void ScorePairs(IReadOnlyList<PatchPair> pairs, Span<double> scores, CancellationToken cancellationToken = default)
     {
-        if (!PairScoringChecks.Validate(Name, PatchSize, pairs, scores))
+        if (!PairScoringChecks.Validate(Name, PatchSize, Dimensions, pairs, scores))
         {
             return;
         }
 
         TorchRuntime.EnsureInitialized();
         const int chunk = 2048;
-        var n = PatchSize * PatchSize;
+        var n = Options.PatchLength;
         var side = Options.NetworkField;
-        var inputLength = side * side;
+        var inputLength = Dimensions == 3 ? side * side * side : side * side;
+        long[] inputShape = Dimensions == 3 ? [0, 1, side, side, side] : [0, 1, side, side];
         var scaled = new float[n];
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
@@ -185,13 +198,14 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric, IFeatureMapModel
             {
                 var p = pairs[start + i];
                 Scale(p.FixedPatch, p.FixedRange, scaled);
-                Prepare(scaled, PatchSize, PatchSize).CopyTo(fx.AsSpan(i * inputLength, inputLength));
+                Prepare(scaled, PatchSize, PatchSize, PatchSize).CopyTo(fx.AsSpan(i * inputLength, inputLength));
                 Scale(p.MovingPatch, p.MovingRange, scaled);
-                Prepare(scaled, PatchSize, PatchSize).CopyTo(mx.AsSpan(i * inputLength, inputLength));
+                Prepare(scaled, PatchSize, PatchSize, PatchSize).CopyTo(mx.AsSpan(i * inputLength, inputLength));
             }
 
-            var f = Embed(TorchTraining.FromArray(fx, [len, 1, side, side]), fixedNet).view(len, -1);
-            var m = Embed(TorchTraining.FromArray(mx, [len, 1, side, side]), movingNet).view(len, -1);
+            inputShape[0] = len;
+            var f = Embed(TorchTraining.FromArray(fx, inputShape), fixedNet).view(len, -1);
+            var m = Embed(TorchTraining.FromArray(mx, inputShape), movingNet).view(len, -1);
             var values = (f * m).sum(1).contiguous().data<float>().ToArray();
             for (var i = 0; i < len; i++)
             {
@@ -230,6 +244,11 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric, IFeatureMapModel
         IProgress<int>? progress = null,
         CancellationToken cancellationToken = default)
     {
+        if (Dimensions == 3)
+        {
+            throw new PatchSizeMismatchException(Name, PatchSize, patchSize, 3, 2);
+        }
+
         if (patchSize != PatchSize)
         {
             throw new PatchSizeMismatchException(Name, PatchSize, patchSize);
@@ -268,19 +287,86 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric, IFeatureMapModel
             },
             progress,
             cancellationToken);
-        if (Anchor == FeatureScoreAnchor.Lcc)
+        // The LCC metric's own search (box sums per candidate), then score = cosine + weight x LCC, in float32.
+        AddAnchor(output, (lcc, buffer) => lcc.ScoreSearchWindows(fixedImage, movingImage, centres, patchSize, radius, buffer, null, cancellationToken));
+        output.CopyTo(scores);
+    }
+
+    /// <summary>
+    /// The 3D search of a model of cubic patches (see <see cref="ISimilarityMetric.ScoreSearchCubes"/>): both volumes'
+    /// feature maps are computed once (one 3D convolution pass per branch), then each candidate's score is the dot product
+    /// of the query's fixed vector with the candidate's moving vector, plus the anchor weight times the 3D LCC of the two
+    /// cubes (LocalCrossCorrelationMetric.ScoreSearchCubes). Equals scoring every candidate pair with
+    /// <see cref="ScorePairs"/> (up to float rounding).
+    /// </summary>
+    /// <exception cref="PatchSizeMismatchException">The model scores square (2D) patches, or another patch size.</exception>
+    public void ScoreSearchCubes(
+        MedicalImage fixedImage,
+        MedicalImage movingImage,
+        IReadOnlyList<PatchCenter> centres,
+        int patchSize,
+        int radius,
+        Span<float> scores,
+        IProgress<int>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        if (Dimensions != 3 || patchSize != PatchSize)
         {
-            // The LCC metric's own search (box sums per candidate), then score = cosine + weight x LCC, in float32.
-            var lcc = new float[output.Length];
-            AnchorMetric().ScoreSearchWindows(fixedImage, movingImage, centres, patchSize, radius, lcc, null, cancellationToken);
-            var weight = (float)AnchorWeight;
-            for (var i = 0; i < output.Length; i++)
-            {
-                output[i] += weight * lcc[i];
-            }
+            throw new PatchSizeMismatchException(Name, PatchSize, patchSize, Dimensions, 3);
         }
 
+        var w = SearchWindowScoring.ValidateCubes(fixedImage, movingImage, centres, patchSize, radius, scores.Length);
+        if (centres.Count == 0)
+        {
+            return;
+        }
+
+        var fixedMaps = ComputeVolumeMaps(fixedImage, FeatureBranch.Fixed, cancellationToken);
+        var movingMaps = ComputeVolumeMaps(movingImage, FeatureBranch.Moving, cancellationToken);
+        var candidates = w * w * w;
+        var d = FeatureDimension;
+        var output = new float[(long)centres.Count * candidates];
+        var completed = 0;
+        var parallel = new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = MaxDegreeOfParallelism <= 0 ? -1 : MaxDegreeOfParallelism };
+        Parallel.For(0, centres.Count, parallel, q =>
+        {
+            var c = centres[q];
+            var f = fixedMaps.Values.AsSpan((int)fixedMaps.IndexOf(c.X, c.Y, c.Z), d);
+            var target = output.AsSpan(q * candidates, candidates);
+            var k = 0;
+            for (var dz = -radius; dz <= radius; dz++)
+            {
+                for (var dy = -radius; dy <= radius; dy++)
+                {
+                    var row = movingMaps.Values.AsSpan((int)movingMaps.IndexOf(c.X - radius, c.Y + dy, c.Z + dz), w * d);
+                    for (var x = 0; x < w; x++, k++)
+                    {
+                        target[k] = Dot(f, row.Slice(x * d, d));
+                    }
+                }
+            }
+
+            progress?.Report(Interlocked.Increment(ref completed));
+        });
+        AddAnchor(output, (lcc, buffer) => lcc.ScoreSearchCubes(fixedImage, movingImage, centres, patchSize, radius, buffer, null, cancellationToken));
         output.CopyTo(scores);
+    }
+
+    /// <summary>With the LCC anchor: adds AnchorWeight x the LCC search's scores (<paramref name="search"/> fills a buffer like <paramref name="output"/>) to the cosines, in float32.</summary>
+    private void AddAnchor(float[] output, Action<LocalCrossCorrelationMetric, float[]> search)
+    {
+        if (Anchor != FeatureScoreAnchor.Lcc)
+        {
+            return;
+        }
+
+        var lcc = new float[output.Length];
+        search(AnchorMetric(), lcc);
+        var weight = (float)AnchorWeight;
+        for (var i = 0; i < output.Length; i++)
+        {
+            output[i] += weight * lcc[i];
+        }
     }
 
     /// <summary>The LCC measure of the anchor term (squared coefficient, the anchor's window radius), with this model's thread limit.</summary>
@@ -288,11 +374,11 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric, IFeatureMapModel
         new(Options.AnchorWindowRadius, squared: true) { MaxDegreeOfParallelism = MaxDegreeOfParallelism };
 
     /// <summary>Floating-point operations (multiply and add counted separately) of the dot products of a search (the feature maps come on top, once per slice).</summary>
-    public long CountSearchWindowFlops(int queries, int radius) => 2L * queries * ((2L * radius) + 1) * ((2L * radius) + 1) * FeatureDimension;
+    public long CountSearchWindowFlops(int queries, int radius) => 2L * queries * (long)Math.Pow((2L * radius) + 1, Dimensions) * FeatureDimension;
 
     /// <inheritdoc />
     public override string ToString() =>
-        $"{Name}: two-branch CNN ({Options.Normalization} input) {Options.Channels}x{_fixedLayers.Length - 1} conv (dilations {string.Join(",", _fixedLayers.Take(_fixedLayers.Length - 1).Select(l => l.Dilation))}) -> {FeatureDimension} features{(Anchor == FeatureScoreAnchor.Lcc ? $" + {AnchorWeight:G3} x LCC" : string.Empty)} (patch {PatchSize}, {History.Count} epochs)";
+        $"{Name}: two-branch {Dimensions}D CNN ({Options.Normalization} input) {Options.Channels}x{_fixedLayers.Length - 1} conv (dilations {string.Join(",", _fixedLayers.Take(_fixedLayers.Length - 1).Select(l => l.Dilation))}) -> {FeatureDimension} features{(Anchor == FeatureScoreAnchor.Lcc ? $" + {AnchorWeight:G3} x LCC" : string.Empty)} (patch {PatchSize}, {History.Count} epochs)";
 
     /// <summary>Dot product of two equally long vectors (SIMD).</summary>
     internal static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
@@ -319,9 +405,12 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric, IFeatureMapModel
 
     /// <summary>The branch as tensors: weight, bias, dilation per layer.</summary>
     internal static (Tensor W, Tensor B, int Dilation)[] ToTensors(IReadOnlyList<ConvLayer> layers) =>
-        [.. layers.Select(l => (TorchTraining.FromArray(l.Weights, [l.Outputs, l.Inputs, l.Kernel, l.Kernel]), TorchTraining.FromArray(l.Bias, [l.Outputs]), l.Dilation))];
+        [.. layers.Select(l => (TorchTraining.FromArray(l.Weights, l.WeightShape), TorchTraining.FromArray(l.Bias, [l.Outputs]), l.Dilation))];
 
-    /// <summary>Runs a branch (valid convolutions, ReLU between them) and scales every output vector to unit length: [N, 1, H, W] to [N, D, H - P + 1, W - P + 1].</summary>
+    /// <summary>
+    /// Runs a branch (valid convolutions, ReLU between them) and scales every output vector to unit length: [N, 1, H, W]
+    /// to [N, D, H - P + 1, W - P + 1], or in 3D [N, 1, Z, H, W] to [N, D, Z - P + 1, H - P + 1, W - P + 1].
+    /// </summary>
     internal static Tensor Embed(Tensor x, IReadOnlyList<(Tensor W, Tensor B, int Dilation)> layers)
     {
         var h = x;
@@ -341,11 +430,12 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric, IFeatureMapModel
     }
 
     /// <summary>
-    /// A valid, stride-1, dilated 2D convolution as im2col and one matrix product: the Kernel^2 shifted views of the
-    /// input are stacked to [N, Cin * K^2, H' * W'] and multiplied by the weights [Cout, Cin * K^2]. libtorch's own
-    /// conv2d is not used because on x86 CPUs with AVX-512 its float32 backward (oneDNN) returned gradients off by
-    /// ~50 % for 8 and 12 channels (and NaN in training), while 4, 16 and 32 were right; slicing, stacking and the
-    /// matrix product avoid that path (ConvGradientTests checks float32 against float64 and finite differences).
+    /// A valid, stride-1, dilated 2D or 3D convolution (the input's rank: [N, Cin, H, W] or [N, Cin, Z, H, W]) as im2col
+    /// and one matrix product: the K^2 (K^3) shifted views of the input are stacked to [N, Cin * K^2, H' * W'] and
+    /// multiplied by the weights [Cout, Cin * K^2]. libtorch's own conv2d is not used because on x86 CPUs with AVX-512
+    /// its float32 backward (oneDNN) returned gradients off by ~50 % for 8 and 12 channels (and NaN in training), while
+    /// 4, 16 and 32 were right; slicing, stacking and the matrix product avoid that path (ConvGradientTests checks
+    /// float32 against float64 and finite differences, in 2D and 3D).
     /// </summary>
     internal static Tensor Convolve(Tensor x, Tensor weight, Tensor bias, int dilation)
     {
@@ -353,43 +443,60 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric, IFeatureMapModel
         var cout = weight.shape[0];
         var n = x.shape[0];
         var cin = x.shape[1];
-        var outH = x.shape[2] - (dilation * (k - 1));
-        var outW = x.shape[3] - (dilation * (k - 1));
+        var axes = x.shape.Length - 2;
+        var outShape = new long[axes];
+        long positions = 1;
+        for (var a = 0; a < axes; a++)
+        {
+            outShape[a] = x.shape[2 + a] - (dilation * (k - 1));
+            positions *= outShape[a];
+        }
+
         Tensor columns;
         if (k == 1)
         {
-            columns = x.reshape(n, cin, outH * outW);
+            columns = x.reshape(n, cin, positions);
         }
         else
         {
-            var views = new List<Tensor>(k * k);
-            for (var ky = 0; ky < k; ky++)
+            var taps = (int)Math.Pow(k, axes);
+            var views = new List<Tensor>(taps);
+            for (var t = 0; t < taps; t++)
             {
-                for (var kx = 0; kx < k; kx++)
+                // Tap t in row-major kernel order (the last axis fastest), as weight.reshape(Cout, Cin * K^axes) orders it.
+                var view = x;
+                var rest = t;
+                for (var a = axes - 1; a >= 0; a--)
                 {
-                    views.Add(x.narrow(2, ky * dilation, outH).narrow(3, kx * dilation, outW));
+                    view = view.narrow(2 + a, rest % k * dilation, outShape[a]);
+                    rest /= k;
                 }
+
+                views.Add(view);
             }
 
-            // [N, Cin, K^2, H', W'] -> [N, Cin * K^2, H' * W'], the order of weight.reshape(Cout, Cin * K^2).
-            columns = stack(views, 2).reshape(n, cin * k * k, outH * outW);
+            // [N, Cin, K^axes, spatial...] -> [N, Cin * K^axes, positions].
+            columns = stack(views, 2).reshape(n, cin * taps, positions);
         }
 
         var y = weight.reshape(cout, -1).matmul(columns).add(bias.reshape(1, cout, 1), HeldScalars.One);
-        return y.reshape(n, cout, outH, outW);
+        return y.reshape([n, cout, .. outShape]);
     }
 
     /// <summary>
-    /// The network input of a range-scaled image or patch (row-major, width x height): itself, or with
-    /// <see cref="FeatureInputNormalization.Local"/> its local standardisation, 2 r smaller on each axis.
+    /// The network input of a range-scaled image or patch (row-major, width x height, and for a 3D model x depth):
+    /// itself, or with <see cref="FeatureInputNormalization.Local"/> its local standardisation (in 3D box windows for a
+    /// 3D model), 2 r smaller on each axis. A 2D model ignores <paramref name="depth"/>.
     /// </summary>
-    internal float[] Prepare(float[] scaled, int width, int height) => Prepare(Options, scaled, width, height);
+    internal float[] Prepare(float[] scaled, int width, int height, int depth) => Prepare(Options, scaled, width, height, depth);
 
-    /// <inheritdoc cref="Prepare(float[], int, int)"/>
-    internal static float[] Prepare(FeatureTrainingOptions options, float[] scaled, int width, int height) =>
-        options.Normalization == FeatureInputNormalization.Local
-            ? LocalStandardization.Apply(scaled, width, height, options.NormalizationRadius, options.NormalizationEpsilon)
-            : scaled;
+    /// <inheritdoc cref="Prepare(float[], int, int, int)"/>
+    internal static float[] Prepare(FeatureTrainingOptions options, float[] scaled, int width, int height, int depth = 1) =>
+        options.Normalization != FeatureInputNormalization.Local
+            ? scaled
+            : options.Dimensions == 3
+                ? LocalStandardization.Apply3D(scaled, width, height, depth, options.NormalizationRadius, options.NormalizationEpsilon)
+                : LocalStandardization.Apply(scaled, width, height, options.NormalizationRadius, options.NormalizationEpsilon);
 
     /// <summary>Scales raw intensities by an image's range into [0, 1], as training and scoring do.</summary>
     internal static void Scale(ReadOnlySpan<float> raw, IntensityRange range, Span<float> destination)
@@ -429,7 +536,7 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric, IFeatureMapModel
             using var sliceScope = NewDisposeScope();
             Scale(voxels.Slice(z * sliceLength, sliceLength), range, slice);
             var margin = (PatchSize - Options.NetworkField) / 2;
-            var input = Prepare(slice, image.SizeX, image.SizeY);
+            var input = Prepare(slice, image.SizeX, image.SizeY, 1);
             var f = Embed(TorchTraining.FromArray(input, [1, 1, image.SizeY - (2 * margin), image.SizeX - (2 * margin)]), net).squeeze(0).permute(1, 2, 0).contiguous();
             var data = f.data<float>().ToArray();
             for (var y = 0; y < h; y++)
@@ -441,11 +548,67 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric, IFeatureMapModel
         return maps;
     }
 
-    private static void CheckBranch(IReadOnlyList<ConvLayer> layers, int networkField, string parameter)
+    /// <summary>
+    /// The 3D model's maps of a whole volume: the volume is range-scaled and prepared once, then embedded in slabs of
+    /// <see cref="SlabDepth"/> output planes (bounding the im2col buffers), each written into the maps at its voxels.
+    /// </summary>
+    private FeatureMaps ComputeVolumeMaps(MedicalImage image, FeatureBranch branch, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(image);
+        var half = PatchSize / 2;
+        var d = FeatureDimension;
+        var values = new float[(long)image.SizeX * image.SizeY * image.SizeZ * d];
+        var maps = new FeatureMaps(values, d, image.SizeX, image.SizeY, image.SizeZ, half);
+        if (image.SizeX < PatchSize || image.SizeY < PatchSize || image.SizeZ < PatchSize)
+        {
+            return maps;
+        }
+
+        TorchRuntime.EnsureInitialized();
+        var scaled = new float[image.VoxelCount];
+        Scale(image.VoxelSpan, IntensityRange.Of(image), scaled);
+        var input = Prepare(scaled, image.SizeX, image.SizeY, image.SizeZ);
+        var margin = (PatchSize - Options.NetworkField) / 2;
+        var (inW, inH, inD) = (image.SizeX - (2 * margin), image.SizeY - (2 * margin), image.SizeZ - (2 * margin));
+        var (w, h, depth) = (image.SizeX - PatchSize + 1, image.SizeY - PatchSize + 1, image.SizeZ - PatchSize + 1);
+        var field = Options.NetworkField;
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var net = ToTensors(branch == FeatureBranch.Fixed ? _fixedLayers : _movingLayers);
+        var volume = TorchTraining.FromArray(input, [1, 1, inD, inH, inW]);
+        for (var z0 = 0; z0 < depth; z0 += SlabDepth)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            using var slabScope = NewDisposeScope();
+            var planes = Math.Min(SlabDepth, depth - z0);
+            var f = Embed(volume.narrow(2, z0, planes + field - 1), net).squeeze(0).permute(1, 2, 3, 0).contiguous();
+            var data = f.data<float>().ToArray();
+            for (var z = 0; z < planes; z++)
+            {
+                for (var y = 0; y < h; y++)
+                {
+                    data.AsSpan(((z * h) + y) * w * d, w * d).CopyTo(values.AsSpan((int)maps.IndexOf(half, y + half, z0 + z + half), w * d));
+                }
+            }
+        }
+
+        return maps;
+    }
+
+    /// <summary>Output planes a 3D model embeds at once (the im2col buffer of a 16-channel layer is 432 x planes x H x W floats).</summary>
+    private const int SlabDepth = 8;
+
+    private static void CheckBranch(IReadOnlyList<ConvLayer> layers, FeatureTrainingOptions options, string parameter)
+    {
+        var networkField = options.NetworkField;
         if (layers.Count < 1 || layers[0].Inputs != 1)
         {
             throw new ArgumentException("A branch needs at least one convolution and takes one input channel.", parameter);
+        }
+
+        if (layers.Any(l => l.Dimensions != options.Dimensions))
+        {
+            throw new ArgumentException($"A {options.Dimensions}D model needs {options.Dimensions}D convolutions.", parameter);
         }
 
         for (var i = 1; i < layers.Count; i++)

@@ -54,6 +54,11 @@ public static class FeatureSimilarityTrainer
                 throw new ArgumentException($"Pair '{p.Name}': the images ({f.SizeX}x{f.SizeY}) are smaller than the {options.CropSize}x{options.CropSize} training crop; lower CropSize.", nameof(pairs));
             }
 
+            if (options.Dimensions == 3 && f.SizeZ < options.CropSize)
+            {
+                throw new ArgumentException($"Pair '{p.Name}': the volume ({f.SizeX}x{f.SizeY}x{f.SizeZ}) has fewer slices than the {options.CropSize}^3 training crop of a 3D model; lower CropSize or train a 2D model.", nameof(pairs));
+            }
+
             images.Add((Scaled(f), Scaled(m), f.SizeX, f.SizeY, f.SizeZ));
         }
 
@@ -64,8 +69,11 @@ public static class FeatureSimilarityTrainer
         TorchRuntime.EnsureInitialized();
 
         var s = options.CropSize;
+        var dims = options.Dimensions;
         var inputSide = s - options.PatchSize + options.NetworkField;
         var outSide = s - options.PatchSize + 1;
+        long[] inputShape = dims == 3 ? [options.CropsPerBatch, 1, inputSide, inputSide, inputSide] : [options.CropsPerBatch, 1, inputSide, inputSide];
+        long[] channelsLast = dims == 3 ? [0, 2, 3, 4, 1] : [0, 2, 3, 1];
         var b = options.CropsPerBatch;
         var k = options.QueriesPerCrop;
         var history = new List<TrainingEpoch>();
@@ -74,8 +82,8 @@ public static class FeatureSimilarityTrainer
         double anchorWeight;
         using (var scope = NewDisposeScope())
         {
-            var fixedParams = fixedInit.Select(l => (W: TorchTraining.NewParameter(l.Weights, l.Outputs, l.Inputs, l.Kernel, l.Kernel), B: TorchTraining.NewParameter(l.Bias, l.Outputs), l.Dilation)).ToArray();
-            var movingParams = movingInit.Select(l => (W: TorchTraining.NewParameter(l.Weights, l.Outputs, l.Inputs, l.Kernel, l.Kernel), B: TorchTraining.NewParameter(l.Bias, l.Outputs), l.Dilation)).ToArray();
+            var fixedParams = fixedInit.Select(l => (W: TorchTraining.NewParameter(l.Weights, l.WeightShape), B: TorchTraining.NewParameter(l.Bias, l.Outputs), l.Dilation)).ToArray();
+            var movingParams = movingInit.Select(l => (W: TorchTraining.NewParameter(l.Weights, l.WeightShape), B: TorchTraining.NewParameter(l.Bias, l.Outputs), l.Dilation)).ToArray();
             var fixedNet = fixedParams.Select(p => ((Tensor)p.W, (Tensor)p.B, p.Dilation)).ToArray();
             var movingNet = movingParams.Select(p => ((Tensor)p.W, (Tensor)p.B, p.Dilation)).ToArray();
             var all = fixedParams.Concat(movingParams).SelectMany(p => new Parameter[] { p.W, p.B }).ToList();
@@ -92,25 +100,30 @@ public static class FeatureSimilarityTrainer
 
             using var optimizer = new HeldAdam(all, options.LearningRate, options.WeightDecay);
             var totalSteps = options.Epochs * options.StepsPerEpoch;
-            var fixedCrop = new float[s * s];
-            var movingCrop = new float[s * s];
-            var inputLength = inputSide * inputSide;
+            var fixedCrop = new float[Power(s, dims)];
+            var movingCrop = new float[fixedCrop.Length];
+            var inputLength = Power(inputSide, dims);
             var fixedBatch = new float[b * inputLength];
             var movingBatch = new float[b * inputLength];
             var queries = new long[b * k];
-            var structure = new double[outSide * outSide];
-            var positivesPerQuery = ((2 * options.PositiveRadius) + 1) * ((2 * options.PositiveRadius) + 1);
+            var structure = new double[Power(outSide, dims)];
+            var positivesPerQuery = Power((2 * options.PositiveRadius) + 1, dims);
             var positiveIndex = new long[b * k * positivesPerQuery];
             var positiveLogMask = new float[positiveIndex.Length];
             var ws = (2 * options.AnchorWindowRadius) + 1;
             var windowsPerSide = s - ws + 1;
-            var windowLength = ws * ws;
-            var fixedWindows = anchored ? new float[b * windowsPerSide * windowsPerSide * windowLength] : [];
-            var movingWindows = anchored ? new float[b * windowsPerSide * windowsPerSide * windowLength] : [];
+            var windowLength = Power(ws, dims);
+            var windowCount = Power(windowsPerSide, dims);
+            // 2D: every fixed window against every moving window. 3D: only the m^3 windows of each query's patch
+            // (m = p - ws + 1) against every moving window, which keeps the table at k m^3 x n^3 per crop.
+            var patchWindows = options.PatchSize - ws + 1;
+            var fixedWindowCount = dims == 3 ? k * Power(patchWindows, 3) : windowCount;
+            var fixedWindows = anchored ? new float[b * fixedWindowCount * windowLength] : [];
+            var movingWindows = anchored ? new float[b * windowCount * windowLength] : [];
             var localQueries = new int[b * k];
-            var lcc = anchored ? new float[b * k * outSide * outSide] : [];
-            var tableValues = anchored ? new float[(long)b * windowsPerSide * windowsPerSide * windowsPerSide * windowsPerSide] : [];
-            var candidates = outSide * outSide;
+            var candidates = Power(outSide, dims);
+            var lcc = anchored ? new float[b * k * candidates] : [];
+            var tableValues = anchored ? new float[(long)b * fixedWindowCount * windowCount] : [];
             for (var epoch = 1; epoch <= options.Epochs; epoch++)
             {
                 double lossSum = 0;
@@ -128,33 +141,50 @@ public static class FeatureSimilarityTrainer
                     for (var c = 0; c < b; c++)
                     {
                         var img = images[rng.Next(images.Count)];
-                        SampleCrop(img, options, rng, fixedCrop, movingCrop, structure);
-                        FeatureSimilarityModel.Prepare(options, fixedCrop, s, s).CopyTo(fixedBatch.AsSpan(c * inputLength, inputLength));
-                        FeatureSimilarityModel.Prepare(options, movingCrop, s, s).CopyTo(movingBatch.AsSpan(c * inputLength, inputLength));
-                        PickQueries(structure, k, rng, queries.AsSpan(c * k, k), c * outSide * outSide);
+                        if (dims == 3)
+                        {
+                            SampleCrop3D(img, options, rng, fixedCrop, movingCrop, structure);
+                        }
+                        else
+                        {
+                            SampleCrop(img, options, rng, fixedCrop, movingCrop, structure);
+                        }
+
+                        FeatureSimilarityModel.Prepare(options, fixedCrop, s, s, s).CopyTo(fixedBatch.AsSpan(c * inputLength, inputLength));
+                        FeatureSimilarityModel.Prepare(options, movingCrop, s, s, s).CopyTo(movingBatch.AsSpan(c * inputLength, inputLength));
+                        PickQueries(structure, k, rng, queries.AsSpan(c * k, k), c * candidates);
+                        for (var i = c * k; i < (c + 1) * k; i++)
+                        {
+                            localQueries[i] = (int)(queries[i] % candidates);
+                        }
+
                         if (anchored)
                         {
-                            var area = windowsPerSide * windowsPerSide * windowLength;
-                            LccAnchor.WindowVectors(fixedCrop, s, options.AnchorWindowRadius, fixedWindows.AsSpan(c * area, area));
-                            LccAnchor.WindowVectors(movingCrop, s, options.AnchorWindowRadius, movingWindows.AsSpan(c * area, area));
+                            var fixedArea = fixedWindowCount * windowLength;
+                            var movingArea = windowCount * windowLength;
+                            if (dims == 3)
+                            {
+                                LccAnchor.QueryWindowVectors3D(fixedCrop, s, options.AnchorWindowRadius, options.PatchSize, localQueries.AsSpan(c * k, k), fixedWindows.AsSpan(c * fixedArea, fixedArea));
+                                LccAnchor.WindowVectors3D(movingCrop, s, options.AnchorWindowRadius, movingWindows.AsSpan(c * movingArea, movingArea));
+                            }
+                            else
+                            {
+                                LccAnchor.WindowVectors(fixedCrop, s, options.AnchorWindowRadius, fixedWindows.AsSpan(c * fixedArea, fixedArea));
+                                LccAnchor.WindowVectors(movingCrop, s, options.AnchorWindowRadius, movingWindows.AsSpan(c * movingArea, movingArea));
+                            }
                         }
-                    }
-
-                    for (var i = 0; i < queries.Length; i++)
-                    {
-                        localQueries[i] = (int)(queries[i] % candidates);
                     }
 
                     // The anchored loss compares each query with the candidates of its own crop only (their LCC is
                     // computed exactly); the plain one also with every position of the batch's other crops.
                     var scored = anchored ? localQueries.Select(x => (long)x).ToArray() : queries;
-                    Positives(scored, outSide, options.PositiveRadius, positiveIndex, positiveLogMask);
+                    Positives(scored, outSide, dims, options.PositiveRadius, positiveIndex, positiveLogMask);
 
-                    var fx = Embed(TorchTraining.FromArray(fixedBatch, [b, 1, inputSide, inputSide]), fixedNet);
-                    var mx = Embed(TorchTraining.FromArray(movingBatch, [b, 1, inputSide, inputSide]), movingNet);
+                    var fx = Embed(TorchTraining.FromArray(fixedBatch, inputShape), fixedNet);
+                    var mx = Embed(TorchTraining.FromArray(movingBatch, inputShape), movingNet);
                     var d = fx.shape[1];
-                    var fRows = fx.permute(0, 2, 3, 1).reshape(-1, d);
-                    var mRows = mx.permute(0, 2, 3, 1).reshape(-1, d);
+                    var fRows = fx.permute(channelsLast).reshape(-1, d);
+                    var mRows = mx.permute(channelsLast).reshape(-1, d);
                     var target = tensor(queries, dtype: ScalarType.Int64);
                     var q = fRows.index_select(0, target);
                     Tensor logits;
@@ -162,19 +192,26 @@ public static class FeatureSimilarityTrainer
                     {
                         using (no_grad())
                         {
-                            var nw = windowsPerSide * windowsPerSide;
                             var table = LccAnchor.SquaredCoefficients(
-                                TorchTraining.FromArray(fixedWindows, [b, nw, windowLength]),
-                                TorchTraining.FromArray(movingWindows, [b, nw, windowLength]));
+                                TorchTraining.FromArray(fixedWindows, [b, fixedWindowCount, windowLength]),
+                                TorchTraining.FromArray(movingWindows, [b, windowCount, windowLength]));
                             // Into one reused buffer: a fresh 120 MB array per step made the garbage collector run
                             // so often that a TorchSharp temporary was once finalised during a native call (a crash in
                             // add_Tensor, "Expected false to be true", seen in a 600-step run).
                             table.data<float>().CopyTo(tableValues);
+                            var block = fixedWindowCount * windowCount;
                             for (var c = 0; c < b; c++)
                             {
-                                LccAnchor.PatchScores(
-                                    tableValues.AsSpan(c * nw * nw, nw * nw), windowsPerSide, options.PatchSize - ws + 1,
-                                    localQueries.AsSpan(c * k, k), lcc.AsSpan(c * k * candidates, k * candidates));
+                                if (dims == 3)
+                                {
+                                    LccAnchor.PatchScores3D(tableValues.AsSpan(c * block, block), windowsPerSide, patchWindows, k, lcc.AsSpan(c * k * candidates, k * candidates));
+                                }
+                                else
+                                {
+                                    LccAnchor.PatchScores(
+                                        tableValues.AsSpan(c * block, block), windowsPerSide, patchWindows,
+                                        localQueries.AsSpan(c * k, k), lcc.AsSpan(c * k * candidates, k * candidates));
+                                }
                             }
                         }
 
@@ -207,7 +244,7 @@ public static class FeatureSimilarityTrainer
                     var best = logits.argmax(1).data<long>().ToArray();
                     for (var i = 0; i < best.Length; i++)
                     {
-                        if (IsPositive(scored[i], best[i], outSide, options.PositiveRadius))
+                        if (IsPositive(scored[i], best[i], outSide, dims, options.PositiveRadius))
                         {
                             correct++;
                         }
@@ -231,7 +268,7 @@ public static class FeatureSimilarityTrainer
         }
 
         return new FeatureSimilarityModel(
-            name ?? $"DeepSim-CNN-{options.PatchSize}x{options.PatchSize}",
+            name ?? (dims == 3 ? $"DeepSim-CNN-{options.PatchSize}x{options.PatchSize}x{options.PatchSize}" : $"DeepSim-CNN-{options.PatchSize}x{options.PatchSize}"),
             options.PatchSize,
             fixedBest,
             movingBest,
@@ -245,7 +282,9 @@ public static class FeatureSimilarityTrainer
     private static Tensor Embed(Tensor x, (Tensor W, Tensor B, int Dilation)[] layers) => FeatureSimilarityModel.Embed(x, layers);
 
     private static ConvLayer[] Snapshot((Parameter W, Parameter B, int Dilation)[] parameters) =>
-        [.. parameters.Select(p => new ConvLayer((int)p.W.shape[0], (int)p.W.shape[1], (int)p.W.shape[2], p.Dilation, TorchTraining.ToArray(p.W), TorchTraining.ToArray(p.B)))];
+        [.. parameters.Select(p => new ConvLayer((int)p.W.shape[0], (int)p.W.shape[1], (int)p.W.shape[2], p.Dilation, TorchTraining.ToArray(p.W), TorchTraining.ToArray(p.B), p.W.shape.Length - 2))];
+
+    private static int Power(int side, int dims) => dims == 3 ? side * side * side : side * side;
 
     private static ConvLayer[] InitialBranch(int[] dilations, FeatureTrainingOptions options, Random rng)
     {
@@ -253,25 +292,26 @@ public static class FeatureSimilarityTrainer
         var inputs = 1;
         foreach (var dilation in dilations)
         {
-            layers.Add(InitConv(options.Channels, inputs, 3, dilation, rng));
+            layers.Add(InitConv(options.Channels, inputs, 3, dilation, options.Dimensions, rng));
             inputs = options.Channels;
         }
 
-        layers.Add(InitConv(options.FeatureDimension, inputs, 1, 1, rng));
+        layers.Add(InitConv(options.FeatureDimension, inputs, 1, 1, options.Dimensions, rng));
         return [.. layers];
     }
 
-    private static ConvLayer InitConv(int outputs, int inputs, int kernel, int dilation, Random rng)
+    private static ConvLayer InitConv(int outputs, int inputs, int kernel, int dilation, int dims, Random rng)
     {
         // He-uniform for the ReLU units.
-        var limit = Math.Sqrt(6.0 / (inputs * kernel * kernel));
-        var w = new float[outputs * inputs * kernel * kernel];
+        var taps = Power(kernel, dims);
+        var limit = Math.Sqrt(6.0 / (inputs * taps));
+        var w = new float[outputs * inputs * taps];
         for (var i = 0; i < w.Length; i++)
         {
             w[i] = (float)(((rng.NextDouble() * 2) - 1) * limit);
         }
 
-        return new ConvLayer(outputs, inputs, kernel, dilation, w, new float[outputs]);
+        return new ConvLayer(outputs, inputs, kernel, dilation, w, new float[outputs], dims);
     }
 
     private static float[] Scaled(MedicalImage image)
@@ -323,6 +363,70 @@ public static class FeatureSimilarityTrainer
         }
 
         LocalStd(fixedCrop, s, o.PatchSize, structure);
+    }
+
+    /// <summary>
+    /// 3D: cuts a crop pair (s^3, x fastest) out of one volume pair at a random integer position, with the same random
+    /// symmetry of the cube for both (an axis permutation and a flip per axis: the 90-degree turns and mirrors, exact
+    /// voxel permutations, no interpolation), applies the intensity changes and fills <paramref name="structure"/> with
+    /// the standard deviation of every fixed patch of the crop.
+    /// </summary>
+    private static void SampleCrop3D((float[] Fixed, float[] Moving, int SizeX, int SizeY, int SizeZ) img, FeatureTrainingOptions o, Random rng, Span<float> fixedCrop, Span<float> movingCrop, double[] structure)
+    {
+        var s = o.CropSize;
+        int x0 = rng.Next(img.SizeX - s + 1), y0 = rng.Next(img.SizeY - s + 1), z0 = rng.Next(img.SizeZ - s + 1);
+        Span<int> axis = [0, 1, 2];
+        Span<bool> flip = [false, false, false];
+        if (o.GeometricAugmentation)
+        {
+            for (var i = 2; i > 0; i--)
+            {
+                var j = rng.Next(i + 1);
+                (axis[i], axis[j]) = (axis[j], axis[i]);
+            }
+
+            for (var i = 0; i < 3; i++)
+            {
+                flip[i] = rng.Next(2) == 1;
+            }
+        }
+
+        // Crop axis a walks along volume axis axis[a]; stride of each volume axis in the flat arrays.
+        Span<int> stride = [1, img.SizeX, img.SizeX * img.SizeY];
+        Span<int> step = stackalloc int[3];
+        var origin = (((z0 * img.SizeY) + y0) * img.SizeX) + x0;
+        for (var a = 0; a < 3; a++)
+        {
+            step[a] = flip[a] ? -stride[axis[a]] : stride[axis[a]];
+            origin += flip[a] ? (s - 1) * stride[axis[a]] : 0;
+        }
+
+        var t = 0;
+        for (var w = 0; w < s; w++)
+        {
+            for (var v = 0; v < s; v++)
+            {
+                var source = origin + (w * step[2]) + (v * step[1]);
+                for (var u = 0; u < s; u++, t++, source += step[0])
+                {
+                    fixedCrop[t] = img.Fixed[source];
+                    movingCrop[t] = img.Moving[source];
+                }
+            }
+        }
+
+        if (o.IntensityAugmentation)
+        {
+            Jitter(fixedCrop, rng, false, 0);
+            Jitter(movingCrop, rng, true, o.MovingInversionProbability);
+        }
+
+        var mean = new double[structure.Length];
+        LocalStandardization.BoxMoments3D(fixedCrop, s, s, s, o.PatchSize, mean, structure);
+        for (var i = 0; i < structure.Length; i++)
+        {
+            structure[i] = Math.Sqrt(structure[i]);
+        }
     }
 
     private static void Jitter(Span<float> crop, Random rng, bool allowInversion, double inversionProbability)
@@ -388,42 +492,51 @@ public static class FeatureSimilarityTrainer
         }
     }
 
-    /// <summary>The candidate indices within <paramref name="radius"/> of each query (same crop); a neighbour outside the crop repeats the query and is masked out (log-weight -1e4).</summary>
-    private static void Positives(long[] queries, int side, int radius, long[] index, float[] logMask)
+    /// <summary>
+    /// The candidate indices within <paramref name="radius"/> (Chebyshev, in 2 or 3 dimensions) of each query (same
+    /// crop); a neighbour outside the crop repeats the query and is masked out (log-weight -1e4).
+    /// </summary>
+    private static void Positives(long[] queries, int side, int dims, int radius, long[] index, float[] logMask)
     {
-        var per = ((2 * radius) + 1) * ((2 * radius) + 1);
-        var area = (long)side * side;
+        var area = (long)Power(side, dims);
+        var zRadius = dims == 3 ? radius : 0;
+        var j = 0;
         for (var i = 0; i < queries.Length; i++)
         {
             var crop = queries[i] / area;
-            var local = queries[i] % area;
-            var y = (int)(local / side);
-            var x = (int)(local % side);
-            var j = i * per;
-            for (var dy = -radius; dy <= radius; dy++)
+            var (x, y, z) = Coordinates(queries[i] % area, side);
+            for (var dz = -zRadius; dz <= zRadius; dz++)
             {
-                for (var dx = -radius; dx <= radius; dx++, j++)
+                for (var dy = -radius; dy <= radius; dy++)
                 {
-                    var inside = x + dx >= 0 && x + dx < side && y + dy >= 0 && y + dy < side;
-                    index[j] = inside ? (crop * area) + ((y + dy) * side) + x + dx : queries[i];
-                    // A finite stand-in for -infinity: exp(-1e4) is exactly 0 in float32, and no inf - inf reaches the gradient.
-                    logMask[j] = inside ? 0f : -1e4f;
+                    for (var dx = -radius; dx <= radius; dx++, j++)
+                    {
+                        var inside = x + dx >= 0 && x + dx < side && y + dy >= 0 && y + dy < side && z + dz >= 0 && (dims == 2 || z + dz < side);
+                        index[j] = inside ? (crop * area) + ((((long)(z + dz) * side) + y + dy) * side) + x + dx : queries[i];
+                        // A finite stand-in for -infinity: exp(-1e4) is exactly 0 in float32, and no inf - inf reaches the gradient.
+                        logMask[j] = inside ? 0f : -1e4f;
+                    }
                 }
             }
         }
     }
 
-    private static bool IsPositive(long query, long chosen, int side, int radius)
+    private static bool IsPositive(long query, long chosen, int side, int dims, int radius)
     {
-        var area = (long)side * side;
+        var area = (long)Power(side, dims);
         if (query / area != chosen / area)
         {
             return false;
         }
 
-        long a = query % area, c = chosen % area;
-        return Math.Abs((a / side) - (c / side)) <= radius && Math.Abs((a % side) - (c % side)) <= radius;
+        var a = Coordinates(query % area, side);
+        var c = Coordinates(chosen % area, side);
+        return Math.Abs(a.X - c.X) <= radius && Math.Abs(a.Y - c.Y) <= radius && Math.Abs(a.Z - c.Z) <= radius;
     }
+
+    /// <summary>(x, y, z) of a grid index (z * side + y) * side + x; z is 0 for a 2D grid's indices.</summary>
+    private static (int X, int Y, int Z) Coordinates(long local, int side) =>
+        ((int)(local % side), (int)(local / side % side), (int)(local / side / side));
 
     /// <summary>Draws query positions with probability proportional to the fixed patch's structure (plus a floor, so flat crops still train).</summary>
     private static void PickQueries(double[] structure, int count, Random rng, Span<long> destination, long offset)

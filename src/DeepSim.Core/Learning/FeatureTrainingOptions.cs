@@ -13,6 +13,36 @@ public sealed record FeatureTrainingOptions
     public int PatchSize { get; init; } = 17;
 
     /// <summary>
+    /// 2 (default): square patches, 2D convolutions, slices of the training images. 3: cubic patches of volumes, 3D
+    /// convolutions (3x3x3), cubic training crops, local standardisation and LCC anchor in 3D box windows, and a softmax
+    /// over the crop's whole cube of candidates (see <see cref="Volumetric"/> for the measured 3D defaults). In 3D the
+    /// geometric augmentation is flips and 90-degree turns (exact voxel permutations); <see cref="MaxRotationDegrees"/> must be 0.
+    /// </summary>
+    public int Dimensions { get; init; } = 2;
+
+    /// <summary>
+    /// The 3D configuration measured on the MNI templates (bench/learning3d/RESULTS.md): 7x7x7 patches (the 3D
+    /// protocol's), local standardisation in 3x3x3 windows (so the 3x3x3 convolutions see 5x5x5), LCC anchor in 5x5x5
+    /// windows (the LCC metric's default), 23^3 crops (17^3 = 4,913 candidates per query, exactly the protocol's search
+    /// cube of radius 8), 4 crops of 16 queries per step, no small rotations, 10 epochs of 20 steps.
+    /// </summary>
+    public static FeatureTrainingOptions Volumetric { get; } = new()
+    {
+        Dimensions = 3,
+        PatchSize = 7,
+        NormalizationRadius = 1,
+        CropSize = 23,
+        CropsPerBatch = 4,
+        QueriesPerCrop = 16,
+        MaxRotationDegrees = 0,
+        Epochs = 10,
+    };
+
+    /// <summary>Values of one patch: PatchSize^Dimensions.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public int PatchLength => Dimensions == 3 ? PatchSize * PatchSize * PatchSize : PatchSize * PatchSize;
+
+    /// <summary>
     /// How intensities become network input. Default <see cref="FeatureInputNormalization.Local"/> (the network then
     /// sees a patch minus 2 x <see cref="NormalizationRadius"/>, standardised in small windows).
     /// </summary>
@@ -105,6 +135,8 @@ public sealed record FeatureTrainingOptions
     public void Validate()
     {
         Check(PatchSize >= 3 && PatchSize % 2 == 1, nameof(PatchSize), "must be odd and >= 3");
+        Check(Dimensions is 2 or 3, nameof(Dimensions), "must be 2 or 3");
+        Check(Dimensions == 2 || MaxRotationDegrees == 0 || !GeometricAugmentation, nameof(MaxRotationDegrees), "must be 0 in 3D (the 3D augmentation is flips and 90-degree turns)");
         Check(Enum.IsDefined(Normalization), nameof(Normalization), "must be ImageRange or Local");
         Check(NormalizationRadius >= 1 && NetworkField >= 3, nameof(NormalizationRadius), $"must be >= 1 and leave a network field of at least 3 inside the {PatchSize}x{PatchSize} patch");
         Check(NormalizationEpsilon > 0, nameof(NormalizationEpsilon), "must be > 0");

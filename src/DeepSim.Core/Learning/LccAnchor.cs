@@ -78,20 +78,7 @@ public static class LccAnchor
                     }
                 }
 
-                var centred = squares - (sum * sum / len);
-                var row = result.Slice(((wy * n) + wx) * len, len);
-                if (ClassicalSimilarityMetric.IsFlat(centred, squares))
-                {
-                    row.Clear();
-                    continue;
-                }
-
-                var mean = sum / len;
-                var inverse = 1 / Math.Sqrt(centred);
-                for (var k = 0; k < len; k++)
-                {
-                    row[k] = (float)((values[k] - mean) * inverse);
-                }
+                Centre(values, sum, squares, result.Slice(((wy * n) + wx) * len, len));
             }
         }
     }
@@ -188,5 +175,192 @@ public static class LccAnchor
         var result = new float[queries.Length * g * g];
         PatchScores(values, n, patchSize - ws + 1, queries, result);
         return result;
+    }
+
+    /// <summary>
+    /// 3D: the centred, unit-length vectors of every ws^3 window of an s^3 crop (x fastest): row
+    /// ((wz * n + wy) * n + wx) for the window whose corner is (wx, wy, wz), n = s - ws + 1 (a zero row where flat).
+    /// </summary>
+    public static void WindowVectors3D(ReadOnlySpan<float> crop, int side, int windowRadius, Span<float> result)
+    {
+        var ws = (2 * windowRadius) + 1;
+        var n = side - ws + 1;
+        var len = ws * ws * ws;
+        if (windowRadius < 1 || n < 1 || crop.Length < side * side * side || result.Length < n * n * n * len)
+        {
+            throw new ArgumentException($"A {side}^3 crop and a destination of {result.Length} values do not fit windows of radius {windowRadius}.", nameof(crop));
+        }
+
+        for (var wz = 0; wz < n; wz++)
+        {
+            for (var wy = 0; wy < n; wy++)
+            {
+                for (var wx = 0; wx < n; wx++)
+                {
+                    WindowVector3D(crop, side, ws, wx, wy, wz, result.Slice(((((wz * n) + wy) * n) + wx) * len, len));
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// 3D: for each query (a grid index (z * g + y) * g + x of the crop's g^3 patch positions, g = s - p + 1), the
+    /// vectors of the m^3 windows of its patch (m = p - ws + 1), row (query * m^3) + (k * m + j) * m + i for the window at
+    /// the patch corner + (i, j, k).
+    /// </summary>
+    public static void QueryWindowVectors3D(ReadOnlySpan<float> crop, int side, int windowRadius, int patchSize, ReadOnlySpan<int> queries, Span<float> result)
+    {
+        var ws = (2 * windowRadius) + 1;
+        var m = patchSize - ws + 1;
+        var g = side - patchSize + 1;
+        var len = ws * ws * ws;
+        if (m < 1 || g < 1 || result.Length < queries.Length * m * m * m * len)
+        {
+            throw new ArgumentException("The crop, patch, window radius and destination do not fit together.", nameof(result));
+        }
+
+        var row = 0;
+        foreach (var q in queries)
+        {
+            if (q < 0 || q >= g * g * g)
+            {
+                throw new ArgumentOutOfRangeException(nameof(queries), q, $"A query must be a grid index below {g * g * g}.");
+            }
+
+            int qx = q % g, qy = q / g % g, qz = q / (g * g);
+            for (var k = 0; k < m; k++)
+            {
+                for (var j = 0; j < m; j++)
+                {
+                    for (var i = 0; i < m; i++, row++)
+                    {
+                        WindowVector3D(crop, side, ws, qx + i, qy + j, qz + k, result.Slice(row * len, len));
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// 3D: the LCC of each query's patch against every candidate patch of the crop (g^3 values per query in grid order,
+    /// g = n - m + 1), from <paramref name="squaredCoefficients"/>: per query its m^3 window rows (as
+    /// <see cref="QueryWindowVectors3D"/> orders them) against all n^3 moving windows. Candidate c's LCC is the mean over
+    /// (i, j, k) of the coefficient of the query's window (i, j, k) with the moving window c + (i, j, k).
+    /// </summary>
+    public static void PatchScores3D(ReadOnlySpan<float> squaredCoefficients, int windowsPerSide, int patchWindows, int queryCount, Span<float> destination)
+    {
+        var n = windowsPerSide;
+        var m = patchWindows;
+        var g = n - m + 1;
+        var area = g * g * g;
+        var cube = n * n * n;
+        var perQuery = m * m * m;
+        if (g < 1 || m < 1 || squaredCoefficients.Length < queryCount * perQuery * cube || destination.Length < queryCount * area)
+        {
+            throw new ArgumentException("The coefficient table, patch size and destination do not fit together.");
+        }
+
+        var scale = 1f / perQuery;
+        for (var qi = 0; qi < queryCount; qi++)
+        {
+            var acc = destination.Slice(qi * area, area);
+            acc.Clear();
+            var w = 0;
+            for (var k = 0; k < m; k++)
+            {
+                for (var j = 0; j < m; j++)
+                {
+                    for (var i = 0; i < m; i++, w++)
+                    {
+                        var row = squaredCoefficients.Slice(((qi * perQuery) + w) * cube, cube);
+                        for (var cz = 0; cz < g; cz++)
+                        {
+                            for (var cy = 0; cy < g; cy++)
+                            {
+                                var source = row.Slice(((((cz + k) * n) + cy + j) * n) + i, g);
+                                var target = acc.Slice(((cz * g) + cy) * g, g);
+                                for (var x = 0; x < g; x++)
+                                {
+                                    target[x] += source[x];
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+
+            for (var c = 0; c < area; c++)
+            {
+                acc[c] *= scale;
+            }
+        }
+    }
+
+    /// <summary>
+    /// 3D: the LCC of every fixed patch position <paramref name="queries"/> of an s^3 crop pair against every patch
+    /// position of the moving crop ((s - p + 1)^3 per query, grid order), as <see cref="LocalCrossCorrelationMetric"/>
+    /// with the squared coefficient scores each pair of cubes.
+    /// </summary>
+    public static float[] CropScores3D(ReadOnlySpan<float> fixedCrop, ReadOnlySpan<float> movingCrop, int side, int patchSize, int windowRadius, ReadOnlySpan<int> queries)
+    {
+        var ws = (2 * windowRadius) + 1;
+        var n = side - ws + 1;
+        var m = patchSize - ws + 1;
+        var len = ws * ws * ws;
+        var f = new float[queries.Length * m * m * m * len];
+        var mv = new float[n * n * n * len];
+        QueryWindowVectors3D(fixedCrop, side, windowRadius, patchSize, queries, f);
+        WindowVectors3D(movingCrop, side, windowRadius, mv);
+        DeepSim.Runtime.TorchRuntime.EnsureInitialized();
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        using var noGrad = TorchSharp.torch.no_grad();
+        var table = SquaredCoefficients(TorchTraining.FromArray(f, [queries.Length * m * m * m, len]), TorchTraining.FromArray(mv, [n * n * n, len]));
+        var values = TorchTraining.ToArray(table);
+        var g = side - patchSize + 1;
+        var result = new float[queries.Length * g * g * g];
+        PatchScores3D(values, n, m, queries.Length, result);
+        return result;
+    }
+
+    private static void WindowVector3D(ReadOnlySpan<float> crop, int side, int ws, int wx, int wy, int wz, Span<float> row)
+    {
+        double sum = 0, squares = 0;
+        Span<double> values = stackalloc double[row.Length];
+        var j = 0;
+        for (var z = wz; z < wz + ws; z++)
+        {
+            for (var y = wy; y < wy + ws; y++)
+            {
+                var start = (((z * side) + y) * side) + wx;
+                for (var x = 0; x < ws; x++, j++)
+                {
+                    double v = crop[start + x];
+                    values[j] = v;
+                    sum += v;
+                    squares += v * v;
+                }
+            }
+        }
+
+        Centre(values, sum, squares, row);
+    }
+
+    /// <summary>A window's values minus their mean over the square root of their centred sum of squares; a zero row where flat (as <see cref="LocalCrossCorrelationMetric"/> treats it).</summary>
+    private static void Centre(ReadOnlySpan<double> values, double sum, double squares, Span<float> row)
+    {
+        var len = values.Length;
+        var centred = squares - (sum * sum / len);
+        if (ClassicalSimilarityMetric.IsFlat(centred, squares))
+        {
+            row.Clear();
+            return;
+        }
+
+        var mean = sum / len;
+        var inverse = 1 / Math.Sqrt(centred);
+        for (var k = 0; k < len; k++)
+        {
+            row[k] = (float)((values[k] - mean) * inverse);
+        }
     }
 }

@@ -18,10 +18,11 @@ public static class ModelFile
     /// <summary>
     /// The format version this build writes and the newest it reads. Version 2 added the two-branch CNN kind; version 3
     /// its input normalisation (a version 2 CNN file is read as <see cref="FeatureInputNormalization.ImageRange"/>, what
-    /// it was trained with); version 4 the CNN's score anchor (older CNN files load with none: cosine only); version 1
+    /// it was trained with); version 4 the CNN's score anchor (older CNN files load with none: cosine only); version 5 the 3D CNN
+    /// (<see cref="FeatureTrainingOptions.Dimensions"/>; older CNN files are 2D); version 1
     /// files (fully connected similarity models and SDAEs) still load.
     /// </summary>
-    public const int CurrentVersion = 4;
+    public const int CurrentVersion = 5;
 
     /// <summary>The customary file extension.</summary>
     public const string Extension = ".dsim";
@@ -343,7 +344,13 @@ public static class ModelFile
             throw new InvalidOperationException($"{shapes.Length} convolutions need {2 * shapes.Length} weight blocks, found {blocks.Count}.");
         }
 
-        var layers = shapes.Select((s, i) => new ConvLayer(s[0], s[1], s[2], s[3], blocks[2 * i], blocks[(2 * i) + 1])).ToList();
+        if (version < 5 && meta.Options.Dimensions != 2)
+        {
+            // Version 5 added the 3D CNN; an older file that claims 3D was not written by DeepSim.
+            throw new InvalidOperationException($"a format version {version} CNN is 2D, but the metadata says {meta.Options.Dimensions}D.");
+        }
+
+        var layers = shapes.Select((s, i) => new ConvLayer(s[0], s[1], s[2], s[3], blocks[2 * i], blocks[(2 * i) + 1], meta.Options.Dimensions)).ToList();
         var nFixed = meta.FixedLayers.Length;
         return new FeatureSimilarityModel(meta.Name, meta.PatchSize, layers.Take(nFixed).ToList(), layers.Skip(nFixed).ToList(), meta.Options, meta.History, meta.TrainingImageCount, meta.CreatedUtc, meta.AnchorWeight);
     }

@@ -8,7 +8,7 @@ namespace DeepSim.PowerShell.Commands;
 
 /// <summary>
 /// <para type="synopsis">Trains a learned similarity: from image pairs, a two-branch CNN with a search-window ranking loss (the default, also -Preset Cnn); from patch pairs or with -Preset Paper, the paper's fully connected network.</para>
-/// <para type="description">Invoke-SimilarityTraining trains the metric that -Metric parameters accept. Pipe aligned image pairs (Import-ImagePair, or any objects with Fixed and Moving images) and it trains DeepSim's recommended learned metric (also -Preset Cnn; on seven unseen CT/MR patient groups its pooled mean error was 629 against LCC's 712, the best classical measure there, with a lower median and a higher hit rate, though the intervals of the means overlap; see the README), a FeatureSimilarityModel: one small fully convolutional network per modality turns each image into a unit-length feature vector per voxel, and the score of two patches is the cosine of their vectors plus a trained weight times their local cross correlation (-Anchor Lcc, the default; -Anchor None keeps the cosine alone). It samples crops on the fly from every training image, epoch after epoch, with seeded augmentation (flips, 90-degree and small rotations shared by both images, per-modality gamma and contrast, and sometimes an inverted MR), and minimises a softmax over the candidates of the search neighbourhood (InfoNCE): each query's true position against every other position of its crop (near misses; without the anchor also every position of the other crops), which is what the prediction-error protocol asks. With the anchor, LCC is inside that softmax, so the networks learn what LCC misses: LCC gives a sharp peak, the learned term says which peak is right. Scoring a search window is then one dot product per candidate (plus LCC's own search with the anchor). Pipe PatchPair objects (Get-PatchPair), or give -Preset Paper, and it trains the paper's network instead: 578-578-300-100-2 with sigmoid units classifying a pair as corresponding or not (two-way softmax, cross-entropy), whose score is logit(match) - logit(non-match); with -Preset Paper and image pairs it first samples the paper's 2,000 positives around the skull with one random negative each. With -Pretrained (or a piped SdaeModel) the bottom layers of the fully connected network start from the SDAE's encoders. A seeded, label-stratified -ValidationFraction is held out and training stops early when the validation loss has not improved for -EarlyStoppingPatience epochs (fully connected network only). Progress shows epoch, loss and accuracy; Ctrl+C stops between batches and returns nothing.</para>
+/// <para type="description">Invoke-SimilarityTraining trains the metric that -Metric parameters accept. Pipe aligned image pairs (Import-ImagePair, or any objects with Fixed and Moving images) and it trains DeepSim's recommended learned metric (also -Preset Cnn; on seven unseen CT/MR patient groups its pooled mean error was 629 against LCC's 712, the best classical measure there, with a lower median and a higher hit rate, though the intervals of the means overlap; see the README), a FeatureSimilarityModel: one small fully convolutional network per modality turns each image into a unit-length feature vector per voxel, and the score of two patches is the cosine of their vectors plus a trained weight times their local cross correlation (-Anchor Lcc, the default; -Anchor None keeps the cosine alone). It samples crops on the fly from every training image, epoch after epoch, with seeded augmentation (flips, 90-degree and small rotations shared by both images, per-modality gamma and contrast, and sometimes an inverted MR), and minimises a softmax over the candidates of the search neighbourhood (InfoNCE): each query's true position against every other position of its crop (near misses; without the anchor also every position of the other crops), which is what the prediction-error protocol asks. With the anchor, LCC is inside that softmax, so the networks learn what LCC misses: LCC gives a sharp peak, the learned term says which peak is right. Scoring a search window is then one dot product per candidate (plus LCC's own search with the anchor). With -Volumetric it trains the same architecture in 3D on volume pairs: cubic patches (7^3 by default), 3x3x3 convolutions, cubic training crops with the cube's 90-degree turns and mirrors, a 3D LCC anchor, and a softmax over a query's whole cube of candidates; Measure-PredictionError -Volumetric scores it. Pipe PatchPair objects (Get-PatchPair), or give -Preset Paper, and it trains the paper's network instead: 578-578-300-100-2 with sigmoid units classifying a pair as corresponding or not (two-way softmax, cross-entropy), whose score is logit(match) - logit(non-match); with -Preset Paper and image pairs it first samples the paper's 2,000 positives around the skull with one random negative each. With -Pretrained (or a piped SdaeModel) the bottom layers of the fully connected network start from the SDAE's encoders. A seeded, label-stratified -ValidationFraction is held out and training stops early when the validation loss has not improved for -EarlyStoppingPatience epochs (fully connected network only). Progress shows epoch, loss and accuracy; Ctrl+C stops between batches and returns nothing.</para>
 /// </summary>
 /// <example>
 /// <code>$pairs = Import-ImagePair -FixedPath ./CT -MovingPath ./MR -Align
@@ -16,6 +16,13 @@ namespace DeepSim.PowerShell.Commands;
 /// $cosine = $pairs | Invoke-SimilarityTraining -Preset Cnn -Anchor None -Seed 1 -Name 'cosine only'
 /// Measure-PredictionError -Metric $model, $cosine, LCC -Fixed $ct -Moving $mr -Seed 1</code>
 /// <para>The recommended metric (the two-branch CNN whose score is the features' cosine plus a trained weight times LCC) and the same networks without the LCC term, trained on every aligned slice pair of the two folders, compared with LCC on a new pair.</para>
+/// </example>
+/// <example>
+/// <code>$ct = Import-MedicalImage ./mni-templates-3d/scct.nii
+/// $t1 = Import-MedicalImage ./mni-templates-3d/avg152T1.nii
+/// $model = [pscustomobject]@{ Fixed = $ct; Moving = $t1 } | Invoke-SimilarityTraining -Volumetric -Seed 1
+/// Measure-PredictionError -Metric $model, NMI, LCC -Fixed $ct -Moving $t1 -Volumetric -PatchSize 7 -Seed 1</code>
+/// <para>A 3D two-branch CNN (cubic 7x7x7 patches, 3x3x3 convolutions, 3D LCC anchor) trained on a CT/MR volume pair and compared with NMI and LCC in the 3D search (17^3 candidates per query). In practice train and test on different volumes or hemispheres, as bench/learning3d does.</para>
 /// </example>
 /// <example>
 /// <code>$pairs = Get-PatchPair -Fixed $ct -Moving $mr -Count 2000 -Seed 1
@@ -56,7 +63,16 @@ public sealed class InvokeSimilarityTrainingCommand : TrainingCmdlet
     [Parameter]
     public TrainingPreset Preset { get; set; } = TrainingPreset.Recommended;
 
-    /// <summary>CNN: patch side = receptive field of a feature vector (odd, at least 3). Default 17.</summary>
+    /// <summary>
+    /// CNN: train a 3D model on volume pairs (cubic patches, 3x3x3 convolutions, cubic crops, 3D LCC anchor), scored by
+    /// Measure-PredictionError -Volumetric. Unset CNN options take the measured 3D defaults (FeatureTrainingOptions.Volumetric):
+    /// patch 7, crops 23^3 (4,913 candidates per query), 4 crops x 16 queries per step, 3x3x3 standardisation windows.
+    /// Every volume needs at least -CropSize slices.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter Volumetric { get; set; }
+
+    /// <summary>CNN: patch side = receptive field of a feature vector (odd, at least 3). Default 17 (7 with -Volumetric).</summary>
     [Parameter]
     [ValidateRange(3, 255)]
     public int PatchSize { get; set; } = 17;
@@ -76,17 +92,17 @@ public sealed class InvokeSimilarityTrainingCommand : TrainingCmdlet
     [ValidateRange(1, 1_000_000)]
     public int StepsPerEpoch { get; set; } = 20;
 
-    /// <summary>CNN: crops per step. Default 8.</summary>
+    /// <summary>CNN: crops per step. Default 8 (4 with -Volumetric).</summary>
     [Parameter]
     [ValidateRange(1, 4096)]
     public int CropsPerBatch { get; set; } = 8;
 
-    /// <summary>CNN: side of a training crop; its positions are a query's near candidates. Default 48.</summary>
+    /// <summary>CNN: side of a training crop; its positions are a query's near candidates. Default 48 (23 with -Volumetric).</summary>
     [Parameter]
     [ValidateRange(5, 4096)]
     public int CropSize { get; set; } = 48;
 
-    /// <summary>CNN: query positions per crop (each a softmax over all candidates of the batch). Default 64.</summary>
+    /// <summary>CNN: query positions per crop (each a softmax over all candidates of the batch). Default 64 (16 with -Volumetric).</summary>
     [Parameter]
     [ValidateRange(1, 1_000_000)]
     public int QueriesPerCrop { get; set; } = 64;
@@ -193,6 +209,11 @@ public sealed class InvokeSimilarityTrainingCommand : TrainingCmdlet
             return;
         }
 
+        if (Volumetric)
+        {
+            ThrowTerminating(ErrorIds.InvalidTrainingSetup, ErrorCategory.InvalidArgument, (object?)_pairs.FirstOrDefault() ?? sdae, "-Volumetric trains the two-branch CNN from volume pairs (Import-ImagePair, or objects with Fixed and Moving); a 3D fully connected model trains from cubic patch pairs (Get-PatchPair -Volumetric) without -Volumetric here.");
+        }
+
         var pairs = _pairs.Count > 0 ? _pairs : sdae?.TrainingPairs?.ToList() ?? [];
         if (pairs.Count == 0 && _images.Count > 0)
         {
@@ -241,28 +262,30 @@ public sealed class InvokeSimilarityTrainingCommand : TrainingCmdlet
     private void TrainFeatureModel()
     {
         var bound = MyInvocation.BoundParameters;
-        var defaults = new FeatureTrainingOptions();
-        var options = new FeatureTrainingOptions
+        // Unset options keep the defaults of the kind trained: the 2D defaults, or the measured 3D ones.
+        var defaults = Volumetric ? FeatureTrainingOptions.Volumetric : new FeatureTrainingOptions();
+        T Pick<T>(string parameter, T value, T fallback) => bound.ContainsKey(parameter) ? value : fallback;
+        var options = defaults with
         {
-            PatchSize = PatchSize,
-            Channels = Channels,
-            FeatureDimension = FeatureDimension,
-            Epochs = bound.ContainsKey(nameof(Epochs)) ? Epochs : defaults.Epochs,
-            StepsPerEpoch = StepsPerEpoch,
-            CropsPerBatch = CropsPerBatch,
-            CropSize = CropSize,
-            QueriesPerCrop = QueriesPerCrop,
-            Temperature = Temperature,
-            Normalization = FeatureNormalization,
-            Anchor = bound.ContainsKey(nameof(Anchor)) ? Anchor : defaults.Anchor,
-            LearningRate = bound.ContainsKey(nameof(LearningRate)) ? LearningRate : defaults.LearningRate,
-            WeightDecay = bound.ContainsKey(nameof(WeightDecay)) ? WeightDecay : defaults.WeightDecay,
+            PatchSize = Pick(nameof(PatchSize), PatchSize, defaults.PatchSize),
+            Channels = Pick(nameof(Channels), Channels, defaults.Channels),
+            FeatureDimension = Pick(nameof(FeatureDimension), FeatureDimension, defaults.FeatureDimension),
+            Epochs = Pick(nameof(Epochs), Epochs, defaults.Epochs),
+            StepsPerEpoch = Pick(nameof(StepsPerEpoch), StepsPerEpoch, defaults.StepsPerEpoch),
+            CropsPerBatch = Pick(nameof(CropsPerBatch), CropsPerBatch, defaults.CropsPerBatch),
+            CropSize = Pick(nameof(CropSize), CropSize, defaults.CropSize),
+            QueriesPerCrop = Pick(nameof(QueriesPerCrop), QueriesPerCrop, defaults.QueriesPerCrop),
+            Temperature = Pick(nameof(Temperature), Temperature, defaults.Temperature),
+            Normalization = Pick(nameof(FeatureNormalization), FeatureNormalization, defaults.Normalization),
+            Anchor = Pick(nameof(Anchor), Anchor, defaults.Anchor),
+            LearningRate = Pick(nameof(LearningRate), LearningRate, defaults.LearningRate),
+            WeightDecay = Pick(nameof(WeightDecay), WeightDecay, defaults.WeightDecay),
             GeometricAugmentation = !NoAugmentation,
             IntensityAugmentation = !NoAugmentation,
             Seed = Seed,
         };
-        var name = Name ?? "DeepSim-CNN";
-        WriteVerbose($"Training {name}: two-branch CNN ({options.Channels} channels, {options.Normalization} input, dilations {string.Join(",", ConvLayer.DilationsFor(options.NetworkField))}, {options.FeatureDimension} features, patch {options.PatchSize}, anchor {options.Anchor}) on {_images.Count} image pairs, {options.Epochs} x {options.StepsPerEpoch} steps of {options.CropsPerBatch} crops, seed {Seed}.");
+        var name = Name ?? (Volumetric ? "DeepSim-CNN-3D" : "DeepSim-CNN");
+        WriteVerbose($"Training {name}: {options.Dimensions}D two-branch CNN ({options.Channels} channels, {options.Normalization} input, dilations {string.Join(",", ConvLayer.DilationsFor(options.NetworkField))}, {options.FeatureDimension} features, patch {options.PatchSize}, anchor {options.Anchor}) on {_images.Count} image pairs, {options.Epochs} x {options.StepsPerEpoch} steps of {options.CropsPerBatch} crops, seed {Seed}.");
         var model = Train(
             "Invoke-SimilarityTraining",
             (progress, token) => FeatureSimilarityTrainer.Train(_images, options, progress, token, name),

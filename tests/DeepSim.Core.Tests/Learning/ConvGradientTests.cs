@@ -9,7 +9,8 @@ namespace DeepSim.Tests.Learning;
 /// The gradients the two-branch CNN trains with, on self-made data: libtorch's float32 convolution backward (the
 /// oneDNN path on x86) against the same network in float64 (libtorch's separate reference kernels), and the float64
 /// gradient against central finite differences. Shapes are the trainer's (16 channels, dilations 1, 2, 4, 1, a 1x1
-/// output convolution, unit-length vectors).
+/// output convolution, unit-length vectors); the 3D branch (3x3x3 convolutions with dilations 1, 2 of a 7^3 patch) is
+/// checked the same way, and its im2col forward against a direct convolution.
 /// </summary>
 public sealed class ConvGradientTests(Xunit.Abstractions.ITestOutputHelper output)
 {
@@ -45,6 +46,98 @@ public sealed class ConvGradientTests(Xunit.Abstractions.ITestOutputHelper outpu
         }
     }
 
+    [Theory]
+    [InlineData(16, 2, 11)]
+    [InlineData(8, 2, 10)]
+    [InlineData(12, 1, 12)]
+    public void Float32Convolution3DGradientsEqualFloat64(int channels, int batch, int side)
+    {
+        TorchRuntime.EnsureInitialized();
+        var rng = new Random(channels + batch + 100);
+        var layers = Branch(channels, rng, patch: 7, dims: 3);
+        var input = Random(rng, batch * side * side * side, 1.0);
+        var outSide = side - 6;
+        var weightsOut = Random(rng, batch * 16 * outSide * outSide * outSide, 1.0);
+        long[] shape = [batch, 1, side, side, side];
+        var g32 = Gradients(layers, input, weightsOut, shape, ScalarType.Float32);
+        var g64 = Gradients(layers, input, weightsOut, shape, ScalarType.Float64);
+        Assert.Equal(3, g64.Length);
+        for (var l = 0; l < g64.Length; l++)
+        {
+            var scale = g64[l].Max(Math.Abs);
+            Assert.True(scale > 0, $"layer {l}: zero gradient");
+            var worst = g64[l].Zip(g32[l], (a, b) => Math.Abs(a - b)).Max() / scale;
+            output.WriteLine($"3D: {channels} channels, batch {batch}, side {side}, layer {l}: {worst:E2}");
+            Assert.True(worst < 1e-3, $"3D layer {l} ({channels} channels): float32 gradient differs from float64 by {worst:E2} of its largest entry");
+        }
+    }
+
+    [Fact]
+    public void Float64Gradient3DEqualsFiniteDifferences()
+    {
+        TorchRuntime.EnsureInitialized();
+        var rng = new Random(13);
+        var layers = Branch(8, rng, patch: 7, dims: 3);
+        const int side = 10;
+        var input = Random(rng, 2 * side * side * side, 1.0);
+        var weightsOut = Random(rng, 2 * 16 * 4 * 4 * 4, 1.0);
+        long[] shape = [2, 1, side, side, side];
+        var g = Gradients(layers, input, weightsOut, shape, ScalarType.Float64);
+        CheckFiniteDifferences(layers, input, weightsOut, shape, g, [(0, 5), (0, 26), (1, 300), (1, 1700), (2, 60)]);
+    }
+
+    [Fact]
+    public void Convolution3DEqualsDirectSum()
+    {
+        // The im2col convolution of a [2, 3, 9, 8, 7] input (z, y, x) with a dilated 3x3x3 kernel against the definition.
+        TorchRuntime.EnsureInitialized();
+        using var scope = NewDisposeScope();
+        var rng = new Random(21);
+        const int n = 2, cin = 3, cout = 4, d = 9, h = 8, w = 7, k = 3, dil = 2;
+        var x = Random(rng, n * cin * d * h * w, 1.0);
+        var wt = Random(rng, cout * cin * k * k * k, 1.0);
+        var b = Random(rng, cout, 1.0);
+        var y = FeatureSimilarityModel.Convolve(
+            tensor(x, [n, cin, d, h, w], dtype: ScalarType.Float64), tensor(wt, [cout, cin, k, k, k], dtype: ScalarType.Float64), tensor(b, [cout], dtype: ScalarType.Float64), dil);
+        int od = d - 4, oh = h - 4, ow = w - 4;
+        Assert.Equal(new long[] { n, cout, od, oh, ow }, y.shape);
+        var got = y.contiguous().data<double>().ToArray();
+        var i = 0;
+        for (var s = 0; s < n; s++)
+        {
+            for (var o = 0; o < cout; o++)
+            {
+                for (var z = 0; z < od; z++)
+                {
+                    for (var yy = 0; yy < oh; yy++)
+                    {
+                        for (var xx = 0; xx < ow; xx++, i++)
+                        {
+                            var sum = b[o];
+                            for (var c = 0; c < cin; c++)
+                            {
+                                for (var kz = 0; kz < k; kz++)
+                                {
+                                    for (var ky = 0; ky < k; ky++)
+                                    {
+                                        for (var kx = 0; kx < k; kx++)
+                                        {
+                                            var wv = wt[((((((o * cin) + c) * k) + kz) * k) + ky) * k + kx];
+                                            var xv = x[((((((s * cin) + c) * d) + z + (kz * dil)) * h) + yy + (ky * dil)) * w + xx + (kx * dil)];
+                                            sum += wv * xv;
+                                        }
+                                    }
+                                }
+                            }
+
+                            Assert.Equal(sum, got[i], 10);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     [Fact]
     public void Float64GradientEqualsFiniteDifferences()
     {
@@ -56,8 +149,13 @@ public sealed class ConvGradientTests(Xunit.Abstractions.ITestOutputHelper outpu
         var weightsOut = Random(rng, 2 * 16 * 8 * 8, 1.0);
         long[] shape = [2, 1, side, side];
         var g = Gradients(layers, input, weightsOut, shape, ScalarType.Float64);
+        CheckFiniteDifferences(layers, input, weightsOut, shape, g, [(0, 3), (1, 100), (2, 17), (3, 500), (4, 40)]);
+    }
+
+    private static void CheckFiniteDifferences(Layer[] layers, double[] input, double[] weightsOut, long[] shape, double[][] g, (int Layer, int Index)[] probes)
+    {
         const double eps = 1e-6;
-        foreach (var (l, i) in new[] { (0, 3), (1, 100), (2, 17), (3, 500), (4, 40) })
+        foreach (var (l, i) in probes)
         {
             var w = layers[l].Weights;
             var saved = w[i];
@@ -71,19 +169,23 @@ public sealed class ConvGradientTests(Xunit.Abstractions.ITestOutputHelper outpu
         }
     }
 
-    private sealed record Layer(double[] Weights, double[] Bias, int Outputs, int Inputs, int Kernel, int Dilation);
+    private sealed record Layer(double[] Weights, double[] Bias, int Outputs, int Inputs, int Kernel, int Dilation, int Dims)
+    {
+        public long[] Shape => Dims == 3 ? [Outputs, Inputs, Kernel, Kernel, Kernel] : [Outputs, Inputs, Kernel, Kernel];
+    }
 
-    private static Layer[] Branch(int channels, Random rng)
+    private static Layer[] Branch(int channels, Random rng, int patch = 17, int dims = 2)
     {
         var list = new List<Layer>();
         var inputs = 1;
-        foreach (var d in ConvLayer.DilationsFor(17))
+        var taps = dims == 3 ? 27 : 9;
+        foreach (var d in ConvLayer.DilationsFor(patch))
         {
-            list.Add(new Layer(Random(rng, channels * inputs * 9, Math.Sqrt(6.0 / (inputs * 9))), Random(rng, channels, 0.1), channels, inputs, 3, d));
+            list.Add(new Layer(Random(rng, channels * inputs * taps, Math.Sqrt(6.0 / (inputs * taps))), Random(rng, channels, 0.1), channels, inputs, 3, d, dims));
             inputs = channels;
         }
 
-        list.Add(new Layer(Random(rng, 16 * inputs, Math.Sqrt(6.0 / inputs)), Random(rng, 16, 0.1), 16, inputs, 1, 1));
+        list.Add(new Layer(Random(rng, 16 * inputs, Math.Sqrt(6.0 / inputs)), Random(rng, 16, 0.1), 16, inputs, 1, 1, dims));
         return [.. list];
     }
 
@@ -103,7 +205,7 @@ public sealed class ConvGradientTests(Xunit.Abstractions.ITestOutputHelper outpu
         var net = new List<(Tensor W, Tensor B, int Dilation)>();
         foreach (var l in layers)
         {
-            var w = tensor(l.Weights, [l.Outputs, l.Inputs, l.Kernel, l.Kernel], dtype: ScalarType.Float64).to_type(type).requires_grad_(true);
+            var w = tensor(l.Weights, l.Shape, dtype: ScalarType.Float64).to_type(type).requires_grad_(true);
             var b = tensor(l.Bias, [l.Outputs], dtype: ScalarType.Float64).to_type(type).requires_grad_(true);
             parameters.Add(w);
             parameters.Add(b);

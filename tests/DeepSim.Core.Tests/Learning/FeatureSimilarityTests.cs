@@ -113,11 +113,11 @@ public sealed class FeatureSimilarityTests : IDisposable
         loaded.ScoreSearchWindows(pair.Fixed, pair.Moving, centres, Patch, 4, after);
         Assert.Equal(before, after);
 
-        // Written as format version 4; the same bytes claiming a newer version are refused with a clear error.
+        // Written as the current format version (5); the same bytes claiming a newer version are refused with a clear error.
         var bytes = File.ReadAllBytes(path);
-        Assert.Equal(4, BitConverter.ToInt32(bytes, 4));
+        Assert.Equal(ModelFile.CurrentVersion, BitConverter.ToInt32(bytes, 4));
         Assert.Equal(3, BitConverter.ToInt32(bytes, 8));
-        bytes[4] = 5;
+        bytes[4] = (byte)(ModelFile.CurrentVersion + 1);
         var future = Path.Combine(_tempFolder, "future.dsim");
         File.WriteAllBytes(future, bytes);
         var e = Assert.Throws<ModelFileException>(() => ModelFile.Load(future));

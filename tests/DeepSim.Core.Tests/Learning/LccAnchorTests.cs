@@ -8,7 +8,7 @@ namespace DeepSim.Tests.Learning;
 /// <summary>
 /// The LCC-anchored two-branch CNN (<see cref="FeatureScoreAnchor.Lcc"/>) on self-made data: the training crops' LCC
 /// table against the LCC metric itself, the anchored search-window path against scoring every pair, and the model
-/// file (version 4 round trip; a version 3 file loads as a cosine-only model).
+/// file (current version round trip; a version 3 file loads as a cosine-only model).
 /// </summary>
 public sealed class LccAnchorTests : IDisposable
 {
@@ -117,7 +117,7 @@ public sealed class LccAnchorTests : IDisposable
 
         // The same file labelled version 3 (before the anchor existed) loads as the cosine-only model it would have been.
         var bytes = File.ReadAllBytes(path);
-        Assert.Equal(4, BitConverter.ToInt32(bytes, 4));
+        Assert.Equal(ModelFile.CurrentVersion, BitConverter.ToInt32(bytes, 4));
         var body = bytes.AsSpan(0, bytes.Length - 32).ToArray();
         BitConverter.GetBytes(3).CopyTo(body, 4);
         var v3 = Path.Combine(_tempFolder, "v3.dsim");
