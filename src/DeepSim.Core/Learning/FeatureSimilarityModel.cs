@@ -91,8 +91,8 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric, IFeatureMapModel
     /// <summary>2 (square patches, 2D convolutions) or 3 (cubic patches of volumes, 3D convolutions).</summary>
     public int Dimensions => Options.Dimensions;
 
-    /// <summary>Always 2: square patches of 2D images (<see cref="IFeatureMapModel"/>).</summary>
-    public int FeatureMapDimension => 2;
+    /// <summary>2 (square patches of 2D images) or 3 (cubes of volumes), as <see cref="Dimensions"/> (<see cref="IFeatureMapModel"/>).</summary>
+    public int FeatureMapDimension => Dimensions;
 
     /// <summary>Half side of the LCC anchor's windows (<see cref="FeatureTrainingOptions.AnchorWindowRadius"/>).</summary>
     public int AnchorWindowRadius => Options.AnchorWindowRadius;
@@ -164,6 +164,11 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric, IFeatureMapModel
     public FeatureMaps ComputeFeatureMaps(MedicalImage image, FeatureBranch branch, IntensityRange? range, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(image);
+        if (Dimensions == 3)
+        {
+            return ComputeVolumeMaps(image, branch, cancellationToken, range);
+        }
+
         var slices = Enumerable.Range(0, image.SizeZ).ToArray();
         return ComputeMaps(image, branch, slices, cancellationToken, range);
     }
@@ -552,7 +557,7 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric, IFeatureMapModel
     /// The 3D model's maps of a whole volume: the volume is range-scaled and prepared once, then embedded in slabs of
     /// <see cref="SlabDepth"/> output planes (bounding the im2col buffers), each written into the maps at its voxels.
     /// </summary>
-    private FeatureMaps ComputeVolumeMaps(MedicalImage image, FeatureBranch branch, CancellationToken cancellationToken)
+    private FeatureMaps ComputeVolumeMaps(MedicalImage image, FeatureBranch branch, CancellationToken cancellationToken, IntensityRange? scaling = null)
     {
         ArgumentNullException.ThrowIfNull(image);
         var half = PatchSize / 2;
@@ -566,7 +571,7 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric, IFeatureMapModel
 
         TorchRuntime.EnsureInitialized();
         var scaled = new float[image.VoxelCount];
-        Scale(image.VoxelSpan, IntensityRange.Of(image), scaled);
+        Scale(image.VoxelSpan, scaling ?? IntensityRange.Of(image), scaled);
         var input = Prepare(scaled, image.SizeX, image.SizeY, image.SizeZ);
         var margin = (PatchSize - Options.NetworkField) / 2;
         var (inW, inH, inD) = (image.SizeX - (2 * margin), image.SizeY - (2 * margin), image.SizeZ - (2 * margin));

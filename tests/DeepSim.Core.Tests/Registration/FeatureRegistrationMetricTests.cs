@@ -22,22 +22,35 @@ public sealed class FeatureRegistrationMetricTests
         return (pair, model);
     });
 
-    [Theory]
-    [InlineData(RegistrationTransformKind.Translation)]
-    [InlineData(RegistrationTransformKind.Rigid)]
-    public void ValueAndGradientAgreeWithFiniteDifferences(RegistrationTransformKind kind)
+    private static readonly Lazy<(ImagePair Pair, FeatureSimilarityModel Model)> Trained3D = new(() =>
     {
-        var (pair, model) = Trained.Value;
+        // The volumetric CNN (cubic patches), tiny: a few seconds.
+        var pair = FeatureSimilarity3DTests.SyntheticVolumes(24, seed: 4);
+        var options = FeatureTrainingOptions.Volumetric with { Channels = 8, FeatureDimension = 8, Epochs = 1, StepsPerEpoch = 2, CropsPerBatch = 2, CropSize = 15, QueriesPerCrop = 8, Seed = 5 };
+        return (pair, FeatureSimilarityTrainer.Train([pair], options, name: "cnn3d"));
+    });
+
+    [Theory]
+    [InlineData(RegistrationTransformKind.Translation, 2)]
+    [InlineData(RegistrationTransformKind.Rigid, 2)]
+    [InlineData(RegistrationTransformKind.Translation, 3)]
+    public void ValueAndGradientAgreeWithFiniteDifferences(RegistrationTransformKind kind, int dimension)
+    {
+        var (pair, model) = dimension == 2 ? Trained.Value : Trained3D.Value;
+        Assert.Equal(dimension, ((IFeatureMapModel)model).FeatureMapDimension);
         Assert.True(model.AnchorWeight > 0, "the anchored model should carry an LCC weight");
-        var truth = new Euler2DTransform(4 * Math.PI / 180, [2.3, -1.6], ImageRegistration.Center(pair.Fixed));
+        LinearTransform truth = dimension == 2
+            ? new Euler2DTransform(4 * Math.PI / 180, [2.3, -1.6], ImageRegistration.Center(pair.Fixed))
+            : new TranslationTransform([1.3, -0.6, 0.8]);
         var moving = RegistrationTestImages.Warp(pair.Moving, truth);
-        var options = new RegistrationOptions { ShrinkFactors = [2], SmoothingSigmas = [1.0], Sampling = RegistrationSampling.Full, Transform = kind };
+        var options = new RegistrationOptions { ShrinkFactors = [dimension == 2 ? 2 : 1], SmoothingSigmas = [1.0], Sampling = RegistrationSampling.Full, Transform = kind };
         var metric = Assert.IsType<FeatureRegistrationMetric>(RegistrationMetrics.From(model, options));
         using var scope = NewDisposeScope();
         var center = ImageRegistration.Center(pair.Fixed);
+        double[] start = dimension == 2 ? [0.7, -0.45] : [0.7, -0.45, 0.2];
         TransformModel transform = kind == RegistrationTransformKind.Translation
-            ? new TranslationModel(2, [0.7, -0.45])
-            : new RigidModel(2, [0.7, -0.45], 20);
+            ? new TranslationModel(dimension, start)
+            : new RigidModel(dimension, start, 20);
         var level = ImageRegistration.BuildLevel(0, pair.Fixed, moving, options, center, transform, new Random(1));
         // Move away from the level's start transform T0: there every sample sits on a node of the resampled maps, where
         // bilinear interpolation has a kink (autograd takes one side, a central difference the mean).
@@ -55,6 +68,7 @@ public sealed class FeatureRegistrationMetricTests
         var analytic = grads.SelectMany(g => g.data<float>().ToArray()).ToArray();
         var value = cost.item<float>();
         Assert.InRange(value, -1 - model.AnchorWeight - 1e-4, 1 + 1e-4);
+        Assert.NotEqual(0, value);
 
         // Central differences of the same level (same T0 and sampling), parameter by parameter.
         const float h = 0.004f;
@@ -123,6 +137,9 @@ public sealed class FeatureRegistrationMetricTests
         var dim = Assert.Throws<RegistrationException>(() => ImageRegistration.Register(volume, volume, RegistrationMetrics.From(model)));
         Assert.Equal(RegistrationError.DimensionMismatch, dim.Error);
         Assert.Contains("2D patches", dim.Message, StringComparison.Ordinal);
+        var dim3 = Assert.Throws<RegistrationException>(() => ImageRegistration.Register(pair.Fixed, pair.Moving, RegistrationMetrics.From(Trained3D.Value.Model)));
+        Assert.Equal(RegistrationError.DimensionMismatch, dim3.Error);
+        Assert.Contains("3D patches", dim3.Message, StringComparison.Ordinal);
 
         // A 9x9 patch does not fit a 6x6 image.
         var tiny = new MedicalImage(new float[36], 6, 6, 1);
