@@ -1,7 +1,7 @@
 <#
 .SYNOPSIS
-3D prediction error on the MNI templates: the fully connected learned metric on cubic patches against NMI, LCC and
-the other classical measures, trained on one hemisphere and tested on the other.
+3D prediction error on the MNI templates: the fully connected learned metrics and the 3D two-branch CNN on cubic
+patches against NMI, LCC and the other classical measures, trained on one hemisphere and tested on the other.
 
 .DESCRIPTION
 For each MR template (avg152T1, avg152T2, avg152PD) against the CT template scct.nii (all 91x109x91, 2 mm, one grid;
@@ -14,7 +14,9 @@ CT fixed, MR moving, as in the paper):
   2,000 positives), then the paper's configuration (SDAE-pretrained 686-686-300-100-2, sigmoid, random negatives,
   image-range scaling), the same network without pre-training is left out for time, the shallow 686-686-2 network
   (the best learned row in 2D), and DeepSim's improved configuration (half of the negatives near misses within 8
-  voxels, z-scored patches, ReLU);
+  voxels, z-scored patches, ReLU); and the 3D two-branch CNN (Invoke-SimilarityTraining -Volumetric on the training
+  volume pair: 3x3x3 convolutions, cosine of the feature vectors + trained weight x 3D LCC, InfoNCE over each query's
+  17^3 candidates, -CnnEpochs x 20 steps of 4 crops of 23^3; 'CnnCosine' is the same without the LCC term);
 - test: Measure-PredictionError -Volumetric on the test volumes: -TestPatches centres (default 200) in the CT's Otsu
   foreground, each searched over the 17^3 = 4,913 candidate cubes within 8 voxels, tolerance 1 (3x3x3 true region).
 Writes results.md (per modality and per metric: mean / median / std / hit rate with 95 % percentile bootstrap
@@ -38,9 +40,12 @@ param(
     [int] $TestPatches = 200,
     [int] $Positives = 2000,
     [string[]] $Classical = @('NMI', 'MI', 'LCC', 'NCC', 'CorrelationRatio'),
-    # Which learned configurations to train: Paper (SDAE-pretrained 686-686-300-100-2), Shallow (686-686-2), Improved.
-    [ValidateSet('Paper', 'Shallow', 'Improved')]
-    [string[]] $Configurations = @('Paper', 'Shallow', 'Improved'),
+    # Which learned configurations to train: Paper (SDAE-pretrained 686-686-300-100-2), Shallow (686-686-2), Improved,
+    # Cnn (the 3D two-branch CNN with the LCC anchor, Invoke-SimilarityTraining -Volumetric), CnnCosine (without the anchor).
+    [ValidateSet('Paper', 'Shallow', 'Improved', 'Cnn', 'CnnCosine')]
+    [string[]] $Configurations = @('Paper', 'Shallow', 'Improved', 'Cnn'),
+    # CNN: epochs of 20 steps (each 4 crops of 23^3 x 16 queries).
+    [int] $CnnEpochs = 10,
     [switch] $Smoke,
     [string] $ModulePath = (Join-Path $PSScriptRoot '../../out/DeepSim/DeepSim.psd1')
 )
@@ -58,11 +63,12 @@ $config = [ordered]@{
     HiddenLayers = @(686, 300, 100); ShallowHiddenLayers = @(686); Epochs = 30; BatchSize = 64; LearningRate = 1e-3
     ValidationFraction = 0.2; EarlyStoppingPatience = 5
     ImprovedNegativeRadius = 8; ImprovedNormalization = 'PatchZScore'; ImprovedActivation = 'Relu'
+    CnnEpochs = $CnnEpochs; CnnStepsPerEpoch = 20; CnnDefaults = 'Invoke-SimilarityTraining -Volumetric (FeatureTrainingOptions.Volumetric)'
     TestPatches = $TestPatches; SearchRadius = 8; Tolerance = 1; Bins = 32; HistogramRange = 'Image'; LccWindowRadius = 2
     Midline = 45; TrainX = '0-44 (right hemisphere)'; TestX = '46-90 (left hemisphere)'; BootstrapResamples = 2000
     Modalities = $Modalities; Classical = $Classical; Configurations = $Configurations
 }
-if ($Smoke) { $Modalities = @('T1'); $config.Modalities = $Modalities; $config.Positives = 100; $config.SdaeEpochsPerLayer = 1; $config.Epochs = 2; $config.TestPatches = 10; $config.BootstrapResamples = 200 }
+if ($Smoke) { $Modalities = @('T1'); $config.Modalities = $Modalities; $config.Positives = 100; $config.SdaeEpochsPerLayer = 1; $config.Epochs = 2; $config.TestPatches = 10; $config.BootstrapResamples = 200; $config.CnnEpochs = 1; $config.CnnStepsPerEpoch = 2 }
 
 New-Item -ItemType Directory -Force -Path $OutputPath | Out-Null
 $ct = Import-MedicalImage (Join-Path $DataPath 'scct.nii')
@@ -86,10 +92,11 @@ foreach ($modality in $Modalities) {
 
     $t = [System.Diagnostics.Stopwatch]::StartNew()
     $sampling = @{ Fixed = $ctSides.Train; Moving = $mrSides.Train; Volumetric = $true; PatchSize = $config.PatchSize; Region = $config.Region }
-    $paperPairs = @(Get-PatchPair @sampling -Count $config.Positives -Seed ($Seed + 11))
+    $fc = @($Configurations | Where-Object { $_ -notlike 'Cnn*' })
+    $paperPairs = if ($fc.Count -gt 0) { @(Get-PatchPair @sampling -Count $config.Positives -Seed ($Seed + 11)) } else { @() }
     $half = [int][Math]::Ceiling($config.Positives / 2)
-    $hardPairs = @(@(Get-PatchPair @sampling -Count $half -Seed ($Seed + 12) -NegativeSampling Neighbourhood -NegativeRadius $config.ImprovedNegativeRadius) +
-        @(Get-PatchPair @sampling -Count ($config.Positives - $half) -Seed ($Seed + 13)))
+    $hardPairs = if ('Improved' -notin $Configurations) { @() } else { @(@(Get-PatchPair @sampling -Count $half -Seed ($Seed + 12) -NegativeSampling Neighbourhood -NegativeRadius $config.ImprovedNegativeRadius) +
+        @(Get-PatchPair @sampling -Count ($config.Positives - $half) -Seed ($Seed + 13))) }
     $sdaeArgs = @{ LayerSizes = $config.SdaeLayers; EpochsPerLayer = $config.SdaeEpochsPerLayer; Corruption = $config.Corruption; CorruptionLevel = $config.CorruptionLevel
         SparsityTarget = $config.SparsityTarget; SparsityWeight = $config.SparsityWeight; WeightDecay = $config.WeightDecay; Seed = $Seed }
     $trainArgs = @{ Epochs = $config.Epochs; BatchSize = $config.BatchSize; LearningRate = $config.LearningRate; ValidationFraction = $config.ValidationFraction
@@ -103,7 +110,21 @@ foreach ($modality in $Modalities) {
         if ('Improved' -in $Configurations) { $hardPairs | Invoke-SimilarityTraining @trainArgs -HiddenLayerSizes $config.HiddenLayers -Activation $config.ImprovedActivation -Normalization $config.ImprovedNormalization -Name 'FC improved 3D' }
     )
     $trainSeconds = $t.Elapsed.TotalSeconds
-    foreach ($m in $models) {
+    $volumes = [pscustomobject]@{ Fixed = $ctSides.Train; Moving = $mrSides.Train }
+    $cnnArgs = @{ Volumetric = $true; Epochs = $config.CnnEpochs; StepsPerEpoch = $config.CnnStepsPerEpoch; Seed = $Seed }
+    foreach ($kind in @('Cnn', 'CnnCosine')) {
+        if ($kind -notin $Configurations) { continue }
+        $t.Restart()
+        $cnn = if ($kind -eq 'Cnn') { $volumes | Invoke-SimilarityTraining @cnnArgs -Name 'CNN 3D (cosine + LCC anchor)' }
+        else { $volumes | Invoke-SimilarityTraining @cnnArgs -Anchor None -Name 'CNN 3D (cosine only)' }
+        $line = "CT/$($modality): $($cnn.Name) trained in {0:F0} s ({1} steps); uptime after: {2}" -f $t.Elapsed.TotalSeconds, ($config.CnnEpochs * $config.CnnStepsPerEpoch), ((& uptime) -join ' ')
+        Write-Host $line
+        $timings.Add($line)
+        Write-Host ("  {0}: final epoch loss {1:F3}, top-1 accuracy {2:P1}, anchor weight {3:G3}" -f $cnn.Name, $cnn.History[-1].TrainLoss, $cnn.History[-1].TrainAccuracy, $cnn.AnchorWeight)
+        $models += $cnn
+    }
+
+    foreach ($m in @($models | Where-Object { $_ -is [DeepSim.Learning.SimilarityModel] })) {
         $best = $m.History[$m.BestEpoch - 1]
         Write-Host ("  {0}: {1}, best epoch {2}, validation accuracy {3:P1}" -f $m.Name, ($m.LayerSizes -join '-'), $m.BestEpoch, $best.ValidationAccuracy)
     }

@@ -36,8 +36,22 @@ param(
     [string] $DataPath = (Join-Path $PSScriptRoot '../../../shared/data'),
     [string] $WorkPath = (Join-Path ([IO.Path]::GetTempPath()) 'deepsim-regbench'),
     [string[]] $Metrics = @('MI', 'LCC'),
-    # Case 2: a saved SimilarityModel (Export-SimilarityModel) to run as "DeepSim learned" beside the metrics.
+    # Case 2: a saved learned model (Export-SimilarityModel: the paper's network or the CNN) to run beside the metrics.
     [string] $ModelPath,
+    # The method name of the learned model's rows (cases 1 and 2).
+    [string] $ModelLabel = 'DeepSim learned',
+    # Case 1: a saved learned model to run instead of training the paper's network on the aligned pair (e.g. the CNN
+    # of Train-CnnModels.ps1 -Which 1); its rows go to -Case1ResultName.
+    [string] $Case1ModelPath,
+    # Case 1: name of the results file (default results-case1.tsv).
+    [string] $Case1ResultName = 'results-case1.tsv',
+    # Case 1: skip elastix (its rows are in results-case1.tsv; the images and parameter files are unchanged).
+    [switch] $Case1SkipElastix,
+    # Case 2, with -ModelPath: also run a hybrid: MI with the defaults, the moving image resampled through MI's
+    # transform, then the learned model at full resolution only (-ShrinkFactors 1 -Iterations 150), transforms composed.
+    [switch] $Hybrid,
+    # Case 2, with -Hybrid: run the hybrid only, not the learned model alone.
+    [switch] $HybridOnly,
     # Case 2: Register-Image settings for the learned model (e.g. @{ ShrinkFactors = 2, 1 }).
     [hashtable] $ModelArgs = @{},
     # Case 2: extra Register-Image settings for every DeepSim run (an experiment; the defaults when empty).
@@ -139,9 +153,11 @@ if (1 -in $Case) {
     $t1 = Import-MedicalImage (Join-Path $slices 'BrainT1SliceBorder20.png')
     $pd = Import-MedicalImage (Join-Path $slices 'BrainProtonDensitySliceBorder20.png')
     $points = Get-HeadPoints $t1
-    Write-Host 'Case 1: training the learned metric on the aligned T1/PD pair ...'
-    $model = Get-PatchPair -Fixed $t1 -Moving $pd -Region Foreground -Count 2000 -NegativeSampling Neighbourhood -Seed 1 |
-        Invoke-SimilarityTraining -Activation Relu -Normalization PatchZScore -Epochs 15 -Seed 1 -Name 'learned-T1PD'
+    $model = if ($Case1ModelPath) { Import-SimilarityModel -Path $Case1ModelPath } else {
+        Write-Host 'Case 1: training the learned metric on the aligned T1/PD pair ...'
+        Get-PatchPair -Fixed $t1 -Moving $pd -Region Foreground -Count 2000 -NegativeSampling Neighbourhood -Seed 1 |
+            Invoke-SimilarityTraining -Activation Relu -Normalization PatchZScore -Epochs 15 -Seed 1 -Name 'learned-T1PD'
+    }
     $rows = foreach ($name in 'BrainProtonDensitySliceShifted13x17y.png', 'BrainProtonDensitySliceRotated10.png', 'BrainProtonDensitySliceR10X13Y17.png') {
         $file = Join-Path $slices $name
         $moving = Import-MedicalImage $file
@@ -150,14 +166,17 @@ if (1 -in $Case) {
         $truth = [DeepSim.Registration.Euler2DTransform]::new(($refDs.Angle + $refEl.Angle) / 2, [double[]]@((($refDs.Translation[0] + $refEl.Translation[0]) / 2), (($refDs.Translation[1] + $refEl.Translation[1]) / 2)), $refDs.Center)
         Write-Host ("{0}: truth {1:F3} deg ({2:F3}, {3:F3}); references differ by {4:F3} px" -f $name, $truth.AngleDegrees, $truth.Translation[0], $truth.Translation[1], (Get-Residual $refDs $refEl $points))
         foreach ($m in @('MI', $model)) {
+            $cpu0 = Get-CpuSeconds
             $r = Register-Image -Fixed $t1 -Moving $moving -Metric $m -Seed 1
-            [pscustomobject]@{ Image = $name; Method = "DeepSim $($r.Metric)"; AngleDeg = $r.Transform.AngleDegrees; AngleErrorDeg = [math]::Abs($r.Transform.AngleDegrees - $truth.AngleDegrees); ResidualPx = Get-Residual $r.Transform $truth $points; Seconds = $r.Elapsed.TotalSeconds }
+            $cpu = (Get-CpuSeconds) - $cpu0
+            [pscustomobject]@{ Image = $name; Method = if ($m -eq 'MI') { 'DeepSim MI' } else { $ModelLabel }; AngleDeg = $r.Transform.AngleDegrees; AngleErrorDeg = [math]::Abs($r.Transform.AngleDegrees - $truth.AngleDegrees); ResidualPx = Get-Residual $r.Transform $truth $points; Seconds = $r.Elapsed.TotalSeconds; CpuSeconds = $cpu }
         }
+        if ($Case1SkipElastix) { continue }
         $e = Invoke-Elastix (Join-Path $slices 'BrainT1SliceBorder20.png') $file (Join-Path $elastixParams 'rigid-mi.txt') (Join-Path $WorkPath 'c1-el')
-        [pscustomobject]@{ Image = $name; Method = 'elastix MI'; AngleDeg = $e.Transform.AngleDegrees; AngleErrorDeg = [math]::Abs($e.Transform.AngleDegrees - $truth.AngleDegrees); ResidualPx = Get-Residual $e.Transform $truth $points; Seconds = $e.Seconds }
+        [pscustomobject]@{ Image = $name; Method = 'elastix MI'; AngleDeg = $e.Transform.AngleDegrees; AngleErrorDeg = [math]::Abs($e.Transform.AngleDegrees - $truth.AngleDegrees); ResidualPx = Get-Residual $e.Transform $truth $points; Seconds = $e.Seconds; CpuSeconds = $script:ElastixCpu }
     }
-    $rows | Export-Csv -Delimiter "`t" -NoTypeInformation -UseQuotes Never (Join-Path $PSScriptRoot 'results-case1.tsv')
-    $rows | Format-Table Image, Method, AngleDeg, AngleErrorDeg, ResidualPx, Seconds | Out-Host
+    $rows | Export-Csv -Delimiter "`t" -NoTypeInformation -UseQuotes Never (Join-Path $PSScriptRoot $Case1ResultName)
+    $rows | Format-Table Image, Method, AngleDeg, AngleErrorDeg, ResidualPx, Seconds, CpuSeconds | Out-Host
 }
 
 if (2 -in $Case) {
@@ -175,7 +194,8 @@ if (2 -in $Case) {
     Remove-Item $tsv -ErrorAction SilentlyContinue
     $model = if ($ModelPath) { Import-SimilarityModel -Path $ModelPath } else { $null }
     $runs = @($Metrics | ForEach-Object { [pscustomobject]@{ Name = "DeepSim $_"; Metric = $_; Args = $RegisterArgs } })
-    if ($model) { $runs += [pscustomobject]@{ Name = 'DeepSim learned'; Metric = $model; Args = $ModelArgs } }
+    if ($model -and -not $HybridOnly) { $runs += [pscustomobject]@{ Name = $ModelLabel; Metric = $model; Args = $ModelArgs } }
+    if ($model -and ($Hybrid -or $HybridOnly)) { $runs += [pscustomobject]@{ Name = "DeepSim MI, then $ModelLabel at full resolution"; Metric = $model; Args = @{}; Hybrid = $true } }
     # Rows are appended case by case, so an interrupted run keeps what it measured.
     $rows = foreach ($c in $cases) {
         $fixed = Import-MedicalImage $c.fixed; $moving = Import-MedicalImage $c.moving
@@ -186,7 +206,18 @@ if (2 -in $Case) {
             $a = $run.Args
             $cpu0 = Get-CpuSeconds
             # A registration that throws (not only a RegistrationException) is a failed case (residual NaN), not the end of the run.
-            $r = try { Register-Image -Fixed $fixed -Moving $moving -Metric $run.Metric -Seed ([int]$c.case) -ErrorAction SilentlyContinue @a } catch { Write-Warning "case $($c.case), $($run.Name): $($_.Exception.Message -split "`n" | Select-Object -First 1)"; $null }
+            $r = try {
+                if ($run.PSObject.Properties['Hybrid']) {
+                    # (Not $first: PowerShell names are case-insensitive and -First is this script's [int] parameter.)
+                    $byMi = Register-Image -Fixed $fixed -Moving $moving -Metric MI -Seed ([int]$c.case) -ErrorAction Stop
+                    $resampled = Invoke-ImageResample -Image $moving -Transform $byMi.Transform -Reference $fixed -DefaultValue ($moving.GetRange().Item1)
+                    $byModel = Register-Image -Fixed $fixed -Moving $resampled -Metric $run.Metric -ShrinkFactors 1 -Iterations 150 -Seed ([int]$c.case) -ErrorAction Stop
+                    # moving(byMi(byModel(x))): byModel first, then byMi.
+                    [pscustomobject]@{ Transform = $byModel.Transform.ComposeWith($byMi.Transform); Elapsed = $byMi.Elapsed + $byModel.Elapsed }
+                } else {
+                    Register-Image -Fixed $fixed -Moving $moving -Metric $run.Metric -Seed ([int]$c.case) -ErrorAction SilentlyContinue @a
+                }
+            } catch { Write-Warning "case $($c.case), $($run.Name): $($_.Exception.Message -split "`n" | Select-Object -First 1)"; $null }
             $cpu = (Get-CpuSeconds) - $cpu0
             $row = [pscustomobject]@{ Case = [int]$c.case; Pair = $c.pair; TrueAngle = [double]$c.angle_deg; Method = $run.Name; ResidualPx = if ($r) { Get-Residual $r.Transform $truth $points } else { [double]::NaN }; Seconds = if ($r) { $r.Elapsed.TotalSeconds } else { [double]::NaN }; CpuSeconds = $cpu }
             $row | Export-Csv -Delimiter "`t" -NoTypeInformation -UseQuotes Never -Append $tsv

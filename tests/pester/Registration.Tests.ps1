@@ -52,6 +52,25 @@ Describe 'Register-Image on ITK''s T1/PD slices' -Skip:(-not $HasData) {
         $b.Parameters | Should -Be $a.Parameters
     }
 
+    It 'registers with a CNN the user trained on an aligned pair (Invoke-SimilarityTraining''s default model)' {
+        # Tiny training settings (seconds); the model is the LCC-anchored two-branch CNN, a FeatureSimilarityModel.
+        $cnn = [pscustomobject]@{ Fixed = $t1; Moving = $pd } |
+            Invoke-SimilarityTraining -Channels 16 -FeatureDimension 8 -Epochs 2 -StepsPerEpoch 3 -CropsPerBatch 2 -CropSize 40 -Seed 3 -Name 'cnn'
+        $cnn | Should -BeOfType DeepSim.Learning.FeatureSimilarityModel
+        $byCnn = [pscustomobject]@{ Fixed = $t1; Moving = $moved } | Register-Image -Metric $cnn -Iterations 60, 40, 60 -Seed 1
+        $byCnn.Metric | Should -Be 'cnn'
+        [math]::Abs($byCnn.Transform.AngleDegrees - $reference.Transform.AngleDegrees) | Should -BeLessThan 0.5
+        foreach ($p in @(@(20.0, 20.0), @(200.0, 20.0), @(20.0, 236.0), @(200.0, 236.0))) {
+            $a = $byCnn.Transform.TransformPoint([double[]]$p); $b = $reference.Transform.TransformPoint([double[]]$p)
+            [math]::Sqrt([math]::Pow($a[0] - $b[0], 2) + [math]::Pow($a[1] - $b[1], 2)) | Should -BeLessThan 0.5
+        }
+        # The CNN describes 2D patches: a volume is refused with a specific error naming the model.
+        $volume = Import-MedicalImage (Join-Path $slices 'BrainProtonDensity3Slices.mha')
+        Register-Image -Fixed $volume -Moving $volume -Metric $cnn -ErrorVariable wrong -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $wrong[0].FullyQualifiedErrorId | Should -BeLike 'DimensionMismatch,*'
+        $wrong[0].Exception.Message | Should -Match "'cnn' describes 2D patches"
+    }
+
     It 'registers non-rigidly with -Transform BSpline: the grid is refined coarse to fine to -GridSpacing, without folding' {
         # The aligned T1/PD pair: nothing to recover, so MI must leave the head nearly where it is.
         $bs = Register-Image -Fixed $t1 -Moving $pd -Metric MI -Transform BSpline -GridSpacing 32 -Iterations 40 -Seed 1

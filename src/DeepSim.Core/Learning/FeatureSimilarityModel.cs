@@ -19,13 +19,13 @@ public enum FeatureBranch
 /// <summary>
 /// A learned similarity made of two small fully convolutional networks, one per modality (3x3 convolutions with
 /// dilations 1, 2, 4, ... and ReLU, then a 1x1 convolution), whose receptive field is exactly one patch. Each maps an
-/// image, once, to a unit-length feature vector per voxel (<see cref="ComputeFeatureMaps"/>); the score of a fixed
+/// image, once, to a unit-length feature vector per voxel (<see cref="ComputeFeatureMaps(MedicalImage, FeatureBranch, CancellationToken)"/>); the score of a fixed
 /// patch and a moving patch is the cosine of their two vectors. Scoring a search window is therefore one dot product
 /// per candidate, and the same maps serve registration. Optional terms: a trained weight times the patches' LCC
 /// (<see cref="Anchor"/>) and a trained weight times the cosine of a second, downsampled view of a larger
 /// neighbourhood (<see cref="ContextScale"/>). Weights are plain arrays; tensors exist only during a call.
 /// </summary>
-public sealed class FeatureSimilarityModel : ISimilarityMetric
+public sealed class FeatureSimilarityModel : ISimilarityMetric, IFeatureMapModel
 {
     private readonly ConvLayer[] _fixedLayers;
     private readonly ConvLayer[] _movingLayers;
@@ -126,6 +126,12 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric
     /// <summary>2 (square patches, 2D convolutions) or 3 (cubic patches of volumes, 3D convolutions).</summary>
     public int Dimensions => Options.Dimensions;
 
+    /// <summary>2 (square patches of 2D images) or 3 (cubes of volumes), as <see cref="Dimensions"/> (<see cref="IFeatureMapModel"/>).</summary>
+    public int FeatureMapDimension => Dimensions;
+
+    /// <summary>Half side of the LCC anchor's windows (<see cref="FeatureTrainingOptions.AnchorWindowRadius"/>).</summary>
+    public int AnchorWindowRadius => Options.AnchorWindowRadius;
+
     /// <summary>What the score adds to the cosine (<see cref="FeatureTrainingOptions.Anchor"/>).</summary>
     public FeatureScoreAnchor Anchor => Options.Anchor;
 
@@ -204,6 +210,22 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric
 
         var slices = Enumerable.Range(0, image.SizeZ).ToArray();
         return ComputeMaps(image, branch, slices, cancellationToken);
+    }
+
+    /// <summary>
+    /// As <see cref="ComputeFeatureMaps(MedicalImage, FeatureBranch, CancellationToken)"/>, with intensities scaled by
+    /// <paramref name="range"/> instead of the image's own range (e.g. a resampled moving image scaled as the original).
+    /// </summary>
+    public FeatureMaps ComputeFeatureMaps(MedicalImage image, FeatureBranch branch, IntensityRange? range, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        if (Dimensions == 3)
+        {
+            return ComputeVolumeMaps(image, branch, cancellationToken, range);
+        }
+
+        var slices = Enumerable.Range(0, image.SizeZ).ToArray();
+        return ComputeMaps(image, branch, slices, cancellationToken, range);
     }
 
     /// <inheritdoc />
@@ -673,7 +695,7 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric
         return Embed(TorchTraining.FromArray(batch!, [len, 1, inputSide.Item2, inputSide.Item1]), net).view(len, -1);
     }
 
-    private FeatureMaps ComputeMaps(MedicalImage image, FeatureBranch branch, IReadOnlyList<int> slices, CancellationToken cancellationToken)
+    private FeatureMaps ComputeMaps(MedicalImage image, FeatureBranch branch, IReadOnlyList<int> slices, CancellationToken cancellationToken, IntensityRange? scaling = null)
     {
         ArgumentNullException.ThrowIfNull(image);
         var half = PatchSize / 2;
@@ -687,7 +709,7 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric
         }
 
         TorchRuntime.EnsureInitialized();
-        var range = IntensityRange.Of(image);
+        var range = scaling ?? IntensityRange.Of(image);
         var sliceLength = image.SizeX * image.SizeY;
         var voxels = image.VoxelSpan;
         using var scope = NewDisposeScope();
@@ -746,7 +768,7 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric
     /// The 3D model's maps of a whole volume: the volume is range-scaled and prepared once, then embedded in slabs of
     /// <see cref="SlabDepth"/> output planes (bounding the im2col buffers), each written into the maps at its voxels.
     /// </summary>
-    private FeatureMaps ComputeVolumeMaps(MedicalImage image, FeatureBranch branch, CancellationToken cancellationToken)
+    private FeatureMaps ComputeVolumeMaps(MedicalImage image, FeatureBranch branch, CancellationToken cancellationToken, IntensityRange? scaling = null)
     {
         ArgumentNullException.ThrowIfNull(image);
         var half = PatchSize / 2;
@@ -760,7 +782,7 @@ public sealed class FeatureSimilarityModel : ISimilarityMetric
 
         TorchRuntime.EnsureInitialized();
         var scaled = new float[image.VoxelCount];
-        Scale(image.VoxelSpan, IntensityRange.Of(image), scaled);
+        Scale(image.VoxelSpan, scaling ?? IntensityRange.Of(image), scaled);
         var input = Prepare(scaled, image.SizeX, image.SizeY, image.SizeZ);
         var margin = (PatchSize - Options.NetworkField) / 2;
         var (inW, inH, inD) = (image.SizeX - (2 * margin), image.SizeY - (2 * margin), image.SizeZ - (2 * margin));

@@ -19,7 +19,7 @@ public abstract class RegistrationCmdlet : DeepSimCmdlet
     [ValidateNotNull]
     public MedicalImage Moving { get; set; } = null!;
 
-    /// <summary>The metric: a built-in name (MI, NMI, NCC, LCC, CorrelationRatio, MSE), a SimilarityModel, or any IRegistrationMetric. Default MI.</summary>
+    /// <summary>The metric: a built-in name (MI, NMI, NCC, LCC, CorrelationRatio, MSE), a learned model (a SimilarityModel, or the two-branch CNN, a FeatureSimilarityModel, from Invoke-SimilarityTraining or Import-SimilarityModel), or any IRegistrationMetric. Default MI.</summary>
     [Parameter]
     [ArgumentCompleter(typeof(RegistrationMetricCompleter))]
     [ValidateNotNull]

@@ -39,7 +39,7 @@ public static class ImageRegistration
 
         CheckMask(o.FixedMask, fixedImage, "fixed");
         CheckMask(o.MovingMask, movingImage, "moving");
-        CheckFits(metric, fixedImage, o);
+        CheckFits(metric, fixedImage, movingImage, o);
 
         TorchRuntime.EnsureInitialized();
         var clock = Stopwatch.StartNew();
@@ -276,8 +276,13 @@ public static class ImageRegistration
         throw new RegistrationException(RegistrationError.InvalidMask, $"The {which} mask '{mask.Name}' is empty (every voxel is 0).");
     }
 
-    private static void CheckFits(IRegistrationMetric metric, MedicalImage fixedImage, RegistrationOptions o)
+    private static void CheckFits(IRegistrationMetric metric, MedicalImage fixedImage, MedicalImage movingImage, RegistrationOptions o)
     {
+        if (metric is FeatureRegistrationMetric features)
+        {
+            features.CheckImages(fixedImage, movingImage);
+        }
+
         if (metric.PatchSize is not int p)
         {
             return;
@@ -294,7 +299,7 @@ public static class ImageRegistration
 
     private static int LevelSize(int size, int factor) => ((size - 1) / factor) + 1;
 
-    private static RegistrationLevel BuildLevel(int index, MedicalImage fixedImage, MedicalImage movingImage, RegistrationOptions o, double[] center, TransformModel model, Random random)
+    internal static RegistrationLevel BuildLevel(int index, MedicalImage fixedImage, MedicalImage movingImage, RegistrationOptions o, double[] center, TransformModel model, Random random)
     {
         var d = fixedImage.Dimension;
         var factor = o.ShrinkFactors[index];
@@ -340,10 +345,11 @@ public static class ImageRegistration
 
         var fr = fixedImage.GetRange();
         var mr = movingImage.GetRange();
+        var source = new LevelSource(fixedImage, movingImage, factor, sigma, model.ToTransform(center), Float(center, d));
         return new RegistrationLevel(
             index, d, fixedSize, fixedSpacing, fixedTensor, movingTensor, movingSize, movingMask, fixedMask,
             Float(fixedToPhysical, d, d), Float(fixedOrigin, d), Float(physicalToMoving, d, d), Float(movingOrigin, d),
-            model.Warp, random, o, fr, mr);
+            model.Warp, random, o, fr, mr, source);
     }
 
     private static Tensor Float(double[] values, params long[] shape)
@@ -405,8 +411,8 @@ public static class ImageRegistration
         return (t, size, spacing);
     }
 
-    /// <summary>Separable Gaussian smoothing, normalised at the borders (no darkening at the image's edge).</summary>
-    private static Tensor Smooth(Tensor image, double sigma, int d)
+    /// <summary>Separable Gaussian smoothing of [N, 1, (Z,) H, W], normalised at the borders (no darkening at the image's edge).</summary>
+    internal static Tensor Smooth(Tensor image, double sigma, int d)
     {
         var r = Math.Max(1, (int)Math.Ceiling(3 * sigma));
         var k = new float[(2 * r) + 1];

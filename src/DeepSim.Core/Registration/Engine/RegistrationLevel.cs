@@ -1,3 +1,4 @@
+using DeepSim.Imaging;
 using static DeepSim.Runtime.HeldScalars;
 using static TorchSharp.torch;
 
@@ -19,6 +20,7 @@ public sealed class RegistrationLevel
     private readonly Tensor _movingOrigin;      // [D]: moving index of centred physical 0
     private readonly int[] _maskVoxels;         // flat indices of fixed-mask voxels of the level
     private readonly Tensor? _movingMask;
+    private readonly Tensor _center;            // [D]: the fixed image's centre, physical (mm)
 
     internal RegistrationLevel(
         int index,
@@ -38,7 +40,8 @@ public sealed class RegistrationLevel
         Random random,
         RegistrationOptions options,
         (float Min, float Max) fixedRange,
-        (float Min, float Max) movingRange)
+        (float Min, float Max) movingRange,
+        LevelSource source)
     {
         Index = index;
         Dimension = dimension;
@@ -58,7 +61,28 @@ public sealed class RegistrationLevel
         Options = options;
         FixedRange = fixedRange;
         MovingRange = movingRange;
+        FixedSource = source.Fixed;
+        MovingSource = source.Moving;
+        ShrinkFactor = source.ShrinkFactor;
+        SmoothingSigma = source.Sigma;
+        StartTransform = source.StartTransform;
+        _center = source.Center;
     }
+
+    /// <summary>The full-resolution fixed image this level was made from (same origin: level index x <see cref="ShrinkFactor"/> = its index).</summary>
+    public MedicalImage FixedSource { get; }
+
+    /// <summary>The full-resolution moving image this level was made from.</summary>
+    public MedicalImage MovingSource { get; }
+
+    /// <summary>The level's shrink factor (full-resolution voxels per level voxel).</summary>
+    public int ShrinkFactor { get; }
+
+    /// <summary>The Gaussian smoothing sigma of the level, in full-resolution voxels.</summary>
+    public double SmoothingSigma { get; }
+
+    /// <summary>The transform when the level started (fixed physical point to moving physical point), without gradients.</summary>
+    public IImageTransform StartTransform { get; }
 
     /// <summary>Level number, 0 = coarsest.</summary>
     public int Index { get; }
@@ -201,10 +225,29 @@ public sealed class RegistrationLevel
             fixedValues = GridSample(FixedImage, fixedIndices, Size);
         }
 
+        var (_, movingIndex, valid) = Map(fixedIndices);
+        var movingValues = GridSample(MovingImage, movingIndex, MovingSize);
+        return (fixedValues, movingValues, valid);
+    }
+
+    /// <summary>
+    /// Maps fixed-grid indices [N, D] through the current transform: the moving physical points [N, D] in mm (with
+    /// gradients towards the transform) and Valid [N] as in <see cref="Sample"/> (1 where the point lies inside the
+    /// moving image and its mask); updates <see cref="LastValidFraction"/>. For metrics that read their own maps of
+    /// the moving image (e.g. a learned model's feature maps) instead of its intensities.
+    /// </summary>
+    public (Tensor MovingPhysical, Tensor Valid) MapToMovingPhysical(Tensor fixedIndices)
+    {
+        ArgumentNullException.ThrowIfNull(fixedIndices);
+        var (moved, _, valid) = Map(fixedIndices);
+        return (moved.add(_center, One), valid);
+    }
+
+    private (Tensor MovedCentred, Tensor MovingIndex, Tensor Valid) Map(Tensor fixedIndices)
+    {
         var physical = fixedIndices.matmul(_fixedToPhysical.t()).add(_fixedOrigin, One);
         var moved = _warp(physical);
         var movingIndex = moved.matmul(_physicalToMoving.t()).add(_movingOrigin, One);
-        var movingValues = GridSample(MovingImage, movingIndex, MovingSize);
         Tensor valid;
         using (no_grad())
         {
@@ -224,7 +267,7 @@ public sealed class RegistrationLevel
             LastValidFraction = valid.mean().item<float>();
         }
 
-        return (fixedValues, movingValues, valid);
+        return (moved, movingIndex, valid);
     }
 
     /// <summary>Bilinear/trilinear interpolation of an image [1, 1, (Z,) H, W] at continuous indices [N, D] (zero outside).</summary>
@@ -278,3 +321,6 @@ public sealed class RegistrationLevel
         return t.clone();
     }
 }
+
+/// <summary>What a level was built from, beyond its tensors: the full-resolution images, the shrink factor and smoothing, the transform at the level's start and the fixed image's centre.</summary>
+internal sealed record LevelSource(MedicalImage Fixed, MedicalImage Moving, int ShrinkFactor, double Sigma, IImageTransform StartTransform, Tensor Center);

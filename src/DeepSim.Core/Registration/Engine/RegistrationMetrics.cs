@@ -35,7 +35,8 @@ public static class RegistrationMetrics
 
     /// <summary>
     /// The registration form of a module metric: itself when it implements <see cref="IRegistrationMetric"/>, the learned
-    /// patch metric for a <see cref="SimilarityModel"/>, the built-in of the same name for a classical measure.
+    /// patch metric for a <see cref="SimilarityModel"/>, the feature-map metric for an <see cref="IFeatureMapModel"/>
+    /// (the two-branch CNN, <see cref="FeatureSimilarityModel"/>), the built-in of the same name for a classical measure.
     /// </summary>
     public static IRegistrationMetric From(object metric, RegistrationOptions? options = null)
     {
@@ -44,10 +45,11 @@ public static class RegistrationMetrics
         {
             IRegistrationMetric r => r,
             SimilarityModel model => new SimilarityModelRegistrationMetric(model, options?.PatchCount ?? 256),
+            IFeatureMapModel features => new FeatureRegistrationMetric(features),
             string name => Create(name, options),
             ISimilarityMetric m when Names.Contains(m.Name, StringComparer.OrdinalIgnoreCase) => Create(m.Name, options),
             ISimilarityMetric m => throw new RegistrationException(RegistrationError.UnsupportedMetric, $"Metric '{m.Name}' ({m.GetType().Name}) has no differentiable form for registration; it must implement IRegistrationMetric."),
-            _ => throw new RegistrationException(RegistrationError.UnsupportedMetric, $"A registration metric must be a name ({string.Join(", ", Names)}), a SimilarityModel or an IRegistrationMetric; got {metric.GetType().FullName}."),
+            _ => throw new RegistrationException(RegistrationError.UnsupportedMetric, $"A registration metric must be a name ({string.Join(", ", Names)}), a SimilarityModel, a FeatureSimilarityModel (or any IFeatureMapModel) or an IRegistrationMetric; got {metric.GetType().FullName}."),
         };
     }
 
@@ -159,9 +161,10 @@ internal sealed class MeanSquaresRegistrationMetric : IRegistrationMetric
 
 /// <summary>
 /// Local cross-correlation: the moving image is resampled onto the whole fixed level grid, local means, variances and
-/// covariance come from box filters of side 2r+1, and the cost is the negated mean local correlation over the mask.
+/// covariance come from box filters of side 2r+1, and the cost is the negated mean local correlation over the mask
+/// (with <paramref name="squared"/>, of its square, as the CNN's LCC anchor scores patches).
 /// </summary>
-internal sealed class LocalCorrelationRegistrationMetric(int radius) : IRegistrationMetric
+internal sealed class LocalCorrelationRegistrationMetric(int radius, bool squared = false) : IRegistrationMetric
 {
     public string Name => "LCC";
 
@@ -186,6 +189,11 @@ internal sealed class LocalCorrelationRegistrationMetric(int radius) : IRegistra
         var eps = 1e-4 * Math.Max(scale, 1e-12);
         using var epsSquared = (eps * eps).ToScalar();
         var lcc = cov / (vf * vm).add(epsSquared, One).sqrt();
+        if (squared)
+        {
+            lcc = lcc.mul(lcc);
+        }
+
         var weight = v.view(shape) * level.FixedMaskImage();
         return -RegistrationMetrics.WeightedMean(lcc, weight);
     }
