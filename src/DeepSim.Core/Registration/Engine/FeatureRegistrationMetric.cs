@@ -105,12 +105,12 @@ internal sealed class FeatureRegistrationMetric : IRegistrationMetric
         using (no_grad())
         {
             var full = indices.mul(factor);
-            fixedVectors = SampleChannels(fixedMaps, full, p.FixedSize);
+            fixedVectors = RegistrationLevel.SampleChannels(fixedMaps, full, p.FixedSize).t();
             fixedInside = Inside(full, p.FixedSize, p.Margin);
         }
 
         var gridIndices = moved.matmul(gridMatrix.t()).add(gridOffset, One);
-        var movingVectors = SampleChannels(movingMaps, gridIndices, p.MovingSize);
+        var movingVectors = RegistrationLevel.SampleChannels(movingMaps, gridIndices, p.MovingSize).t();
         Tensor weight;
         using (no_grad())
         {
@@ -134,24 +134,6 @@ internal sealed class FeatureRegistrationMetric : IRegistrationMetric
         }
 
         return cost;
-    }
-
-    /// <summary>Bilinear/trilinear interpolation of a [1, C, (Z,) H, W] map at continuous indices [N, D] (x first): [N, C], zero outside.</summary>
-    private static Tensor SampleChannels(Tensor maps, Tensor indices, int[] size)
-    {
-        var d = size.Length;
-        var scale = new float[d];
-        for (var i = 0; i < d; i++)
-        {
-            scale[i] = size[i] > 1 ? 2f / (size[i] - 1) : 0f;
-        }
-
-        using var s = tensor(scale);
-        var g = indices.mul(s).sub(One);
-        var n = indices.shape[0];
-        var grid = d == 2 ? g.view(1, 1, n, 2) : g.view(1, 1, 1, n, 3);
-        var output = nn.functional.grid_sample(maps, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Zeros, align_corners: true);
-        return output.reshape(maps.shape[1], n).t();
     }
 
     /// <summary>1 where every coordinate of [N, D] lies in [margin, size - 1 - margin], else 0.</summary>

@@ -275,7 +275,16 @@ public sealed class RegistrationLevel
     {
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(indices);
-        var d = Dimension;
+        return SampleChannels(image, indices, size).reshape(indices.shape[0]);
+    }
+
+    /// <summary>
+    /// Bilinear/trilinear interpolation of a [1, C, (Z,) H, W] map (C channels on a grid of <paramref name="size"/>,
+    /// x first) at continuous indices [N, D] (x first): [C, N], zero outside, differentiable in the indices.
+    /// </summary>
+    internal static Tensor SampleChannels(Tensor maps, Tensor indices, int[] size)
+    {
+        var d = size.Length;
         var scale = new float[d];
         for (var i = 0; i < d; i++)
         {
@@ -286,8 +295,8 @@ public sealed class RegistrationLevel
         var g = (indices * s).sub(OfInteger(1));
         var n = indices.shape[0];
         var grid = d == 2 ? g.view(1, 1, n, 2) : g.view(1, 1, 1, n, 3);
-        var output = nn.functional.grid_sample(image, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Zeros, align_corners: true);
-        return output.reshape(n);
+        var output = nn.functional.grid_sample(maps, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Zeros, align_corners: true);
+        return output.reshape(maps.shape[1], n);
     }
 
     private Tensor IndicesOf(int[] flat, bool jitter)
