@@ -305,12 +305,14 @@ if (4 -in $Case) {
         $centre = [double[]]@([double]$c.cx, [double]$c.cy, [double]$c.cz); $shift = [double[]]@([double]$c.tx, [double]$c.ty, [double]$c.tz)
         $truth = if ($kind -eq 'Rigid') { [DeepSim.Registration.Euler3DTransform]::new([double[]]@([double]$c.ax, [double]$c.ay, [double]$c.az), $shift, $centre, $false) }
                  else { [DeepSim.Registration.AffineTransform]::new([double[]]@(0..8 | ForEach-Object { [double]$c."m$_" }), $shift, $centre) }
+        $cpu0 = Get-CpuSeconds
         $r = Register-Image -Fixed $fixed -Moving $moving -Metric MI -Transform $kind -Seed ([int]$c.case)
-        $row = [pscustomobject]@{ Case = [int]$c.case; Method = "DeepSim MI $kind"; ResidualMm = Get-Residual $r.Transform $truth $points; Seconds = $r.Elapsed.TotalSeconds }
+        $cpu = (Get-CpuSeconds) - $cpu0
+        $row = [pscustomobject]@{ Case = [int]$c.case; Method = "DeepSim MI $kind"; ResidualMm = Get-Residual $r.Transform $truth $points; Seconds = $r.Elapsed.TotalSeconds; CpuSeconds = $cpu }
         $row | Export-Csv -Delimiter "`t" -NoTypeInformation -UseQuotes Never -Append $tsv4
         $row
         $e = Invoke-Elastix $c.fixed $c.moving (Join-Path $elastixParams "$($kind.ToLowerInvariant())-mi.txt") (Join-Path $WorkPath 'c4-el')
-        $row = [pscustomobject]@{ Case = [int]$c.case; Method = "elastix MI $kind"; ResidualMm = Get-Residual $e.Transform $truth $points; Seconds = $e.Seconds }
+        $row = [pscustomobject]@{ Case = [int]$c.case; Method = "elastix MI $kind"; ResidualMm = Get-Residual $e.Transform $truth $points; Seconds = $e.Seconds; CpuSeconds = $script:ElastixCpu }
         $row | Export-Csv -Delimiter "`t" -NoTypeInformation -UseQuotes Never -Append $tsv4
         $row
     }

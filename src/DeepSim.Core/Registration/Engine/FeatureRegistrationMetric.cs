@@ -226,14 +226,11 @@ internal sealed class FeatureRegistrationMetric : IRegistrationMetric
         using var noGrad = no_grad();
         var c = maps.Channels;
         long[] spatial = d == 2 ? [maps.SizeY, maps.SizeX] : [maps.SizeZ, maps.SizeY, maps.SizeX];
-        var t = TorchTraining.FromArray(maps.Values, [.. spatial, c]);
+        // Channels last: the dimensions innermost first are (C, X, Y[, Z]); smooth the spatial axes.
+        int[] dims = d == 2 ? [c, maps.SizeX, maps.SizeY] : [c, maps.SizeX, maps.SizeY, maps.SizeZ];
+        var values = sigma > 0 ? GaussianSmoothing.Smooth(maps.Values, dims, Enumerable.Range(1, d).ToArray(), sigma).Values : maps.Values;
+        var t = TorchTraining.FromArray(values, [.. spatial, c]);
         t = d == 2 ? t.permute(2, 0, 1) : t.permute(3, 0, 1, 2);
-        t = t.contiguous().unsqueeze(1);
-        if (sigma > 0)
-        {
-            t = ImageRegistration.Smooth(t, sigma, d);
-        }
-
         long[] shape = [1, c, .. spatial];
         int[] size = d == 2 ? [maps.SizeX, maps.SizeY] : [maps.SizeX, maps.SizeY, maps.SizeZ];
         var result = t.reshape(shape).contiguous().clone();

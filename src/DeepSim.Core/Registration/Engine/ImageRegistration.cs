@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using DeepSim.Imaging;
+using DeepSim.Learning;
 using DeepSim.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -384,22 +385,10 @@ public static class ImageRegistration
     private static (Tensor Image, int[] Size, double[] Spacing) Pyramid(MedicalImage image, int factor, double sigma)
     {
         var d = image.Dimension;
-        long[] shape = d == 2 ? [1, 1, image.SizeY, image.SizeX] : [1, 1, image.SizeZ, image.SizeY, image.SizeX];
-        using var raw = tensor(image.GetVoxels(), shape);
-        var t = raw.clone();
-        if (sigma > 0)
-        {
-            t = Smooth(t, sigma, d);
-        }
-
-        if (factor > 1)
-        {
-            t = d == 2
-                ? t[.., .., TensorIndex.Slice(null, null, factor), TensorIndex.Slice(null, null, factor)]
-                : t[.., .., TensorIndex.Slice(null, null, factor), TensorIndex.Slice(null, null, factor), TensorIndex.Slice(null, null, factor)];
-            t = t.contiguous();
-        }
-
+        int[] dims = d == 2 ? [image.SizeX, image.SizeY] : [image.SizeX, image.SizeY, image.SizeZ];
+        var (values, levelDims) = GaussianSmoothing.Smooth(image.GetVoxels(), dims, Enumerable.Range(0, d).ToArray(), sigma, factor);
+        long[] shape = d == 2 ? [1, 1, levelDims[1], levelDims[0]] : [1, 1, levelDims[2], levelDims[1], levelDims[0]];
+        var t = TorchTraining.FromArray(values, shape);
         var size = new int[d];
         var spacing = new double[d];
         for (var a = 0; a < d; a++)
@@ -409,47 +398,6 @@ public static class ImageRegistration
         }
 
         return (t, size, spacing);
-    }
-
-    /// <summary>Separable Gaussian smoothing of [N, 1, (Z,) H, W], normalised at the borders (no darkening at the image's edge).</summary>
-    internal static Tensor Smooth(Tensor image, double sigma, int d)
-    {
-        var r = Math.Max(1, (int)Math.Ceiling(3 * sigma));
-        var k = new float[(2 * r) + 1];
-        for (var i = -r; i <= r; i++)
-        {
-            k[i + r] = (float)Math.Exp(-(i * i) / (2 * sigma * sigma));
-        }
-
-        var sum = k.Sum();
-        for (var i = 0; i < k.Length; i++)
-        {
-            k[i] /= sum;
-        }
-
-        using var kernel = tensor(k);
-        var ones = ones_like(image);
-        Tensor Pass(Tensor x)
-        {
-            for (var axis = 0; axis < d; axis++)
-            {
-                if (d == 2)
-                {
-                    var w = axis == 0 ? kernel.view(1, 1, 1, k.Length) : kernel.view(1, 1, k.Length, 1);
-                    x = nn.functional.conv2d(x, w, padding: axis == 0 ? [0, r] : [r, 0]);
-                }
-                else
-                {
-                    var w = axis == 0 ? kernel.view(1, 1, 1, 1, k.Length) : axis == 1 ? kernel.view(1, 1, 1, k.Length, 1) : kernel.view(1, 1, k.Length, 1, 1);
-                    long[] pad = axis == 0 ? [0, 0, r] : axis == 1 ? [0, r, 0] : [r, 0, 0];
-                    x = nn.functional.conv3d(x, w, padding: pad);
-                }
-            }
-
-            return x;
-        }
-
-        return Pass(image) / Pass(ones);
     }
 
     /// <summary>Flat indices (level grid) of the voxels where the mask is non-zero, or every voxel without a mask.</summary>
