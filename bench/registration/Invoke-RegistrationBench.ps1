@@ -20,7 +20,8 @@ random cubic B-spline field, control points every 32 px, largest displacement 8 
 percentile over the head points of |T(x) - T_true(x)| in px (the truth inverts the field exactly), and the time.
 elastix's transform is applied to the points by transformix -def. Both tools also register the CT to the unwarped MR
 of each case (rows "..., unwarped pair", truth: the identity): how far each moves the head points when there is
-nothing to recover, the floor of MI B-spline registration on these pairs.
+nothing to recover, the floor of MI B-spline registration on these pairs. With -ModelPath the saved learned model
+(e.g. the two-branch CNN) runs as a B-spline metric beside MI (-Case3ModelOnly: only its rows, into -Case3ResultName).
 CPU: DeepSim's process CPU time around Register-Image; elastix's user + system time (/usr/bin/time).
 Case 4 (3D): make_cases3d.py moves the CT template (scct.nii) by -Count3D seeded Euler3D transforms (+-10 deg per
 axis, +-10 mm); the MNI T1 template is fixed; DeepSim MI and elastix MI, residual in mm over the T1 head.
@@ -67,6 +68,12 @@ param(
     [int] $Count3 = 20,
     # Case 3: extra Register-Image settings for DeepSim's B-spline runs (an experiment; the defaults when empty).
     [hashtable] $RegisterArgs3 = @{},
+    # Case 3: name of the results file (default results-case3.tsv).
+    [string] $Case3ResultName = 'results-case3.tsv',
+    # Case 3, with -ModelPath: run only the learned model's rows (MI and elastix rows are in another results file).
+    [switch] $Case3ModelOnly,
+    # Case 3: skip the registrations of the CT to the unwarped MR (the drift rows).
+    [switch] $Case3SkipUnwarped,
     # Case 2: run LCC (slow: it resamples the whole image every iteration) only on the first N cases.
     [int] $LccLimit = 10,
     # Case 4: number of 3D cases.
@@ -241,7 +248,11 @@ if (3 -in $Case) {
     & $python (Join-Path $PSScriptRoot 'make_cases.py') (Join-Path $DataPath 'ct-mr-head') $dir bspline $Count3 ($Seed + 1) 0
     if ($LASTEXITCODE -ne 0) { throw 'make_cases.py bspline failed' }
     $cases = Import-Csv -Delimiter "`t" (Join-Path $dir 'cases.tsv')
-    $tsv3 = Join-Path $PSScriptRoot 'results-case3.tsv'
+    $tsv3 = Join-Path $PSScriptRoot $Case3ResultName
+    # The B-spline metrics of DeepSim: MI, and with -ModelPath the saved learned model (e.g. the two-branch CNN).
+    $metrics3 = @()
+    if (-not $Case3ModelOnly) { $metrics3 += , @('MI', 'DeepSim MI B-spline') }
+    if ($ModelPath) { $metrics3 += , @((Import-SimilarityModel -Path $ModelPath), "$ModelLabel B-spline") }
     Remove-Item $tsv3 -ErrorAction SilentlyContinue
     function Get-FieldError([double[][]] $Estimated, $Truth) {
         $d = [double[]]::new($Truth.Count)
@@ -258,17 +269,20 @@ if (3 -in $Case) {
         # how far MI B-spline moves the head points when there is nothing to recover.
         $unwarped = Import-MedicalImage (Join-Path $DataPath "ct-mr-head/MR/$($c.pair)")
         $identity = @($truth | ForEach-Object { [pscustomobject]@{ tx = $_.x; ty = $_.y } })
-        foreach ($kind in 'warped', 'unwarped') {
+        foreach ($kind in @('warped') + @(if (-not $Case3SkipUnwarped) { 'unwarped' })) {
             $m = if ($kind -eq 'warped') { $moving } else { $unwarped }
             $t = if ($kind -eq 'warped') { $truth } else { $identity }
             $suffix = if ($kind -eq 'warped') { '' } else { ', unwarped pair' }
+            foreach ($entry in $metrics3) {
             $cpu0 = Get-CpuSeconds
-            $r = try { Register-Image -Fixed $fixed -Moving $m -Metric MI -Transform BSpline -Seed ([int]$c.case) -ErrorAction SilentlyContinue @RegisterArgs3 } catch { Write-Warning "case $($c.case): $($_.Exception.Message -split "`n" | Select-Object -First 1)"; $null }
+            $r = try { Register-Image -Fixed $fixed -Moving $m -Metric $entry[0] -Transform BSpline -Seed ([int]$c.case) -ErrorAction SilentlyContinue @RegisterArgs3 } catch { Write-Warning "case $($c.case): $($_.Exception.Message -split "`n" | Select-Object -First 1)"; $null }
             $cpu = (Get-CpuSeconds) - $cpu0
             $err = if ($r) { Get-FieldError ([double[][]]@($fixedPoints | ForEach-Object { , $r.Transform.TransformPoint($_) })) $t } else { [pscustomobject]@{ Mean = [double]::NaN; P95 = [double]::NaN } }
-            $row = [pscustomobject]@{ Case = [int]$c.case; Pair = $c.pair; Method = "DeepSim MI B-spline$suffix"; BeforeMeanPx = $before.Mean; MeanPx = $err.Mean; P95Px = $err.P95; MinJacobian = if ($r) { $r.MinJacobianDeterminant } else { [double]::NaN }; Seconds = if ($r) { $r.Elapsed.TotalSeconds } else { [double]::NaN }; CpuSeconds = $cpu }
+            $row = [pscustomobject]@{ Case = [int]$c.case; Pair = $c.pair; Method = "$($entry[1])$suffix"; BeforeMeanPx = $before.Mean; MeanPx = $err.Mean; P95Px = $err.P95; MinJacobian = if ($r) { $r.MinJacobianDeterminant } else { [double]::NaN }; Seconds = if ($r) { $r.Elapsed.TotalSeconds } else { [double]::NaN }; CpuSeconds = $cpu }
             $row | Export-Csv -Delimiter "`t" -NoTypeInformation -UseQuotes Never -Append $tsv3
             $row
+            }
+            if ($Case3ModelOnly) { continue }
             $out = Join-Path $WorkPath 'c3-el'
             $movingFile = $c.moving
             if ($kind -eq 'unwarped') { $movingFile = Join-Path $WorkPath 'c3-unwarped.mha'; Export-MedicalImage -InputObject $unwarped -Path $movingFile -Force }
