@@ -57,6 +57,11 @@ Describe 'Invoke-SimilarityTraining on image pairs, as a user pipes them' -Skip:
         # The recommended CNN adds a trained weight times LCC to the cosine.
         $default.Anchor | Should -Be 'Lcc'
         $default.AnchorWeight | Should -BeGreaterThan 0
+        # ... and the context view x4 (the recommended 2D configuration); -ContextScale 0 turns it off.
+        $default.ContextScale | Should -Be 4
+        $default.ContextWeight | Should -BeGreaterThan 0
+        $plain = $pairs | Invoke-SimilarityTraining -Epochs 1 -StepsPerEpoch 1 -CropsPerBatch 2 -CropSize 40 -ContextScale 0 -Seed 3
+        $plain.ContextScale | Should -Be 0
     }
 
     It 'refuses -Preset Cnn on patch pairs with a specific error' {
