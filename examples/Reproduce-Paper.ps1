@@ -15,7 +15,7 @@ Read it top to bottom as an example of the module. It
      network), and DeepSim's improved configuration (half the negatives are near misses from the search
      neighbourhood, patches z-scored, ReLU units, same 578-578-300-100-2 network), and DeepSim's two-branch CNN
      (Invoke-SimilarityTraining -Preset Cnn: dense features per modality, score = their cosine + a trained weight
-     x LCC, softmax over the search neighbourhood, augmented crops sampled on the fly from the training images),
+     x LCC + a trained weight x the cosine of a 69x69 context view at 1/4 resolution, softmax over the search neighbourhood, augmented crops sampled on the fly from the training images),
      then measures the prediction
      error (300 patches, search radius 40, tolerance 1) of every learned and classical metric on the held-out group;
   4. writes, into -OutputPath: the table (Markdown and CSV; mean, median, std, hit rate with 95% bootstrap CIs, per
