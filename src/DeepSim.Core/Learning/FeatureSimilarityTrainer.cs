@@ -136,9 +136,7 @@ public static class FeatureSimilarityTrainer
                     cancellationToken.ThrowIfCancellationRequested();
                     using var stepScope = NewDisposeScope();
                     var global = ((epoch - 1) * options.StepsPerEpoch) + step - 1;
-                    // Cosine decay to a tenth of the learning rate.
-                    var lr = options.LearningRate * (0.1 + (0.45 * (1 + Math.Cos(Math.PI * global / totalSteps))));
-                    optimizer.LearningRate = lr;
+                    optimizer.LearningRate = LearningRateAt(options, global, totalSteps);
 
                     for (var c = 0; c < b; c++)
                     {
@@ -317,6 +315,10 @@ public static class FeatureSimilarityTrainer
             movingContextBest,
             contextWeight);
     }
+
+    /// <summary>The learning rate of step <paramref name="step"/> (from 0) of <paramref name="totalSteps"/>: cosine decay to a tenth.</summary>
+    internal static double LearningRateAt(FeatureTrainingOptions options, int step, int totalSteps) =>
+        options.LearningRate * (0.1 + (0.45 * (1 + Math.Cos(Math.PI * step / totalSteps))));
 
     /// <summary>
     /// Checks the training pairs against the crop size and range-scales every image once (shared by the two-branch and

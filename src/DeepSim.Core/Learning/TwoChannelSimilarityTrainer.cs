@@ -100,7 +100,7 @@ public static class TwoChannelSimilarityTrainer
                     cancellationToken.ThrowIfCancellationRequested();
                     using var stepScope = NewDisposeScope();
                     var global = ((epoch - 1) * options.StepsPerEpoch) + step - 1;
-                    optimizer.LearningRate = options.LearningRate * (0.1 + (0.45 * (1 + Math.Cos(Math.PI * global / totalSteps))));
+                    optimizer.LearningRate = FeatureSimilarityTrainer.LearningRateAt(options, global, totalSteps);
                     for (var c = 0; c < b; c++)
                     {
                         FeatureSimilarityTrainer.SampleCrop(images[rng.Next(images.Count)], options, rng, fixedCrop, movingCrop, s, structure);
