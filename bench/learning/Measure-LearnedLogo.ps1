@@ -17,6 +17,10 @@ The recommended configuration on all seven folds, beside LCC.
 .EXAMPLE
 dotnet pwsh -File bench/learning/Measure-LearnedLogo.ps1 -Folds 3 -Configurations @(@{ Name = 'no-aug'; NoAugmentation = $true }) -OutputPath ./out/logo-noaug
 An ablation on the first three folds.
+
+.EXAMPLE
+dotnet pwsh -File bench/learning/Measure-LearnedLogo.ps1 -HeldOut 16,20 -Configurations @(@{ Name = 'two-channel'; Preset = 'TwoChannel' }) -OutputPath ./out/logo-2ch
+The two-channel CNN on the screening folds 16 and 20.
 #>
 [CmdletBinding()]
 param(
@@ -91,10 +95,17 @@ foreach ($fold in $groups) {
         $t = [System.Diagnostics.Stopwatch]::StartNew()
         if ($c.ContainsKey('Options')) {
             # Core options not exposed as cmdlet parameters (ablations): call the trainer directly.
+            # Trainer = 'TwoChannel' trains the two-channel CNN (start from [DeepSim.Learning.FeatureTrainingOptions]::TwoChannel).
             $o = $c.Options.Clone(); $o.Seed = $Seed
-            $m = [DeepSim.Learning.FeatureSimilarityTrainer]::Train([DeepSim.Imaging.ImagePair[]]$train, [DeepSim.Learning.FeatureTrainingOptions]$o, $null, [Threading.CancellationToken]::None, $name)
+            if ($c.ContainsKey('Trainer') -and $c.Trainer -eq 'TwoChannel') {
+                $m = [DeepSim.Learning.TwoChannelSimilarityTrainer]::Train([DeepSim.Imaging.ImagePair[]]$train, [DeepSim.Learning.FeatureTrainingOptions]$o, $null, [Threading.CancellationToken]::None, $name)
+            } else {
+                $m = [DeepSim.Learning.FeatureSimilarityTrainer]::Train([DeepSim.Imaging.ImagePair[]]$train, [DeepSim.Learning.FeatureTrainingOptions]$o, $null, [Threading.CancellationToken]::None, $name)
+            }
         } else {
-            $m = $train | Invoke-SimilarityTraining @args2 -Preset Cnn -Seed $Seed -Name $name
+            # -Preset Cnn unless the configuration names another (e.g. Preset = 'TwoChannel').
+            if (-not $args2.ContainsKey('Preset')) { $args2.Preset = 'Cnn' }
+            $m = $train | Invoke-SimilarityTraining @args2 -Seed $Seed -Name $name
         }
         $t.Stop()
         $last = $m.History[-1]

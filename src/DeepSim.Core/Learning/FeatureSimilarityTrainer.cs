@@ -33,35 +33,7 @@ public static class FeatureSimilarityTrainer
         ArgumentNullException.ThrowIfNull(pairs);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        if (pairs.Count == 0)
-        {
-            throw new ArgumentException("Training needs at least one image pair.", nameof(pairs));
-        }
-
-        var images = new List<(float[] Fixed, float[] Moving, int SizeX, int SizeY, int SizeZ)>();
-        foreach (var p in pairs)
-        {
-            ArgumentNullException.ThrowIfNull(p);
-            var f = p.Fixed;
-            var m = p.Moving;
-            if (f.SizeX != m.SizeX || f.SizeY != m.SizeY || f.SizeZ != m.SizeZ)
-            {
-                throw new ArgumentException($"Pair '{p.Name}': the fixed image {f} and the moving image {m} must have the same size.", nameof(pairs));
-            }
-
-            if (f.SizeX < options.CropSize || f.SizeY < options.CropSize)
-            {
-                throw new ArgumentException($"Pair '{p.Name}': the images ({f.SizeX}x{f.SizeY}) are smaller than the {options.CropSize}x{options.CropSize} training crop; lower CropSize.", nameof(pairs));
-            }
-
-            if (options.Dimensions == 3 && f.SizeZ < options.CropSize)
-            {
-                throw new ArgumentException($"Pair '{p.Name}': the volume ({f.SizeX}x{f.SizeY}x{f.SizeZ}) has fewer slices than the {options.CropSize}^3 training crop of a 3D model; lower CropSize or train a 2D model.", nameof(pairs));
-            }
-
-            images.Add((Scaled(f), Scaled(m), f.SizeX, f.SizeY, f.SizeZ));
-        }
-
+        var images = LoadImages(pairs, options);
         var rng = new Random(options.Seed);
         var dilations = ConvLayer.DilationsFor(options.NetworkField);
         var fixedInit = InitialBranch(dilations, options, rng);
@@ -164,9 +136,7 @@ public static class FeatureSimilarityTrainer
                     cancellationToken.ThrowIfCancellationRequested();
                     using var stepScope = NewDisposeScope();
                     var global = ((epoch - 1) * options.StepsPerEpoch) + step - 1;
-                    // Cosine decay to a tenth of the learning rate.
-                    var lr = options.LearningRate * (0.1 + (0.45 * (1 + Math.Cos(Math.PI * global / totalSteps))));
-                    optimizer.LearningRate = lr;
+                    optimizer.LearningRate = LearningRateAt(options, global, totalSteps);
 
                     for (var c = 0; c < b; c++)
                     {
@@ -346,9 +316,51 @@ public static class FeatureSimilarityTrainer
             contextWeight);
     }
 
+    /// <summary>The learning rate of step <paramref name="step"/> (from 0) of <paramref name="totalSteps"/>: cosine decay to a tenth.</summary>
+    internal static double LearningRateAt(FeatureTrainingOptions options, int step, int totalSteps) =>
+        options.LearningRate * (0.1 + (0.45 * (1 + Math.Cos(Math.PI * step / totalSteps))));
+
+    /// <summary>
+    /// Checks the training pairs against the crop size and range-scales every image once (shared by the two-branch and
+    /// the two-channel trainers).
+    /// </summary>
+    internal static List<(float[] Fixed, float[] Moving, int SizeX, int SizeY, int SizeZ)> LoadImages(IReadOnlyList<ImagePair> pairs, FeatureTrainingOptions options)
+    {
+        if (pairs.Count == 0)
+        {
+            throw new ArgumentException("Training needs at least one image pair.", nameof(pairs));
+        }
+
+        var images = new List<(float[] Fixed, float[] Moving, int SizeX, int SizeY, int SizeZ)>();
+        foreach (var p in pairs)
+        {
+            ArgumentNullException.ThrowIfNull(p);
+            var f = p.Fixed;
+            var m = p.Moving;
+            if (f.SizeX != m.SizeX || f.SizeY != m.SizeY || f.SizeZ != m.SizeZ)
+            {
+                throw new ArgumentException($"Pair '{p.Name}': the fixed image {f} and the moving image {m} must have the same size.", nameof(pairs));
+            }
+
+            if (f.SizeX < options.CropSize || f.SizeY < options.CropSize)
+            {
+                throw new ArgumentException($"Pair '{p.Name}': the images ({f.SizeX}x{f.SizeY}) are smaller than the {options.CropSize}x{options.CropSize} training crop; lower CropSize.", nameof(pairs));
+            }
+
+            if (options.Dimensions == 3 && f.SizeZ < options.CropSize)
+            {
+                throw new ArgumentException($"Pair '{p.Name}': the volume ({f.SizeX}x{f.SizeY}x{f.SizeZ}) has fewer slices than the {options.CropSize}^3 training crop of a 3D model; lower CropSize or train a 2D model.", nameof(pairs));
+            }
+
+            images.Add((Scaled(f), Scaled(m), f.SizeX, f.SizeY, f.SizeZ));
+        }
+
+        return images;
+    }
+
     private static Tensor Embed(Tensor x, (Tensor W, Tensor B, int Dilation)[] layers) => FeatureSimilarityModel.Embed(x, layers);
 
-    private static ConvLayer[] Snapshot((Parameter W, Parameter B, int Dilation)[] parameters) =>
+    internal static ConvLayer[] Snapshot((Parameter W, Parameter B, int Dilation)[] parameters) =>
         [.. parameters.Select(p => new ConvLayer((int)p.W.shape[0], (int)p.W.shape[1], (int)p.W.shape[2], p.Dilation, TorchTraining.ToArray(p.W), TorchTraining.ToArray(p.B), p.W.shape.Length - 2))];
 
     private static int Power(int side, int dims) => dims == 3 ? side * side * side : side * side;
@@ -367,7 +379,7 @@ public static class FeatureSimilarityTrainer
         return [.. layers];
     }
 
-    private static ConvLayer InitConv(int outputs, int inputs, int kernel, int dilation, int dims, Random rng)
+    internal static ConvLayer InitConv(int outputs, int inputs, int kernel, int dilation, int dims, Random rng)
     {
         // He-uniform for the ReLU units.
         var taps = Power(kernel, dims);
@@ -393,7 +405,7 @@ public static class FeatureSimilarityTrainer
     /// Cuts an augmented crop pair out of one image pair (same geometry for both, bilinear, edges replicated) and
     /// fills <paramref name="structure"/> with the local standard deviation of every fixed patch of the crop.
     /// </summary>
-    private static void SampleCrop((float[] Fixed, float[] Moving, int SizeX, int SizeY, int SizeZ) img, FeatureTrainingOptions o, Random rng, Span<float> fixedCrop, Span<float> movingCrop, int side, double[] structure)
+    internal static void SampleCrop((float[] Fixed, float[] Moving, int SizeX, int SizeY, int SizeZ) img, FeatureTrainingOptions o, Random rng, Span<float> fixedCrop, Span<float> movingCrop, int side, double[] structure)
     {
         var s = o.CropSize;
         var z = rng.Next(img.SizeZ);
@@ -626,7 +638,7 @@ public static class FeatureSimilarityTrainer
         ((int)(local % side), (int)(local / side % side), (int)(local / side / side));
 
     /// <summary>Draws query positions with probability proportional to the fixed patch's structure (plus a floor, so flat crops still train).</summary>
-    private static void PickQueries(double[] structure, int count, Random rng, Span<long> destination, long offset)
+    internal static void PickQueries(double[] structure, int count, Random rng, Span<long> destination, long offset)
     {
         double total = 0;
         var max = structure.Max();

@@ -46,6 +46,20 @@ public sealed record FeatureTrainingOptions
     /// </summary>
     public static FeatureTrainingOptions Recommended { get; } = new() { ContextScale = 4 };
 
+    /// <summary>
+    /// The two-channel CNN's defaults (<see cref="TwoChannelSimilarityTrainer"/>, <c>-Preset TwoChannel</c>): the
+    /// two-branch CNN's data path, crops and schedule (600 steps of 8 crops), no LCC anchor and no context view (the
+    /// network's output is the whole score), 8 queries per crop, each ranked against <see cref="CandidatesPerQuery"/>
+    /// = 128 candidates (every candidate is a forward pass of its own), 8 channels in the first convolution (16 in the
+    /// others: 16 and 32 made a training step about 6 times slower on this 2-core machine), 64 hidden units.
+    /// </summary>
+    public static FeatureTrainingOptions TwoChannel { get; } = new()
+    {
+        Anchor = FeatureScoreAnchor.None,
+        Channels = 8,
+        QueriesPerCrop = 8,
+    };
+
     /// <summary>Values of one patch: PatchSize^Dimensions.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public int PatchLength => Dimensions == 3 ? PatchSize * PatchSize * PatchSize : PatchSize * PatchSize;
@@ -112,7 +126,7 @@ public sealed record FeatureTrainingOptions
     [System.Text.Json.Serialization.JsonIgnore]
     public int ContextMargin => (ContextExtent - PatchSize) / 2;
 
-    /// <summary>Channels of the hidden convolutions (3x3, dilations 1, 2, 4, ...). Default 16.</summary>
+    /// <summary>Channels of the hidden convolutions (3x3, dilations 1, 2, 4, ...). Default 16. The two-channel CNN: its first convolution's channels (the other two have twice as many).</summary>
     public int Channels { get; init; } = 16;
 
     /// <summary>Length of a feature vector (the final 1x1 convolution). Default 16.</summary>
@@ -136,6 +150,16 @@ public sealed record FeatureTrainingOptions
 
     /// <summary>Query positions per crop (drawn where the fixed patch has structure; nearly free: the crop is embedded once). Default 64.</summary>
     public int QueriesPerCrop { get; init; } = 64;
+
+    /// <summary>
+    /// Two-channel CNN only: candidates each query is ranked against (its true position included). As the stacked
+    /// patches need a forward pass per candidate, they are sampled: about half near misses within 4 voxels of the true
+    /// position, one eighth from the batch's other crops, the rest anywhere in the query's own crop. Default 128.
+    /// </summary>
+    public int CandidatesPerQuery { get; init; } = 128;
+
+    /// <summary>Two-channel CNN only: units of the hidden fully connected layer. Default 64.</summary>
+    public int HiddenUnits { get; init; } = 64;
 
     /// <summary>
     /// Positions within this Chebyshev distance of the true one count as correct (their probabilities are summed), as
@@ -190,6 +214,8 @@ public sealed record FeatureTrainingOptions
         Check(CropSize >= PatchSize + 2, nameof(CropSize), $"must exceed the patch size ({PatchSize}) by at least 2");
         Check(PositiveRadius >= 0 && PositiveRadius < (CropSize - PatchSize + 1) / 2, nameof(PositiveRadius), "must be >= 0 and well inside the crop");
         Check(QueriesPerCrop >= 1, nameof(QueriesPerCrop), "must be >= 1");
+        Check(CandidatesPerQuery >= 2, nameof(CandidatesPerQuery), "must be >= 2 (the true position and at least one other)");
+        Check(HiddenUnits >= 1, nameof(HiddenUnits), "must be >= 1");
         Check(Enum.IsDefined(Anchor), nameof(Anchor), "must be None or Lcc");
         Check(AnchorWindowRadius >= 1 && (2 * AnchorWindowRadius) + 1 <= PatchSize, nameof(AnchorWindowRadius), $"must be >= 1 and give windows no larger than the {PatchSize}x{PatchSize} patch");
         Check(AnchorInitialWeight > 0 && double.IsFinite(AnchorInitialWeight), nameof(AnchorInitialWeight), "must be a finite number > 0");

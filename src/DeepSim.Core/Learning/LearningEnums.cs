@@ -60,4 +60,10 @@ public enum TrainingPreset
 
     /// <summary>The two-branch CNN (FeatureSimilarityModel) with the search-window ranking loss, trained from image pairs.</summary>
     Cnn,
+
+    /// <summary>
+    /// The two-channel CNN on the stacked patches (<see cref="TwoChannelSimilarityModel"/>, Simonovsky et al., MICCAI
+    /// 2016) with a ranking loss over sampled candidates of the search neighbourhood, trained from image pairs.
+    /// </summary>
+    TwoChannel,
 }

@@ -8,7 +8,7 @@ namespace DeepSim.Learning;
 /// <summary>
 /// Reads and writes DeepSim model files: one file holding a model's weights and metadata.
 /// Layout (little-endian): "DSIM", uint32 format version, uint32 kind (1 similarity model, 2 SDAE, 3 two-branch CNN
-/// similarity, version 2 and later), uint32 reserved,
+/// similarity, version 2 and later; 4 two-channel CNN similarity, version 7 and later), uint32 reserved,
 /// uint64 total file length, uint32 metadata length, UTF-8 JSON metadata (options, sizes, history ...), uint32 block
 /// count, then per weight block a uint32 float count and the raw float32 values, and finally the SHA-256 of everything
 /// before it. Writes are atomic: a temporary file in the same folder is flushed and renamed over the target.
@@ -20,10 +20,10 @@ public static class ModelFile
     /// its input normalisation (a version 2 CNN file is read as <see cref="FeatureInputNormalization.ImageRange"/>, what
     /// it was trained with); version 4 the CNN's score anchor (older CNN files load with none: cosine only); version 5 the 3D CNN
     /// (<see cref="FeatureTrainingOptions.Dimensions"/>; older CNN files are 2D); version 6 the CNN's context view (older
-    /// CNN files load without one); version 1
+    /// CNN files load without one); version 7 the two-channel CNN kind (<see cref="TwoChannelSimilarityModel"/>); version 1
     /// files (fully connected similarity models and SDAEs) still load.
     /// </summary>
-    public const int CurrentVersion = 6;
+    public const int CurrentVersion = 7;
 
     /// <summary>The customary file extension.</summary>
     public const string Extension = ".dsim";
@@ -50,6 +50,9 @@ public static class ModelFile
 
         /// <summary>A <see cref="FeatureSimilarityModel"/> (two-branch CNN; format version 2 and later).</summary>
         FeatureSimilarity = 3,
+
+        /// <summary>A <see cref="TwoChannelSimilarityModel"/> (two-channel CNN on the stacked patches; format version 7 and later).</summary>
+        TwoChannelSimilarity = 4,
     }
 
     /// <summary>Writes a similarity model to <paramref name="path"/> (replacing it atomically).</summary>
@@ -88,6 +91,17 @@ public static class ModelFile
         Write(path, ModelKind.FeatureSimilarity, JsonSerializer.SerializeToUtf8Bytes(meta, Json), blocks);
     }
 
+    /// <summary>Writes a two-channel CNN similarity model to <paramref name="path"/> (replacing it atomically).</summary>
+    public static void Save(TwoChannelSimilarityModel model, string path)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var meta = new TwoChannelMetadata(
+            model.Name, model.Options, [.. model.History], model.TrainingImageCount, model.CreatedUtc,
+            [.. model.Convolutions.Select(LayerShape)], [.. model.Dense.Select(l => new[] { l.Outputs, l.Inputs })]);
+        var blocks = model.Convolutions.SelectMany(l => new[] { l.Weights, l.Bias }).Concat(model.Dense.SelectMany(l => new[] { l.Weights, l.Bias }));
+        Write(path, ModelKind.TwoChannelSimilarity, JsonSerializer.SerializeToUtf8Bytes(meta, Json), blocks);
+    }
+
     /// <summary>Writes any kind of model.</summary>
     public static void Save(object model, string path)
     {
@@ -102,12 +116,15 @@ public static class ModelFile
             case FeatureSimilarityModel c:
                 Save(c, path);
                 break;
+            case TwoChannelSimilarityModel t:
+                Save(t, path);
+                break;
             default:
-                throw new ArgumentException($"Cannot save a {model?.GetType().Name ?? "null"}: only SimilarityModel, FeatureSimilarityModel and SdaeModel are model files.", nameof(model));
+                throw new ArgumentException($"Cannot save a {model?.GetType().Name ?? "null"}: only SimilarityModel, FeatureSimilarityModel, TwoChannelSimilarityModel and SdaeModel are model files.", nameof(model));
         }
     }
 
-    /// <summary>Reads a model file: a <see cref="SimilarityModel"/>, a <see cref="FeatureSimilarityModel"/> or an <see cref="SdaeModel"/>.</summary>
+    /// <summary>Reads a model file: a <see cref="SimilarityModel"/>, a <see cref="FeatureSimilarityModel"/>, a <see cref="TwoChannelSimilarityModel"/> or an <see cref="SdaeModel"/>.</summary>
     /// <exception cref="ModelFileException">The file is not a readable model file; its Error says why.</exception>
     public static object Load(string path)
     {
@@ -123,6 +140,7 @@ public static class ModelFile
             {
                 ModelKind.Similarity => BuildSimilarity(meta, blocks),
                 ModelKind.FeatureSimilarity => BuildFeature(meta, blocks, version),
+                ModelKind.TwoChannelSimilarity => BuildTwoChannel(meta, blocks),
                 _ => BuildSdae(meta, blocks),
             };
         }
@@ -142,6 +160,7 @@ public static class ModelFile
         {
             SimilarityModel m => m,
             FeatureSimilarityModel => throw new ModelFileException(ModelFileError.WrongKind, path, "the file holds a two-branch CNN similarity model, not a fully connected one; read it with LoadMetric or Load."),
+            TwoChannelSimilarityModel => throw new ModelFileException(ModelFileError.WrongKind, path, "the file holds a two-channel CNN similarity model, not a fully connected one; read it with LoadMetric or Load."),
             _ => throw new ModelFileException(ModelFileError.WrongKind, path, "the file holds an SDAE (pre-training) model, not a similarity model; train one with Invoke-SimilarityTraining."),
         };
 
@@ -234,7 +253,9 @@ public static class ModelFile
         }
 
         var kindValue = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(8));
-        if (kindValue is not ((uint)ModelKind.Similarity or (uint)ModelKind.Sdae or (uint)ModelKind.FeatureSimilarity) || (kindValue == (uint)ModelKind.FeatureSimilarity && version < 2))
+        if (kindValue is not ((uint)ModelKind.Similarity or (uint)ModelKind.Sdae or (uint)ModelKind.FeatureSimilarity or (uint)ModelKind.TwoChannelSimilarity)
+            || (kindValue == (uint)ModelKind.FeatureSimilarity && version < 2)
+            || (kindValue == (uint)ModelKind.TwoChannelSimilarity && version < 7))
         {
             throw new ModelFileException(ModelFileError.WrongKind, full, $"unknown model kind {kindValue} in a version {version} file.");
         }
@@ -370,6 +391,26 @@ public static class ModelFile
             layers.Skip(nFixed + nMoving).Take(nFixedContext).ToList(), layers.Skip(nFixed + nMoving + nFixedContext).ToList(), meta.ContextWeight);
     }
 
+    private static TwoChannelSimilarityModel BuildTwoChannel(byte[] metadata, List<float[]> blocks)
+    {
+        var meta = JsonSerializer.Deserialize<TwoChannelMetadata>(metadata, Json) ?? throw new JsonException("empty metadata");
+        Require(meta.Name is not null, "Name");
+        Require(meta.Options is not null, "Options");
+        Require(meta.History is not null && meta.History.All(h => h is not null), "History");
+        Require(meta.Convolutions is not null && meta.Convolutions.All(c => c is { Length: 4 }), "Convolutions");
+        Require(meta.Dense is not null && meta.Dense.All(d => d is { Length: 2 }), "Dense");
+        var count = meta.Convolutions.Length + meta.Dense.Length;
+        if (blocks.Count != 2 * count)
+        {
+            throw new InvalidOperationException($"{count} layers need {2 * count} weight blocks, found {blocks.Count}.");
+        }
+
+        var convolutions = meta.Convolutions.Select((c, i) => new ConvLayer(c[0], c[1], c[2], c[3], blocks[2 * i], blocks[(2 * i) + 1])).ToList();
+        var offset = 2 * meta.Convolutions.Length;
+        var dense = meta.Dense.Select((d, i) => new DenseLayer(d[0], d[1], blocks[offset + (2 * i)], blocks[offset + (2 * i) + 1])).ToList();
+        return new TwoChannelSimilarityModel(DeepSim.IO.MessageText.Clean(meta.Name), convolutions, dense, meta.Options, meta.History, meta.TrainingImageCount, meta.CreatedUtc);
+    }
+
     private static int[] LayerShape(ConvLayer l) => [l.Outputs, l.Inputs, l.Kernel, l.Dilation];
 
     private static SdaeModel BuildSdae(byte[] metadata, List<float[]> blocks)
@@ -436,6 +477,15 @@ public static class ModelFile
         int[][]? FixedContextLayers = null,
         int[][]? MovingContextLayers = null,
         double ContextWeight = 0);
+
+    private sealed record TwoChannelMetadata(
+        string Name,
+        FeatureTrainingOptions Options,
+        TrainingEpoch[] History,
+        int TrainingImageCount,
+        DateTimeOffset CreatedUtc,
+        int[][] Convolutions,
+        int[][] Dense);
 
     private sealed record SdaeAutoencoderMetadata(
         int Level,

@@ -22,7 +22,7 @@ public sealed class ExportSimilarityModelCommand : DeepSimCmdlet
 {
     #region Parameters
 
-    /// <summary>The model to save: a SimilarityModel, a FeatureSimilarityModel (two-branch CNN) or an SdaeModel.</summary>
+    /// <summary>The model to save: a SimilarityModel, a FeatureSimilarityModel (two-branch CNN), a TwoChannelSimilarityModel (two-channel CNN) or an SdaeModel.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
     [ValidateNotNull]
     public object InputObject { get; set; } = null!;
@@ -52,9 +52,9 @@ public sealed class ExportSimilarityModelCommand : DeepSimCmdlet
     protected override void ProcessRecord()
     {
         var model = InputObject is PSObject pso ? pso.BaseObject : InputObject;
-        if (model is not (SimilarityModel or FeatureSimilarityModel or SdaeModel))
+        if (model is not (SimilarityModel or FeatureSimilarityModel or TwoChannelSimilarityModel or SdaeModel))
         {
-            WriteError(ErrorIds.NotAModel, ErrorCategory.InvalidType, model, $"Export-SimilarityModel saves a SimilarityModel, a FeatureSimilarityModel or an SdaeModel, not {model.GetType().FullName}.");
+            WriteError(ErrorIds.NotAModel, ErrorCategory.InvalidType, model, $"Export-SimilarityModel saves a SimilarityModel, a FeatureSimilarityModel, a TwoChannelSimilarityModel or an SdaeModel, not {model.GetType().FullName}.");
             return;
         }
 

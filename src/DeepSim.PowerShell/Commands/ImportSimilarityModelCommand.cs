@@ -5,8 +5,8 @@ using DeepSim.PowerShell.Infrastructure;
 namespace DeepSim.PowerShell.Commands;
 
 /// <summary>
-/// <para type="synopsis">Reads a model file written by Export-SimilarityModel: a SimilarityModel, a FeatureSimilarityModel or an SdaeModel.</para>
-/// <para type="description">Import-SimilarityModel reads DeepSim model files and returns the model they hold, ready to use as a -Metric (a SimilarityModel or FeatureSimilarityModel) or as -Pretrained (an SdaeModel). The file's checksum is verified; a corrupt, truncated, foreign or newer-version file is a non-terminating error naming the file and the problem (ErrorIds ModelFileNotAModelFile, ModelFileTruncated, ModelFileChecksumMismatch, ModelFileUnsupportedVersion ...).</para>
+/// <para type="synopsis">Reads a model file written by Export-SimilarityModel: a SimilarityModel, a FeatureSimilarityModel, a TwoChannelSimilarityModel or an SdaeModel.</para>
+/// <para type="description">Import-SimilarityModel reads DeepSim model files and returns the model they hold, ready to use as a -Metric (a SimilarityModel, FeatureSimilarityModel or TwoChannelSimilarityModel) or as -Pretrained (an SdaeModel). The file's checksum is verified; a corrupt, truncated, foreign or newer-version file is a non-terminating error naming the file and the problem (ErrorIds ModelFileNotAModelFile, ModelFileTruncated, ModelFileChecksumMismatch, ModelFileUnsupportedVersion ...).</para>
 /// </summary>
 /// <example>
 /// <code>$model = Import-SimilarityModel ./models/ct-mr.dsim
@@ -18,7 +18,7 @@ namespace DeepSim.PowerShell.Commands;
 /// <para>Lists the models of a folder.</para>
 /// </example>
 [Cmdlet(VerbsData.Import, "SimilarityModel", DefaultParameterSetName = PathSet)]
-[OutputType(typeof(SimilarityModel), typeof(FeatureSimilarityModel), typeof(SdaeModel))]
+[OutputType(typeof(SimilarityModel), typeof(FeatureSimilarityModel), typeof(TwoChannelSimilarityModel), typeof(SdaeModel))]
 public sealed class ImportSimilarityModelCommand : DeepSimCmdlet
 {
     private const string PathSet = "Path";

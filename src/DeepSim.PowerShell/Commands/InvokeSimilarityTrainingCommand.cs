@@ -8,7 +8,7 @@ namespace DeepSim.PowerShell.Commands;
 
 /// <summary>
 /// <para type="synopsis">Trains a learned similarity: from image pairs, a two-branch CNN with a search-window ranking loss (the default, also -Preset Cnn); from patch pairs or with -Preset Paper, the paper's fully connected network.</para>
-/// <para type="description">Invoke-SimilarityTraining trains the metric that -Metric parameters accept. Pipe aligned image pairs (Import-ImagePair, or any objects with Fixed and Moving images) and it trains DeepSim's recommended learned metric (also -Preset Cnn; on seven unseen CT/MR patient groups its pooled mean error was 561 [523, 601] against LCC's 712 [663, 769], the best classical measure there, with a lower median, 119 against 186, and a higher hit rate, 4.9 against 4.1 %; see the README), a FeatureSimilarityModel: one small fully convolutional network per modality turns each image into a unit-length feature vector per voxel, and the score of two patches is the cosine of their vectors plus a trained weight times their local cross correlation (-Anchor Lcc, the default; -Anchor None keeps the cosine alone) plus a trained weight times the cosine of a context view, a second stream per modality that sees a 69x69 neighbourhood at a quarter of the resolution (-ContextScale 4, the default; -ContextScale 0 turns it off). It samples crops on the fly from every training image, epoch after epoch, with seeded augmentation (flips, 90-degree and small rotations shared by both images, per-modality gamma and contrast, and sometimes an inverted MR), and minimises a softmax over the candidates of the search neighbourhood (InfoNCE): each query's true position against every other position of its crop (near misses; without the anchor also every position of the other crops), which is what the prediction-error protocol asks. With the anchor, LCC is inside that softmax, so the networks learn what LCC misses: LCC gives a sharp peak, the learned term says which peak is right. Scoring a search window is then one dot product per candidate (plus LCC's own search with the anchor). With -Volumetric it trains the same architecture in 3D on volume pairs: cubic patches (7^3 by default), 3x3x3 convolutions, cubic training crops with the cube's 90-degree turns and mirrors, a 3D LCC anchor, and a softmax over a query's whole cube of candidates; Measure-PredictionError -Volumetric scores it. Pipe PatchPair objects (Get-PatchPair), or give -Preset Paper, and it trains the paper's network instead: 578-578-300-100-2 with sigmoid units classifying a pair as corresponding or not (two-way softmax, cross-entropy), whose score is logit(match) - logit(non-match); with -Preset Paper and image pairs it first samples the paper's 2,000 positives around the skull with one random negative each. With -Pretrained (or a piped SdaeModel) the bottom layers of the fully connected network start from the SDAE's encoders. A seeded, label-stratified -ValidationFraction is held out and training stops early when the validation loss has not improved for -EarlyStoppingPatience epochs (fully connected network only). Progress shows epoch, loss and accuracy; Ctrl+C stops between batches and returns nothing.</para>
+/// <para type="description">Invoke-SimilarityTraining trains the metric that -Metric parameters accept. Pipe aligned image pairs (Import-ImagePair, or any objects with Fixed and Moving images) and it trains DeepSim's recommended learned metric (also -Preset Cnn; on seven unseen CT/MR patient groups its pooled mean error was 561 [523, 601] against LCC's 712 [663, 769], the best classical measure there, with a lower median, 119 against 186, and a higher hit rate, 4.9 against 4.1 %; see the README), a FeatureSimilarityModel: one small fully convolutional network per modality turns each image into a unit-length feature vector per voxel, and the score of two patches is the cosine of their vectors plus a trained weight times their local cross correlation (-Anchor Lcc, the default; -Anchor None keeps the cosine alone) plus a trained weight times the cosine of a context view, a second stream per modality that sees a 69x69 neighbourhood at a quarter of the resolution (-ContextScale 4, the default; -ContextScale 0 turns it off). It samples crops on the fly from every training image, epoch after epoch, with seeded augmentation (flips, 90-degree and small rotations shared by both images, per-modality gamma and contrast, and sometimes an inverted MR), and minimises a softmax over the candidates of the search neighbourhood (InfoNCE): each query's true position against every other position of its crop (near misses; without the anchor also every position of the other crops), which is what the prediction-error protocol asks. With the anchor, LCC is inside that softmax, so the networks learn what LCC misses: LCC gives a sharp peak, the learned term says which peak is right. Scoring a search window is then one dot product per candidate (plus LCC's own search with the anchor). With -Volumetric it trains the same architecture in 3D on volume pairs: cubic patches (7^3 by default), 3x3x3 convolutions, cubic training crops with the cube's 90-degree turns and mirrors, a 3D LCC anchor, and a softmax over a query's whole cube of candidates; Measure-PredictionError -Volumetric scores it. Pipe PatchPair objects (Get-PatchPair), or give -Preset Paper, and it trains the paper's network instead: 578-578-300-100-2 with sigmoid units classifying a pair as corresponding or not (two-way softmax, cross-entropy), whose score is logit(match) - logit(non-match); with -Preset Paper and image pairs it first samples the paper's 2,000 positives around the skull with one random negative each. With -Pretrained (or a piped SdaeModel) the bottom layers of the fully connected network start from the SDAE's encoders. A seeded, label-stratified -ValidationFraction is held out and training stops early when the validation loss has not improved for -EarlyStoppingPatience epochs (fully connected network only). With -Preset TwoChannel and image pairs it trains the two-channel CNN of Simonovsky et al. (MICCAI 2016), a TwoChannelSimilarityModel: the fixed and the moving patch (locally standardised) are stacked as the two channels of one input, three 3x3 convolutions with a max-pooling and two fully connected layers give the score; it uses the same crops, augmentation and schedule as the two-branch CNN, and ranks each query's true position against -CandidatesPerQuery sampled candidates of its neighbourhood (half near misses within 4 voxels, some from other crops), since every candidate needs a forward pass of its own. It has no per-image feature maps: searches run one batched forward pass per candidate, and Register-Image refuses it. Progress shows epoch, loss and accuracy; Ctrl+C stops between batches and returns nothing.</para>
 /// </summary>
 /// <example>
 /// <code>$pairs = Import-ImagePair -FixedPath ./CT -MovingPath ./MR -Align
@@ -32,6 +32,12 @@ namespace DeepSim.PowerShell.Commands;
 /// <para>A 3D two-branch CNN (cubic 7x7x7 patches, 3x3x3 convolutions, 3D LCC anchor) trained on a CT/MR volume pair and compared with NMI and LCC in the 3D search (17^3 candidates per query). In practice train and test on different volumes or hemispheres, as bench/learning3d does.</para>
 /// </example>
 /// <example>
+/// <code>$pairs = Import-ImagePair -FixedPath ./CT -MovingPath ./MR -Align
+/// $twoChannel = $pairs | Invoke-SimilarityTraining -Preset TwoChannel -Seed 1 -Name 'two-channel'
+/// Measure-PredictionError -Metric $twoChannel, LCC -Fixed $ct -Moving $mr -Seed 1</code>
+/// <para>The two-channel CNN on the stacked patches (Simonovsky et al., 2016), trained with the same crops and augmentation as the default and ranked against 128 sampled candidates per query, compared with LCC on a new pair. Each candidate of a search is a forward pass of its own, so its search is far slower than the two-branch CNN's.</para>
+/// </example>
+/// <example>
 /// <code>$pairs = Get-PatchPair -Fixed $ct -Moving $mr -Count 2000 -Seed 1
 /// $sdae = $pairs | Invoke-SdaePretrain -Seed 1
 /// $model = $pairs | Invoke-SimilarityTraining -Pretrained $sdae -Epochs 30 -Seed 1
@@ -44,7 +50,7 @@ namespace DeepSim.PowerShell.Commands;
 /// <para>The paper's network and sampling from image pairs, and a shallower ReLU network from patch pairs.</para>
 /// </example>
 [Cmdlet(VerbsLifecycle.Invoke, "SimilarityTraining")]
-[OutputType(typeof(FeatureSimilarityModel), typeof(SimilarityModel))]
+[OutputType(typeof(FeatureSimilarityModel), typeof(TwoChannelSimilarityModel), typeof(SimilarityModel))]
 public sealed class InvokeSimilarityTrainingCommand : TrainingCmdlet
 {
     private readonly List<PatchPair> _pairs = [];
@@ -66,7 +72,7 @@ public sealed class InvokeSimilarityTrainingCommand : TrainingCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public MedicalImage? Moving { get; set; }
 
-    /// <summary>Recommended (default: the two-branch CNN from image pairs, the fully connected network from patch pairs), Paper (the paper's network, loss and sampling) or Cnn (the two-branch CNN; image pairs only).</summary>
+    /// <summary>Recommended (default: the two-branch CNN from image pairs, the fully connected network from patch pairs), Paper (the paper's network, loss and sampling), Cnn (the two-branch CNN; image pairs only) or TwoChannel (the two-channel CNN on the stacked patches; image pairs only, 2D, no anchor or context view).</summary>
     [Parameter]
     public TrainingPreset Preset { get; set; } = TrainingPreset.Recommended;
 
@@ -113,6 +119,11 @@ public sealed class InvokeSimilarityTrainingCommand : TrainingCmdlet
     [Parameter]
     [ValidateRange(1, 1_000_000)]
     public int QueriesPerCrop { get; set; } = 64;
+
+    /// <summary>TwoChannel: candidates each query is ranked against per step (its true position, about half near misses within 4 voxels, some from other crops, the rest anywhere in its crop). Default 128.</summary>
+    [Parameter]
+    [ValidateRange(2, 100_000)]
+    public int CandidatesPerQuery { get; set; } = 128;
 
     /// <summary>CNN: softmax temperature on the cosine scores. Default 0.1.</summary>
     [Parameter]
@@ -210,12 +221,17 @@ public sealed class InvokeSimilarityTrainingCommand : TrainingCmdlet
             ThrowTerminating(ErrorIds.MixedTrainingInput, ErrorCategory.InvalidArgument, _images[0], "Invoke-SimilarityTraining received both image pairs and patch pairs; pipe one kind (image pairs train the CNN, patch pairs the fully connected network).");
         }
 
-        if (Preset == TrainingPreset.Cnn && (_images.Count == 0 || sdae is not null))
+        if (Preset is TrainingPreset.Cnn or TrainingPreset.TwoChannel && (_images.Count == 0 || sdae is not null))
         {
-            ThrowTerminating(ErrorIds.InvalidTrainingSetup, ErrorCategory.InvalidArgument, (object?)_pairs.FirstOrDefault() ?? sdae, "-Preset Cnn trains the two-branch CNN from image pairs (Import-ImagePair, or objects with Fixed and Moving); it takes neither patch pairs nor an SDAE.");
+            ThrowTerminating(ErrorIds.InvalidTrainingSetup, ErrorCategory.InvalidArgument, (object?)_pairs.FirstOrDefault() ?? sdae, $"-Preset {Preset} trains a CNN from image pairs (Import-ImagePair, or objects with Fixed and Moving); it takes neither patch pairs nor an SDAE.");
         }
 
-        if (_images.Count > 0 && Preset is TrainingPreset.Recommended or TrainingPreset.Cnn && sdae is null)
+        if (Preset == TrainingPreset.TwoChannel && (Volumetric || (MyInvocation.BoundParameters.ContainsKey(nameof(Anchor)) && Anchor != FeatureScoreAnchor.None) || ContextScale != 0))
+        {
+            ThrowTerminating(ErrorIds.InvalidTrainingSetup, ErrorCategory.InvalidArgument, _images.FirstOrDefault(), "-Preset TwoChannel trains a 2D network whose output is the whole score: it takes neither -Volumetric, -Anchor Lcc nor -ContextScale.");
+        }
+
+        if (_images.Count > 0 && Preset is TrainingPreset.Recommended or TrainingPreset.Cnn or TrainingPreset.TwoChannel && sdae is null)
         {
             TrainFeatureModel();
             return;
@@ -274,8 +290,9 @@ public sealed class InvokeSimilarityTrainingCommand : TrainingCmdlet
     private void TrainFeatureModel()
     {
         var bound = MyInvocation.BoundParameters;
-        // Unset options keep the defaults of the kind trained: the recommended 2D configuration, or the measured 3D one.
-        var defaults = Volumetric ? FeatureTrainingOptions.Volumetric : FeatureTrainingOptions.Recommended;
+        // Unset options keep the defaults of the kind trained: the recommended 2D configuration, the two-channel CNN's, or the measured 3D one.
+        var twoChannel = Preset == TrainingPreset.TwoChannel;
+        var defaults = Volumetric ? FeatureTrainingOptions.Volumetric : twoChannel ? FeatureTrainingOptions.TwoChannel : FeatureTrainingOptions.Recommended;
         T Pick<T>(string parameter, T value, T fallback) => bound.ContainsKey(parameter) ? value : fallback;
         var options = defaults with
         {
@@ -293,10 +310,26 @@ public sealed class InvokeSimilarityTrainingCommand : TrainingCmdlet
             ContextScale = Pick(nameof(ContextScale), ContextScale, defaults.ContextScale),
             LearningRate = Pick(nameof(LearningRate), LearningRate, defaults.LearningRate),
             WeightDecay = Pick(nameof(WeightDecay), WeightDecay, defaults.WeightDecay),
+            CandidatesPerQuery = Pick(nameof(CandidatesPerQuery), CandidatesPerQuery, defaults.CandidatesPerQuery),
             GeometricAugmentation = !NoAugmentation,
             IntensityAugmentation = !NoAugmentation,
             Seed = Seed,
         };
+        if (twoChannel)
+        {
+            var twoChannelName = Name ?? "DeepSim-2ch";
+            WriteVerbose($"Training {twoChannelName}: two-channel CNN ({options.Channels}/{2 * options.Channels} channels, {options.HiddenUnits} hidden units, {options.Normalization} input, patch {options.PatchSize}) on {_images.Count} image pairs, {options.Epochs} x {options.StepsPerEpoch} steps of {options.CropsPerBatch} crops x {options.QueriesPerCrop} queries x {options.CandidatesPerQuery} candidates, seed {Seed}.");
+            var twoChannelModel = Train(
+                "Invoke-SimilarityTraining",
+                (progress, token) => TwoChannelSimilarityTrainer.Train(_images, options, progress, token, twoChannelName),
+                _ => 0,
+                1,
+                ErrorIds.InvalidTrainingSetup,
+                _images[0]);
+            WriteObject(twoChannelModel);
+            return;
+        }
+
         var name = Name ?? (Volumetric ? "DeepSim-CNN-3D" : "DeepSim-CNN");
         WriteVerbose($"Training {name}: {options.Dimensions}D two-branch CNN ({options.Channels} channels, {options.Normalization} input, dilations {string.Join(",", ConvLayer.DilationsFor(options.NetworkField))}, {options.FeatureDimension} features, patch {options.PatchSize}, anchor {options.Anchor}, context scale {options.ContextScale}) on {_images.Count} image pairs, {options.Epochs} x {options.StepsPerEpoch} steps of {options.CropsPerBatch} crops, seed {Seed}.");
         var model = Train(

@@ -113,10 +113,10 @@ public sealed class FeatureSimilarityTests : IDisposable
         loaded.ScoreSearchWindows(pair.Fixed, pair.Moving, centres, Patch, 4, after);
         Assert.Equal(before, after);
 
-        // Written as the current format version (6); the same bytes claiming a newer version are refused with a clear error.
+        // Written as the current format version (7); the same bytes claiming a newer version are refused with a clear error.
         var bytes = File.ReadAllBytes(path);
         Assert.Equal(ModelFile.CurrentVersion, BitConverter.ToInt32(bytes, 4));
-        Assert.Equal(6, ModelFile.CurrentVersion);
+        Assert.Equal(7, ModelFile.CurrentVersion);
         Assert.Equal(3, BitConverter.ToInt32(bytes, 8));
         bytes[4] = (byte)(ModelFile.CurrentVersion + 1);
         var future = Path.Combine(_tempFolder, "future.dsim");

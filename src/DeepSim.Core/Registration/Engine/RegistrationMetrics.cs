@@ -46,6 +46,7 @@ public static class RegistrationMetrics
             IRegistrationMetric r => r,
             SimilarityModel model => new SimilarityModelRegistrationMetric(model, options?.PatchCount ?? 256),
             IFeatureMapModel features => new FeatureRegistrationMetric(features),
+            TwoChannelSimilarityModel m => throw new RegistrationException(RegistrationError.UnsupportedMetric, $"Metric '{m.Name}' is a two-channel CNN: it scores stacked patch pairs and has no per-image feature maps, so it cannot drive registration. Register with the two-branch CNN (Invoke-SimilarityTraining -Preset Cnn), a fully connected SimilarityModel or a classical measure (MI, LCC ...)."),
             string name => Create(name, options),
             ISimilarityMetric m when Names.Contains(m.Name, StringComparer.OrdinalIgnoreCase) => Create(m.Name, options),
             ISimilarityMetric m => throw new RegistrationException(RegistrationError.UnsupportedMetric, $"Metric '{m.Name}' ({m.GetType().Name}) has no differentiable form for registration; it must implement IRegistrationMetric."),
