@@ -100,15 +100,7 @@ internal static class ConvAutoencoderPretrainer
             var fixedLoss = ReconstructionLoss(fixedNoisy, fixedClean, inputShape, channelsLast, field, dims, fixedParams, fixedDecoder);
             var movingLoss = ReconstructionLoss(movingNoisy, movingClean, inputShape, channelsLast, field, dims, movingParams, movingDecoder);
             var loss = fixedLoss.add(movingLoss, HeldScalars.One).mul(HeldScalars.Of(0.5));
-            optimizer.ZeroGrad();
-            loss.backward();
-            optimizer.Step();
-            var value = loss.item<float>();
-            if (!float.IsFinite(value))
-            {
-                throw new InvalidOperationException($"Convolutional pre-training diverged at step {step} (loss {value}); lower the learning rate ({options.LearningRate}).");
-            }
-
+            var value = optimizer.Minimize(loss, "Convolutional pre-training", $"step {step}");
             losses[step - 1] = value;
             windowSum += value;
             windowCount++;

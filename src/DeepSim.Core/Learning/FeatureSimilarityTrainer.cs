@@ -295,15 +295,7 @@ public static class FeatureSimilarityTrainer
                     var positives = tensor(positiveIndex, [queries.Length, positivesPerQuery], dtype: ScalarType.Int64);
                     var positiveMask = tensor(positiveLogMask, [queries.Length, positivesPerQuery], dtype: ScalarType.Float32);
                     var loss = (logits.logsumexp(1) - logits.gather(1, positives).add(positiveMask, HeldScalars.One).logsumexp(1)).mean();
-                    optimizer.ZeroGrad();
-                    loss.backward();
-                    optimizer.Step();
-
-                    var lossValue = loss.item<float>();
-                    if (!float.IsFinite(lossValue))
-                    {
-                        throw new InvalidOperationException($"Training diverged at epoch {epoch}, step {step} (loss {lossValue}); lower the learning rate ({options.LearningRate}).");
-                    }
+                    var lossValue = optimizer.Minimize(loss, "Training", $"epoch {epoch}, step {step}");
 
                     lossSum += lossValue * queries.Length;
                     var best = logits.argmax(1).data<long>().ToArray();
