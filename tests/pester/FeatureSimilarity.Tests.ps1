@@ -130,6 +130,24 @@ Describe 'Invoke-SimilarityTraining on objects with Fixed and Moving' {
         { $pair | Invoke-SimilarityTraining @Tiny -ContextScale 9 -ErrorAction Stop } | Should -Throw
     }
 
+    It 'pre-trains both branches without labels with -PretrainSteps and records it in the model' {
+        $rng = [Random]::new(8)
+        $f = [float[]]::new(48 * 48); $m = [float[]]::new(48 * 48)
+        for ($i = 0; $i -lt $f.Length; $i++) { $v = [Math]::Sin(($i % 48) / 4.0) * [Math]::Cos([Math]::Floor($i / 48) / 5.0); $f[$i] = 100 * $v; $m[$i] = 50 * $v * $v + $rng.NextDouble() }
+        $pair = [pscustomobject]@{ Fixed = [DeepSim.Imaging.MedicalImage]::new($f, 48, 48, 1); Moving = [DeepSim.Imaging.MedicalImage]::new($m, 48, 48, 1) }
+        $pretrained = $pair | Invoke-SimilarityTraining @Tiny -Epochs 1 -PretrainSteps 6 -Name 'pre-trained'
+        $again = $pair | Invoke-SimilarityTraining @Tiny -Epochs 1 -PretrainSteps 6
+        $plain = $pair | Invoke-SimilarityTraining @Tiny -Epochs 1
+        $pretrained.Options.PretrainSteps | Should -Be 6
+        $plain.Options.PretrainSteps | Should -Be 0
+        $again.FixedLayers[0].Weights | Should -Be $pretrained.FixedLayers[0].Weights
+        $pretrained.FixedLayers[0].Weights | Should -Not -Be $plain.FixedLayers[0].Weights
+        $path = Join-Path $TestDrive 'pretrained.dsim'
+        $pretrained | Export-SimilarityModel -Path $path
+        (Import-SimilarityModel $path).Options.PretrainSteps | Should -Be 6
+        { $pair | Invoke-SimilarityTraining @Tiny -PretrainSteps -1 -ErrorAction Stop } | Should -Throw -ErrorId 'ParameterArgumentValidationError*'
+    }
+
     It 'refuses images smaller than the training crop with a specific error' {
         $small = [pscustomobject]@{ Fixed = [DeepSim.Imaging.MedicalImage]::new([float[]]::new(400), 20, 20, 1); Moving = [DeepSim.Imaging.MedicalImage]::new([float[]]::new(400), 20, 20, 1) }
         { $small | Invoke-SimilarityTraining @Tiny -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidTrainingSetup*'

@@ -18,6 +18,9 @@ namespace DeepSim.Learning;
 /// </summary>
 public static class FeatureSimilarityTrainer
 {
+    /// <summary>The <see cref="TrainingProgress.Stage"/> of the reports of the unsupervised pre-training (<see cref="FeatureTrainingOptions.PretrainSteps"/>).</summary>
+    public const string PretrainingStage = "Convolutional pre-training";
+
     /// <summary>
     /// Trains a model. Every pair's images must share a size of at least <see cref="FeatureTrainingOptions.CropSize"/>
     /// in x and y, else <see cref="ArgumentException"/>. Deterministic for a given seed on a given machine.
@@ -46,6 +49,12 @@ public static class FeatureSimilarityTrainer
         var fixedContextInit = withContext ? InitialBranch(contextDilations, contextOptions, rng) : [];
         var movingContextInit = withContext ? InitialBranch(contextDilations, contextOptions, rng) : [];
         TorchRuntime.EnsureInitialized();
+        if (options.PretrainSteps > 0)
+        {
+            // Unsupervised pre-training of the patch streams as denoising convolutional autoencoders (its own random
+            // stream, so the supervised steps below draw the same crops and queries as without it).
+            (fixedInit, movingInit, _) = ConvAutoencoderPretrainer.Pretrain(images, fixedInit, movingInit, options, progress, cancellationToken);
+        }
 
         var s = options.CropSize;
         var dims = options.Dimensions;
@@ -256,15 +265,7 @@ public static class FeatureSimilarityTrainer
                     var positives = tensor(positiveIndex, [queries.Length, positivesPerQuery], dtype: ScalarType.Int64);
                     var positiveMask = tensor(positiveLogMask, [queries.Length, positivesPerQuery], dtype: ScalarType.Float32);
                     var loss = (logits.logsumexp(1) - logits.gather(1, positives).add(positiveMask, HeldScalars.One).logsumexp(1)).mean();
-                    optimizer.ZeroGrad();
-                    loss.backward();
-                    optimizer.Step();
-
-                    var lossValue = loss.item<float>();
-                    if (!float.IsFinite(lossValue))
-                    {
-                        throw new InvalidOperationException($"Training diverged at epoch {epoch}, step {step} (loss {lossValue}); lower the learning rate ({options.LearningRate}).");
-                    }
+                    var lossValue = optimizer.Minimize(loss, "Training", $"epoch {epoch}, step {step}");
 
                     lossSum += lossValue * queries.Length;
                     var best = logits.argmax(1).data<long>().ToArray();
@@ -363,9 +364,9 @@ public static class FeatureSimilarityTrainer
     internal static ConvLayer[] Snapshot((Parameter W, Parameter B, int Dilation)[] parameters) =>
         [.. parameters.Select(p => new ConvLayer((int)p.W.shape[0], (int)p.W.shape[1], (int)p.W.shape[2], p.Dilation, TorchTraining.ToArray(p.W), TorchTraining.ToArray(p.B), p.W.shape.Length - 2))];
 
-    private static int Power(int side, int dims) => dims == 3 ? side * side * side : side * side;
+    internal static int Power(int side, int dims) => dims == 3 ? side * side * side : side * side;
 
-    private static ConvLayer[] InitialBranch(int[] dilations, FeatureTrainingOptions options, Random rng)
+    internal static ConvLayer[] InitialBranch(int[] dilations, FeatureTrainingOptions options, Random rng)
     {
         var layers = new List<ConvLayer>();
         var inputs = 1;
@@ -393,7 +394,7 @@ public static class FeatureSimilarityTrainer
         return new ConvLayer(outputs, inputs, kernel, dilation, w, new float[outputs], dims);
     }
 
-    private static float[] Scaled(MedicalImage image)
+    internal static float[] Scaled(MedicalImage image)
     {
         var range = IntensityRange.Of(image);
         var result = new float[image.VoxelCount];
@@ -470,7 +471,7 @@ public static class FeatureSimilarityTrainer
     /// voxel permutations, no interpolation), applies the intensity changes and fills <paramref name="structure"/> with
     /// the standard deviation of every fixed patch of the crop.
     /// </summary>
-    private static void SampleCrop3D((float[] Fixed, float[] Moving, int SizeX, int SizeY, int SizeZ) img, FeatureTrainingOptions o, Random rng, Span<float> fixedCrop, Span<float> movingCrop, double[] structure)
+    internal static void SampleCrop3D((float[] Fixed, float[] Moving, int SizeX, int SizeY, int SizeZ) img, FeatureTrainingOptions o, Random rng, Span<float> fixedCrop, Span<float> movingCrop, double[] structure)
     {
         var s = o.CropSize;
         int x0 = rng.Next(img.SizeX - s + 1), y0 = rng.Next(img.SizeY - s + 1), z0 = rng.Next(img.SizeZ - s + 1);

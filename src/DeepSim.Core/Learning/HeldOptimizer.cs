@@ -55,6 +55,22 @@ internal abstract class HeldOptimizer : IDisposable
         StepCore();
     }
 
+    /// <summary>
+    /// One step of minimising <paramref name="loss"/>: zeroes the gradients, back-propagates, steps, and returns the
+    /// loss's value; throws <see cref="InvalidOperationException"/> if it is not finite (<paramref name="stage"/> and
+    /// <paramref name="where"/> name what diverged, e.g. "Training" and "epoch 3, step 7").
+    /// </summary>
+    public float Minimize(Tensor loss, string stage, string where)
+    {
+        ZeroGrad();
+        loss.backward();
+        Step();
+        var value = loss.item<float>();
+        return float.IsFinite(value)
+            ? value
+            : throw new InvalidOperationException($"{stage} diverged at {where} (loss {value}); lower the learning rate ({LearningRate}).");
+    }
+
     public virtual void Dispose()
     {
     }

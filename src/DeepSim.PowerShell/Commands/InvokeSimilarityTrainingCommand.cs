@@ -25,6 +25,11 @@ namespace DeepSim.PowerShell.Commands;
 /// <para>The recommended metric (with the context view x4, a second stream per modality that sees a 69x69 neighbourhood at a quarter of the resolution) and the same without the context view (the previous default, faster to train); the table shows the trained weights of the LCC term and of the context cosine.</para>
 /// </example>
 /// <example>
+/// <code>$pretrained = Import-ImagePair -FixedPath ./CT -MovingPath ./MR -Align | Invoke-SimilarityTraining -PretrainSteps 200 -Seed 1 -Name 'pre-trained'
+/// $pretrained.Options.PretrainSteps</code>
+/// <para>The recommended metric whose two convolutional branches are first pre-trained without labels for 200 steps as denoising autoencoders (each reconstructs its clean input patch from a masked one); the supervised training then starts from those weights. An option, not the default: it was screened on two held-out CT/MR groups only (bench/learning/README.md).</para>
+/// </example>
+/// <example>
 /// <code>$ct = Import-MedicalImage ./mni-templates-3d/scct.nii
 /// $t1 = Import-MedicalImage ./mni-templates-3d/avg152T1.nii
 /// $model = [pscustomobject]@{ Fixed = $ct; Moving = $t1 } | Invoke-SimilarityTraining -Volumetric -Seed 1
@@ -142,6 +147,11 @@ public sealed class InvokeSimilarityTrainingCommand : TrainingCmdlet
     [Parameter]
     [ValidateRange(0, 8)]
     public int ContextScale { get; set; }
+
+    /// <summary>CNN: steps of unsupervised pre-training of both branches as denoising convolutional autoencoders (masking noise, reconstruction of the clean standardised input) before the supervised training starts from their weights; 0 for none. Default: the trainer's (FeatureTrainingOptions.PretrainSteps, 0).</summary>
+    [Parameter]
+    [ValidateRange(0, 1_000_000)]
+    public int PretrainSteps { get; set; }
 
     /// <summary>CNN: train without the geometric and intensity augmentation.</summary>
     [Parameter]
@@ -308,6 +318,7 @@ public sealed class InvokeSimilarityTrainingCommand : TrainingCmdlet
             Normalization = Pick(nameof(FeatureNormalization), FeatureNormalization, defaults.Normalization),
             Anchor = Pick(nameof(Anchor), Anchor, defaults.Anchor),
             ContextScale = Pick(nameof(ContextScale), ContextScale, defaults.ContextScale),
+            PretrainSteps = Pick(nameof(PretrainSteps), PretrainSteps, defaults.PretrainSteps),
             LearningRate = Pick(nameof(LearningRate), LearningRate, defaults.LearningRate),
             WeightDecay = Pick(nameof(WeightDecay), WeightDecay, defaults.WeightDecay),
             CandidatesPerQuery = Pick(nameof(CandidatesPerQuery), CandidatesPerQuery, defaults.CandidatesPerQuery),
@@ -331,12 +342,12 @@ public sealed class InvokeSimilarityTrainingCommand : TrainingCmdlet
         }
 
         var name = Name ?? (Volumetric ? "DeepSim-CNN-3D" : "DeepSim-CNN");
-        WriteVerbose($"Training {name}: {options.Dimensions}D two-branch CNN ({options.Channels} channels, {options.Normalization} input, dilations {string.Join(",", ConvLayer.DilationsFor(options.NetworkField))}, {options.FeatureDimension} features, patch {options.PatchSize}, anchor {options.Anchor}, context scale {options.ContextScale}) on {_images.Count} image pairs, {options.Epochs} x {options.StepsPerEpoch} steps of {options.CropsPerBatch} crops, seed {Seed}.");
+        WriteVerbose($"Training {name}: {options.Dimensions}D two-branch CNN ({options.Channels} channels, {options.Normalization} input, dilations {string.Join(",", ConvLayer.DilationsFor(options.NetworkField))}, {options.FeatureDimension} features, patch {options.PatchSize}, anchor {options.Anchor}, context scale {options.ContextScale}, {options.PretrainSteps} pre-training steps) on {_images.Count} image pairs, {options.Epochs} x {options.StepsPerEpoch} steps of {options.CropsPerBatch} crops, seed {Seed}.");
         var model = Train(
             "Invoke-SimilarityTraining",
             (progress, token) => FeatureSimilarityTrainer.Train(_images, options, progress, token, name),
-            _ => 0,
-            1,
+            p => options.PretrainSteps > 0 && p.Stage != FeatureSimilarityTrainer.PretrainingStage ? 1 : 0,
+            options.PretrainSteps > 0 ? 2 : 1,
             ErrorIds.InvalidTrainingSetup,
             _images[0]);
         foreach (var epoch in model.History)
