@@ -69,4 +69,8 @@ if ($model.Anchor -eq 'Lcc') {
     $model.AnchorMetric().ScoreSearchWindows($pair.Fixed, $pair.Moving, $centres, 17, 40, $scores, $null, [Threading.CancellationToken]::None)
     $lcc = $s.Elapsed.TotalSeconds
 }
-Write-Host ("scoring 300 x 6,561 (anchor {6}): median {0:N3} s of {1} (all: {2}); of which both feature maps {3:N3} s, the LCC anchor {7:N3} s; {4:N2} GFLOP/s in the dot products; load average {5}" -f $median, $Repeats, (($times | ForEach-Object { $_.ToString('N3') }) -join ', '), $maps, ($model.CountSearchWindowFlops(300, 40) / 1e9 / [Math]::Max(1e-9, $median - $maps - $lcc)), ((Get-Content /proc/loadavg) -split ' ')[0], $model.Anchor, $lcc)
+# The dot products' share is what is left of the median after the maps and the anchor, timed separately; when the
+# separate timings exceed the median (timing noise), no rate is printed rather than a meaningless one.
+$rest = $median - $maps - $lcc
+$rate = if ($rest -gt 0.01) { '{0:N2} GFLOP/s in the dot products' -f ($model.CountSearchWindowFlops(300, 40) / 1e9 / $rest) } else { 'the dot products too fast to separate from the timing noise' }
+Write-Host ("scoring 300 x 6,561 (anchor {5}, context scale {7}): median {0:N3} s of {1} (all: {2}); of which both feature maps {3:N3} s, the LCC anchor {6:N3} s; {8}; load average {4}" -f $median, $Repeats, (($times | ForEach-Object { $_.ToString('N3') }) -join ', '), $maps, ((Get-Content /proc/loadavg) -split ' ')[0], $model.Anchor, $lcc, $model.ContextScale, $rate)
