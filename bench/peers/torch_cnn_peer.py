@@ -35,7 +35,11 @@ With --anchor lcc --context 4 the peer does the work of DeepSim's recommended co
             GFLOP): PyTorch has no fused running-sum op, and the product-then-avg_pool2d form was slower still here.
   Simplifications (timing only, not DeepSim's numbers): Adam without DeepSim's weight decay; F.conv2d instead of
             im2col (see above); the augmentation's random draws differ from DeepSim's; the LCC is computed in float32
-            (DeepSim's window sums are float64); flat windows (centred norm < 1e-6) count 0 with a simpler test.
+            (DeepSim's window sums are float64; the peer's LCC matches a float64 brute-force LCC to 1e-7) and a
+            window counts as flat when its centred norm is below 1e-6; in scoring the LCC is added to the feature
+            score with the trained weight (DeepSim's AnchorMetric search is the same work). Debian's torch is built
+            with a generic BLAS (torch.__config__.show()), so every matrix product here is slow; the table products
+            are written as the faster of the forms tried (a loop of mm rather than bmm).
 
 Data: ../shared/data/ct-mr-head, the pairs aligned by the data set's MI-peak table (pairs at the +-8 edge left out).
 Run with Debian's /usr/bin/python3 (python3-torch). Prints one JSON line; seconds exclude data loading.
