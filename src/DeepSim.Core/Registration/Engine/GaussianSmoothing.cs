@@ -53,8 +53,8 @@ internal static class GaussianSmoothing
         return (ReferenceEquals(current, values) ? (float[])values.Clone() : current, currentDims);
     }
 
-    /// <summary>The normalised kernel, taps -r..r.</summary>
-    private static float[] Kernel(double sigma)
+    /// <summary>The normalised kernel, taps -r..r (r = <see cref="Radius"/>).</summary>
+    public static float[] Kernel(double sigma)
     {
         var r = Radius(sigma);
         var k = new float[(2 * r) + 1];

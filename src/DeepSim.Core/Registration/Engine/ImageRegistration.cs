@@ -428,18 +428,7 @@ public static class ImageRegistration
     private static Tensor SmoothTorch2D(Tensor image, double sigma)
     {
         var r = GaussianSmoothing.Radius(sigma);
-        var k = new float[(2 * r) + 1];
-        for (var i = -r; i <= r; i++)
-        {
-            k[i + r] = (float)Math.Exp(-(i * i) / (2 * sigma * sigma));
-        }
-
-        var sum = k.Sum();
-        for (var i = 0; i < k.Length; i++)
-        {
-            k[i] /= sum;
-        }
-
+        var k = GaussianSmoothing.Kernel(sigma);
         using var kernel = tensor(k);
         var ones = ones_like(image);
         Tensor Pass(Tensor x)
