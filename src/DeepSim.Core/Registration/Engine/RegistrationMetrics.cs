@@ -116,14 +116,47 @@ internal sealed class HistogramRegistrationMetric(string name, HistogramMeasure 
         return measure == HistogramMeasure.MutualInformation ? -(hf.add(hm, One) - hJoint) : -(hf.add(hm, One) / hJoint);
     }
 
-    private Tensor Parzen(Tensor values, (float Min, float Max) range)
+    private Tensor Parzen(Tensor values, (float Min, float Max) range) => ParzenWeights(values, range, bins);
+
+    /// <summary>
+    /// The Parzen weights [N, bins] of <paramref name="values"/> scaled into [2, bins - 3] over <paramref name="range"/>:
+    /// the cubic B-spline kernel of the distance to every bin centre. The kernel is zero two bins away, so only the four
+    /// bins floor(t) - 1 .. floor(t) + 2 of a value t carry weight: those four are computed (differentiable in t) and
+    /// scattered into a zero matrix, a quarter of the work of <see cref="DenseParzenWeights"/>, the reference, which
+    /// evaluates every bin and gives the same numbers.
+    /// </summary>
+    internal static Tensor ParzenWeights(Tensor values, (float Min, float Max) range, int bins)
+    {
+        var t = Scaled(values, range, bins);
+        Tensor start;
+        using (no_grad())
+        {
+            // Values land in [2, bins - 3], so the four bins lie in [1, bins - 1].
+            start = t.detach().floor().sub(OfInteger(1)).clamp(OfInteger(0), OfInteger(bins - 4));
+        }
+
+        using var ks = tensor(new float[] { 0, 1, 2, 3 }, [1, 4]);
+        var centres = start.unsqueeze(1).add(ks, One);
+        var weights = RegistrationMetrics.CubicKernel(t.unsqueeze(1) - centres);
+        var index = centres.to_type(ScalarType.Int64);
+        return zeros([values.shape[0], bins], dtype: ScalarType.Float32).scatter(1, index, weights);
+    }
+
+    /// <summary>The reference of <see cref="ParzenWeights"/>: the kernel evaluated at every bin centre.</summary>
+    internal static Tensor DenseParzenWeights(Tensor values, (float Min, float Max) range, int bins)
+    {
+        var t = Scaled(values, range, bins);
+        using var centres = tensor(Enumerable.Range(0, bins).Select(i => (float)i).ToArray(), [bins]);
+        return RegistrationMetrics.CubicKernel(t.unsqueeze(1) - centres.unsqueeze(0));
+    }
+
+    /// <summary>Intensities scaled into [2, bins - 3] over the image's range (values outside it are clamped).</summary>
+    private static Tensor Scaled(Tensor values, (float Min, float Max) range, int bins)
     {
         var width = range.Max > range.Min ? range.Max - range.Min : 1f;
         using var min = range.Min.ToScalar();
         using var widthScalar = width.ToScalar();
-        var t = values.sub(min).div(widthScalar).clamp(OfInteger(0), OfInteger(1)).mul(OfInteger(bins - 5)).add(OfInteger(2), One);
-        using var centres = tensor(Enumerable.Range(0, bins).Select(i => (float)i).ToArray(), [bins]);
-        return RegistrationMetrics.CubicKernel(t.unsqueeze(1) - centres.unsqueeze(0));
+        return values.sub(min).div(widthScalar).clamp(OfInteger(0), OfInteger(1)).mul(OfInteger(bins - 5)).add(OfInteger(2), One);
     }
 }
 
