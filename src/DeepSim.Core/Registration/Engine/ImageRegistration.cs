@@ -78,7 +78,7 @@ public static class ImageRegistration
             }
 
             using var levelScope = NewDisposeScope();
-            var level = BuildLevel(levelIndex, fixedImage, movingImage, o, center, model, random);
+            using var level = BuildLevel(levelIndex, fixedImage, movingImage, o, center, model, random);
             var iterations = o.IterationsOf(levelIndex);
             var voxel = level.Spacing.Average();
             for (var it = 0; it < iterations; it++)
@@ -163,7 +163,7 @@ public static class ImageRegistration
             model.SetRotation2D(angle);
             using var evalScope = NewDisposeScope();
             using var noGrad = no_grad();
-            var level = BuildLevel(0, fixedImage, movingImage, search, center, model, new Random(o.Seed));
+            using var level = BuildLevel(0, fixedImage, movingImage, search, center, model, new Random(o.Seed));
             var cost = metric.Cost(level).item<float>();
             // On a tie the smaller rotation wins.
             if (float.IsFinite(cost) && level.LastValidFraction >= o.MinimumOverlap && (cost < bestCost - 1e-6 || (Math.Abs(cost - bestCost) <= 1e-6 && Math.Abs(angle) < Math.Abs(best))))
@@ -350,7 +350,7 @@ public static class ImageRegistration
         return new RegistrationLevel(
             index, d, fixedSize, fixedSpacing, fixedTensor, movingTensor, movingSize, movingMask, fixedMask,
             Float(fixedToPhysical, d, d), Float(fixedOrigin, d), Float(physicalToMoving, d, d), Float(movingOrigin, d),
-            model.Warp, random, o, fr, mr, source);
+            fixedToPhysical, [.. fixedOrigin.Select(v => (double)v)], model, random, o, fr, mr, source);
     }
 
     private static Tensor Float(double[] values, params long[] shape)

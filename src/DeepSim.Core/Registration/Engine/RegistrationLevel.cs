@@ -8,12 +8,18 @@ namespace DeepSim.Registration;
 /// One pyramid level as a metric sees it while the optimiser runs: the smoothed, shrunk fixed image, its mask, a
 /// seeded random generator, and <see cref="Sample"/>, which maps fixed-grid indices through the current transform into
 /// the moving image with gradients. Metrics (<see cref="IRegistrationMetric"/>) build their cost from it. Tensors
-/// handed out belong to the caller's dispose scope. Coordinates are continuous voxel indices of this level's fixed grid,
-/// x first (then y, then z).
+/// handed out belong to the caller's dispose scope, except <see cref="AllIndices"/> and <see cref="FixedMaskImage"/>,
+/// which the level computes once and owns (callers must not dispose them). Coordinates are continuous voxel indices of
+/// this level's fixed grid, x first (then y, then z). Disposing the level frees what it cached.
 /// </summary>
-public sealed class RegistrationLevel
+public sealed class RegistrationLevel : IDisposable
 {
-    private readonly Func<Tensor, Tensor> _warp;
+    private readonly TransformModel _model;
+    private readonly List<IDisposable> _owned = [];
+    private readonly Dictionary<object, IDisposable> _cache = new(ReferenceEqualityComparer.Instance);
+    private Tensor? _allIndices;
+    private Tensor? _allPhysical;
+    private Tensor? _fixedMaskImage;
     private readonly Tensor _fixedToPhysical;   // [D, D]: index -> centred physical (rows: physical axes)
     private readonly Tensor _fixedOrigin;       // [D]
     private readonly Tensor _physicalToMoving;  // [D, D]: centred physical -> moving level index
@@ -36,7 +42,9 @@ public sealed class RegistrationLevel
         Tensor fixedOrigin,
         Tensor physicalToMoving,
         Tensor movingOrigin,
-        Func<Tensor, Tensor> warp,
+        double[] fixedIndexToCentred,
+        double[] fixedOriginCentred,
+        TransformModel model,
         Random random,
         RegistrationOptions options,
         (float Min, float Max) fixedRange,
@@ -56,7 +64,9 @@ public sealed class RegistrationLevel
         _fixedOrigin = fixedOrigin;
         _physicalToMoving = physicalToMoving;
         _movingOrigin = movingOrigin;
-        _warp = warp;
+        FixedIndexToCentred = fixedIndexToCentred;
+        FixedOriginCentred = fixedOriginCentred;
+        _model = model;
         Random = random;
         Options = options;
         FixedRange = fixedRange;
@@ -104,6 +114,12 @@ public sealed class RegistrationLevel
 
     /// <summary>The level's moving grid size (x, y[, z]).</summary>
     public int[] MovingSize { get; }
+
+    /// <summary>Direction x diag(spacing) of this level's fixed grid (D x D, row-major): continuous index to physical offset (mm).</summary>
+    internal double[] FixedIndexToCentred { get; }
+
+    /// <summary>The centred physical position (mm, the fixed image's centre subtracted) of this level's fixed index 0.</summary>
+    internal double[] FixedOriginCentred { get; }
 
     /// <summary>The seeded generator for sampling (the same seed gives the same samples).</summary>
     public Random Random { get; }
@@ -164,25 +180,82 @@ public sealed class RegistrationLevel
         }
     }
 
-    /// <summary>Every voxel of the level as [N, D] indices, in storage order (x fastest), mask or not.</summary>
+    /// <summary>
+    /// Every voxel of the level as [N, D] indices, in storage order (x fastest), mask or not. Made once per level and
+    /// owned by it (do not dispose); <see cref="Sample"/> recognises it and reuses the grid's physical points.
+    /// </summary>
     public Tensor AllIndices()
     {
-        var total = Size.Aggregate(1, (a, b) => a * b);
-        return IndicesOf(Enumerable.Range(0, total).ToArray(), jitter: false);
-    }
-
-    /// <summary>The fixed mask on the level's grid as a tensor shaped like <see cref="FixedImage"/> (1 inside, 0 outside).</summary>
-    public Tensor FixedMaskImage()
-    {
-        var total = Size.Aggregate(1, (a, b) => a * b);
-        var m = new float[total];
-        foreach (var v in _maskVoxels)
+        if (_allIndices is null)
         {
-            m[v] = 1;
+            var total = Size.Aggregate(1, (a, b) => a * b);
+            _allIndices = Own(IndicesOf(Enumerable.Range(0, total).ToArray(), jitter: false));
         }
 
-        using var t = tensor(m, FixedImage.shape);
-        return t.clone();
+        return _allIndices;
+    }
+
+    /// <summary>The fixed mask on the level's grid as a tensor shaped like <see cref="FixedImage"/> (1 inside, 0 outside); made once per level and owned by it (do not dispose).</summary>
+    public Tensor FixedMaskImage()
+    {
+        if (_fixedMaskImage is null)
+        {
+            var total = Size.Aggregate(1, (a, b) => a * b);
+            var m = new float[total];
+            foreach (var v in _maskVoxels)
+            {
+                m[v] = 1;
+            }
+
+            using var t = tensor(m, FixedImage.shape);
+            _fixedMaskImage = Own(t.clone());
+        }
+
+        return _fixedMaskImage;
+    }
+
+    /// <summary>
+    /// What <paramref name="create"/> makes for <paramref name="key"/> (compared by reference), made on the first call of
+    /// this level and reused by the later ones (metrics keep per-level constants here: fixed-image statistics, a
+    /// transform's interpolation weights on this grid); disposed with the level. Tensors it holds must be detached from
+    /// every dispose scope (<see cref="LevelTensors"/> does that).
+    /// </summary>
+    internal T Cached<T>(object key, Func<T> create)
+        where T : class, IDisposable
+    {
+        if (_cache.TryGetValue(key, out var found) && found is T hit)
+        {
+            return hit;
+        }
+
+        var made = create();
+        if (_cache.Remove(key, out var stale))
+        {
+            stale.Dispose();
+        }
+
+        _cache[key] = made;
+        return made;
+    }
+
+    /// <summary>Frees the tensors the level computed once (all indices, their physical points, the mask image, the cache).</summary>
+    public void Dispose()
+    {
+        foreach (var t in _owned)
+        {
+            t.Dispose();
+        }
+
+        foreach (var c in _cache.Values)
+        {
+            c.Dispose();
+        }
+
+        _owned.Clear();
+        _cache.Clear();
+        _allIndices = null;
+        _allPhysical = null;
+        _fixedMaskImage = null;
     }
 
     /// <summary>
@@ -222,7 +295,8 @@ public sealed class RegistrationLevel
         Tensor fixedValues;
         using (no_grad())
         {
-            fixedValues = GridSample(FixedImage, fixedIndices, Size);
+            // On every voxel of the grid, bilinear sampling returns the level's image itself.
+            fixedValues = ReferenceEquals(fixedIndices, _allIndices) ? FixedImage.reshape(-1).clone() : GridSample(FixedImage, fixedIndices, Size);
         }
 
         var (_, movingIndex, valid) = Map(fixedIndices);
@@ -245,8 +319,27 @@ public sealed class RegistrationLevel
 
     private (Tensor MovedCentred, Tensor MovingIndex, Tensor Valid) Map(Tensor fixedIndices)
     {
-        var physical = fixedIndices.matmul(_fixedToPhysical.t()).add(_fixedOrigin, One);
-        var moved = _warp(physical);
+        Tensor moved;
+        if (ReferenceEquals(fixedIndices, _allIndices))
+        {
+            // Every voxel of the grid: the physical points are computed once, and a transform model that can warp a
+            // whole grid faster than point by point (the B-spline, separably) does.
+            if (_allPhysical is null)
+            {
+                using (no_grad())
+                {
+                    _allPhysical = Own(fixedIndices.matmul(_fixedToPhysical.t()).add(_fixedOrigin, One));
+                }
+            }
+
+            moved = _model.WarpFullGrid(this, _allPhysical) ?? _model.Warp(_allPhysical);
+        }
+        else
+        {
+            var physical = fixedIndices.matmul(_fixedToPhysical.t()).add(_fixedOrigin, One);
+            moved = _model.Warp(physical);
+        }
+
         var movingIndex = moved.matmul(_physicalToMoving.t()).add(_movingOrigin, One);
         Tensor valid;
         using (no_grad())
@@ -299,6 +392,13 @@ public sealed class RegistrationLevel
         return output.reshape(maps.shape[1], n);
     }
 
+    private Tensor Own(Tensor t)
+    {
+        t.DetachFromDisposeScope();
+        _owned.Add(t);
+        return t;
+    }
+
     private Tensor IndicesOf(int[] flat, bool jitter)
     {
         var d = Dimension;
@@ -333,3 +433,31 @@ public sealed class RegistrationLevel
 
 /// <summary>What a level was built from, beyond its tensors: the full-resolution images, the shrink factor and smoothing, the transform at the level's start and the fixed image's centre.</summary>
 internal sealed record LevelSource(MedicalImage Fixed, MedicalImage Moving, int ShrinkFactor, double Sigma, IImageTransform StartTransform, Tensor Center);
+
+/// <summary>Tensors kept across iterations (in a <see cref="RegistrationLevel.Cached"/> entry): detached from every dispose scope, freed together.</summary>
+internal sealed class LevelTensors : IDisposable
+{
+    public LevelTensors(object? tag, params Tensor[] tensors)
+    {
+        Tag = tag;
+        foreach (var t in tensors)
+        {
+            t.DetachFromDisposeScope();
+        }
+
+        Tensors = tensors;
+    }
+
+    /// <summary>What the tensors were made for (e.g. the transform state they depend on), for the owner to check.</summary>
+    public object? Tag { get; }
+
+    public IReadOnlyList<Tensor> Tensors { get; }
+
+    public void Dispose()
+    {
+        foreach (var t in Tensors)
+        {
+            t.Dispose();
+        }
+    }
+}

@@ -206,18 +206,23 @@ internal sealed class LocalCorrelationRegistrationMetric(int radius, bool square
 
     public Tensor Cost(RegistrationLevel level)
     {
-        var (f, m, v) = level.Sample(level.AllIndices());
+        var (_, m, v) = level.Sample(level.AllIndices());
         var shape = level.FixedImage.shape;
-        var fi = f.view(shape);
+        var fi = level.FixedImage;
         var mi = m.view(shape);
-        var k = (2 * radius) + 1;
-        Tensor Box(Tensor x) => level.Dimension == 2
-            ? nn.functional.avg_pool2d(x, k, 1, radius, count_include_pad: false)
-            : nn.functional.avg_pool3d(x, [k, k, k], [1, 1, 1], [radius, radius, radius], count_include_pad: false);
-        var mf = Box(fi);
+        Tensor Box(Tensor x) => BoxMean(x, level.Dimension, radius);
+
+        // The fixed image's local means and variances do not change during a level: computed on its first iteration.
+        var fixedStats = level.Cached(this, () =>
+        {
+            using var noGrad = no_grad();
+            var mean = Box(fi);
+            return new LevelTensors(null, mean, (Box(fi * fi) - (mean * mean)).clamp_min(OfInteger(0)));
+        });
+        var mf = fixedStats.Tensors[0];
+        var vf = fixedStats.Tensors[1];
         var mm = Box(mi);
         var cov = Box(fi * mi) - (mf * mm);
-        var vf = (Box(fi * fi) - (mf * mf)).clamp_min(OfInteger(0));
         var vm = (Box(mi * mi) - (mm * mm)).clamp_min(OfInteger(0));
         var scale = (level.FixedRange.Max - level.FixedRange.Min) * (level.MovingRange.Max - level.MovingRange.Min);
         var eps = 1e-4 * Math.Max(scale, 1e-12);
@@ -230,6 +235,35 @@ internal sealed class LocalCorrelationRegistrationMetric(int radius, bool square
 
         var weight = v.view(shape) * level.FixedMaskImage();
         return -RegistrationMetrics.WeightedMean(lcc, weight);
+    }
+
+    /// <summary>
+    /// The mean over the (2r+1)-wide window around every voxel of [1, 1, (Z,) H, W] <paramref name="x"/>, the window
+    /// clipped to the image (the mean of the voxels inside it). Clipped windows are boxes, so the mean is separable: one
+    /// 1-D pass per axis, each dividing by its own count, 2D+1 instead of (2r+1)^D reads per voxel; equal to
+    /// <see cref="DirectBoxMean"/>, the reference, up to rounding.
+    /// </summary>
+    internal static Tensor BoxMean(Tensor x, int dimension, int radius)
+    {
+        var k = (2 * radius) + 1;
+        if (dimension == 2)
+        {
+            var rows = nn.functional.avg_pool2d(x, [1, k], [1, 1], [0, radius], count_include_pad: false);
+            return nn.functional.avg_pool2d(rows, [k, 1], [1, 1], [radius, 0], count_include_pad: false);
+        }
+
+        var a = nn.functional.avg_pool3d(x, [1, 1, k], [1, 1, 1], [0, 0, radius], count_include_pad: false);
+        var b = nn.functional.avg_pool3d(a, [1, k, 1], [1, 1, 1], [0, radius, 0], count_include_pad: false);
+        return nn.functional.avg_pool3d(b, [k, 1, 1], [1, 1, 1], [radius, 0, 0], count_include_pad: false);
+    }
+
+    /// <summary>The reference of <see cref="BoxMean"/>: one (2r+1)^D average pooling.</summary>
+    internal static Tensor DirectBoxMean(Tensor x, int dimension, int radius)
+    {
+        var k = (2 * radius) + 1;
+        return dimension == 2
+            ? nn.functional.avg_pool2d(x, k, 1, radius, count_include_pad: false)
+            : nn.functional.avg_pool3d(x, [k, k, k], [1, 1, 1], [radius, radius, radius], count_include_pad: false);
     }
 }
 
