@@ -46,6 +46,31 @@ public sealed class FullGridWarpTests
     [Theory]
     [InlineData(2)]
     [InlineData(3)]
+    public void InterpolationWeightsEqualTheTensorReference(int dimension)
+    {
+        // Random points over and beyond the control grid (the clamped starts at the borders), as dense [points x control
+        // points] weight matrices: where a coordinate is a whole number the two may pick neighbouring starts whose extra
+        // weight is the kernel's 0 at 2.
+        using var scope = NewDisposeScope();
+        var (fixedImage, _) = Images(dimension);
+        var center = ImageRegistration.Center(fixedImage);
+        var model = Model(fixedImage, center, seed: 5);
+        var random = new Random(dimension);
+        var n = 700;
+        var values = Enumerable.Range(0, n * dimension).Select(_ => (float)((random.NextDouble() * 90) - 45)).ToArray();
+        var points = tensor(values, [n, dimension]);
+        var (i1, w1) = model.InterpolationWeights(points);
+        var (i2, w2) = model.InterpolationWeightsReference(points);
+        Assert.Equal(i2.shape, i1.shape);
+        var controls = model.Grid.ControlPointCount;
+        Tensor Dense(Tensor index, Tensor weights) => zeros([n, controls], dtype: ScalarType.Float32).scatter_add(1, index, weights);
+        AssertClose(Dense(i2, w2), Dense(i1, w1), 1e-6, "interpolation weights");
+        AssertClose(model.Warp(points), ReferenceWarp(model, points, i2, w2), 1e-5, "warped points");
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
     public void SamplingTheLevelsOwnGridEqualsSamplingTheSameIndices(int dimension)
     {
         using var scope = NewDisposeScope();
@@ -132,6 +157,18 @@ public sealed class FullGridWarpTests
         var g1 = autograd.grad([fast.mul(weighting).sum()], [x1])[0];
         var g2 = autograd.grad([direct.mul(weighting).sum()], [x2])[0];
         AssertClose(g2, g1, 1e-6, "gradients");
+    }
+
+    private static Tensor ReferenceWarp(BSplineModel model, Tensor points, Tensor index, Tensor weights)
+    {
+        var d = model.Dimension;
+        var n = points.shape[0];
+        var k = index.shape[1];
+        var gathered = model.Parameters[0].index_select(1, index.reshape(n * k)).view(d, n, k);
+        var displacement = (gathered * weights.unsqueeze(0)).sum(2, keepdim: false).t();
+        float[] shift = d == 2 ? [0.7f, -0.4f] : [0.7f, -0.4f, 0.3f];
+        using var t0 = tensor(shift, [d]);
+        return points.add(displacement, One).add(t0, One);
     }
 
     private static (MedicalImage Fixed, MedicalImage Moving) Images(int dimension)

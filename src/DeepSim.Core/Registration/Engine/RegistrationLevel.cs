@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using DeepSim.Imaging;
 using static DeepSim.Runtime.HeldScalars;
 using static TorchSharp.torch;
@@ -341,23 +342,45 @@ public sealed class RegistrationLevel : IDisposable
         }
 
         var movingIndex = moved.matmul(_physicalToMoving.t()).add(_movingOrigin, One);
+        // Inside the moving image (index in [0, size - 1] on every axis; NaN is outside): one C# pass over the points,
+        // in the tensors' own memory (managed arrays this large every iteration would burden the garbage collector).
         Tensor valid;
-        using (no_grad())
+        var inside = 0;
+        int n;
+        using (var scope = NewDisposeScope())
         {
-            var mi = movingIndex.detach();
-            valid = ones(mi.shape[0], dtype: ScalarType.Float32);
-            for (var d = 0; d < Dimension; d++)
+            var coordinates = movingIndex.detach().contiguous();
+            ReadOnlySpan<float> index = MemoryMarshal.Cast<byte, float>(coordinates.bytes);
+            n = index.Length / Dimension;
+            valid = empty([n], dtype: ScalarType.Float32);
+            var flags = MemoryMarshal.Cast<byte, float>(valid.bytes);
+            for (var i = 0; i < n; i++)
             {
-                var c = mi.select(1, d);
-                valid = valid * c.ge(OfInteger(0)).to_type(ScalarType.Float32) * c.le(OfInteger(MovingSize[d] - 1)).to_type(ScalarType.Float32);
+                var ok = true;
+                for (var a = 0; a < Dimension && ok; a++)
+                {
+                    var c = index[(i * Dimension) + a];
+                    ok = c >= 0 && c <= MovingSize[a] - 1;
+                }
+
+                flags[i] = ok ? 1 : 0;
+                inside += ok ? 1 : 0;
             }
 
-            if (_movingMask is not null)
-            {
-                valid = valid * GridSample(_movingMask, mi, MovingSize).gt(Of(0.5)).to_type(ScalarType.Float32);
-            }
+            valid.MoveToOuterDisposeScope();
+        }
 
-            LastValidFraction = valid.mean().item<float>();
+        if (_movingMask is not null)
+        {
+            using (no_grad())
+            {
+                valid = valid * GridSample(_movingMask, movingIndex.detach(), MovingSize).gt(Of(0.5)).to_type(ScalarType.Float32);
+                LastValidFraction = valid.mean().item<float>();
+            }
+        }
+        else
+        {
+            LastValidFraction = n == 0 ? 0 : (double)inside / n;
         }
 
         return (moved, movingIndex, valid);

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using TorchSharp;
 using static DeepSim.Runtime.HeldScalars;
 using static TorchSharp.torch;
@@ -254,6 +255,92 @@ internal sealed class BSplineModel : TransformModel
     public override Tensor Warp(Tensor points)
     {
         var d = Dimension;
+        var n = points.shape[0];
+        var (index, weights) = InterpolationWeights(points);
+        var k = index.shape[1];
+        var gathered = _coefficients.index_select(1, index.reshape(n * k)).view(d, n, k);
+        var displacement = (gathered * weights.unsqueeze(0)).sum(2, keepdim: false).t();
+        using var t0 = tensor(_t0.Select(v => (float)v).ToArray(), [d]);
+        return points.add(displacement, One).add(t0, One);
+    }
+
+    /// <summary>
+    /// For every point, the flat indices of the 4^D control points whose cubic B-splines reach it and their weights
+    /// ([N, 4^D] each): u = the point's control-grid coordinate, start = clamp(floor(u - 1), 0, size - 4) per axis, the
+    /// weight the product over the axes of the cubic kernel at u - start - k. Computed in one C# pass over the points
+    /// (they carry no gradient) instead of some forty small tensor operations per iteration.
+    /// </summary>
+    internal (Tensor Index, Tensor Weights) InterpolationWeights(Tensor points)
+    {
+        var d = Dimension;
+        var size = _grid.GridSize;
+        // Read and written in the tensors' own memory: managed arrays of this size (hundreds of KB every iteration)
+        // would land on the large-object heap and cost more in garbage collection than the loop itself.
+        using var scope = NewDisposeScope();
+        var source = points.detach().contiguous().to_type(ScalarType.Float32);
+        ReadOnlySpan<float> p = MemoryMarshal.Cast<byte, float>(source.bytes);
+        var n = p.Length / d;
+        var k = d == 2 ? 16 : 64;
+        var indexTensor = empty([n, k], dtype: ScalarType.Int64);
+        var weightTensor = empty([n, k], dtype: ScalarType.Float32);
+        var index = MemoryMarshal.Cast<byte, long>(indexTensor.bytes);
+        var weights = MemoryMarshal.Cast<byte, float>(weightTensor.bytes);
+        Span<int> start = stackalloc int[3];
+        Span<float> w = stackalloc float[12];
+        for (var i = 0; i < n; i++)
+        {
+            for (var a = 0; a < d; a++)
+            {
+                var u = _gridOffset[a];
+                for (var b = 0; b < d; b++)
+                {
+                    u += _gridFromCentred[(a * d) + b] * p[(i * d) + b];
+                }
+
+                var s = (int)Math.Clamp(MathF.Floor(u - 1), 0, size[a] - 4);
+                start[a] = s;
+                for (var t = 0; t < 4; t++)
+                {
+                    w[(a * 4) + t] = (float)CubicWeight(u - s - t);
+                }
+            }
+
+            // Ordered as the tensor form did: x fastest, then y, then z.
+            var o = i * k;
+            if (d == 2)
+            {
+                for (var ty = 0; ty < 4; ty++)
+                {
+                    for (var tx = 0; tx < 4; tx++, o++)
+                    {
+                        index[o] = start[0] + tx + ((long)(start[1] + ty) * size[0]);
+                        weights[o] = w[tx] * w[4 + ty];
+                    }
+                }
+            }
+            else
+            {
+                for (var tz = 0; tz < 4; tz++)
+                {
+                    for (var ty = 0; ty < 4; ty++)
+                    {
+                        for (var tx = 0; tx < 4; tx++, o++)
+                        {
+                            index[o] = start[0] + tx + ((long)(start[1] + ty) * size[0]) + ((long)(start[2] + tz) * size[0] * size[1]);
+                            weights[o] = w[tx] * w[4 + ty] * w[8 + tz];
+                        }
+                    }
+                }
+            }
+        }
+
+        return (indexTensor.MoveToOuterDisposeScope(), weightTensor.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>The reference of <see cref="InterpolationWeights"/>: the same indices and weights by tensor operations (the former code).</summary>
+    internal (Tensor Index, Tensor Weights) InterpolationWeightsReference(Tensor points)
+    {
+        var d = Dimension;
         var size = _grid.GridSize;
         var n = points.shape[0];
         Tensor index;
@@ -286,11 +373,7 @@ internal sealed class BSplineModel : TransformModel
             }
         }
 
-        var k = index.shape[1];
-        var gathered = _coefficients.index_select(1, index.reshape(n * k)).view(d, n, k);
-        var displacement = (gathered * weights.unsqueeze(0)).sum(2, keepdim: false).t();
-        using var t0 = tensor(_t0.Select(v => (float)v).ToArray(), [d]);
-        return points.add(displacement, One).add(t0, One);
+        return (index, weights);
     }
 
     /// <summary>
