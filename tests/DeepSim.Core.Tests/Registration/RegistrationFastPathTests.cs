@@ -7,14 +7,16 @@ using static TorchSharp.torch;
 namespace DeepSim.Tests.Registration;
 
 /// <summary>
-/// The whole-grid fast paths of the registration engine against the point-by-point reference: the B-spline's separable
+/// The registration engine's fast paths against their references: the B-spline's C# interpolation weights against the
+/// former tensor code, its bending energy as a quadratic form against the differences of the coefficient array, the
+/// whole-grid paths against the point-by-point ones: the B-spline's separable
 /// warp of every voxel of a level (<see cref="BSplineModel.WarpFullGrid"/>) against <see cref="BSplineModel.Warp"/>
 /// (values and gradients in the coefficients), <see cref="RegistrationLevel.Sample"/> on the level's own grid against the
 /// same indices in another tensor, LCC's per-level fixed statistics against a fresh level, and LCC's separable box mean
 /// against one average pooling. Own images: an oblique,
 /// anisotropic 2D grid and a 3D grid, random coefficients.
 /// </summary>
-public sealed class FullGridWarpTests
+public sealed class RegistrationFastPathTests
 {
     [Theory]
     [InlineData(2, 0)]
@@ -66,6 +68,28 @@ public sealed class FullGridWarpTests
         Tensor Dense(Tensor index, Tensor weights) => zeros([n, controls], dtype: ScalarType.Float32).scatter_add(1, index, weights);
         AssertClose(Dense(i2, w2), Dense(i1, w1), 1e-6, "interpolation weights");
         AssertClose(model.Warp(points), ReferenceWarp(model, points, i2, w2), 1e-5, "warped points");
+    }
+
+    [Theory]
+    [InlineData(2, 9)]
+    [InlineData(2, 4)]
+    [InlineData(3, 9)]
+    public void BendingEnergyAsAQuadraticFormEqualsTheDifferences(int dimension, double spacing)
+    {
+        using var scope = NewDisposeScope();
+        var (fixedImage, _) = Images(dimension);
+        var center = ImageRegistration.Center(fixedImage);
+        var model = Model(fixedImage, center, seed: 13, spacing);
+        Assert.True(model.Grid.ControlPointCount <= 4096, "the test must exercise the quadratic form");
+        var coefficients = model.Parameters[0];
+        var fast = model.Penalty()!;
+        var reference = model.PenaltyReference();
+        var e = reference.item<float>();
+        Assert.True(e > 0);
+        Assert.True(Math.Abs(fast.item<float>() - e) <= 1e-4 * e, $"energy {fast.item<float>()} against {e}");
+        var g1 = autograd.grad([fast], [coefficients])[0];
+        var g2 = autograd.grad([reference], [coefficients])[0];
+        AssertClose(g2, g1, 1e-4, "gradient of the energy");
     }
 
     [Theory]
@@ -190,10 +214,10 @@ public sealed class FullGridWarpTests
 
     private static double[] Direction(double angle) => [Math.Cos(angle), -Math.Sin(angle), 0, Math.Sin(angle), Math.Cos(angle), 0, 0, 0, 1];
 
-    private static BSplineModel Model(MedicalImage fixedImage, double[] center, int seed)
+    private static BSplineModel Model(MedicalImage fixedImage, double[] center, int seed, double spacing = 9)
     {
         var d = fixedImage.Dimension;
-        var model = new BSplineModel(d, d == 2 ? [0.7, -0.4] : [0.7, -0.4, 0.3], BSplineTransform.ForImage(fixedImage, 9), center);
+        var model = new BSplineModel(d, d == 2 ? [0.7, -0.4] : [0.7, -0.4, 0.3], BSplineTransform.ForImage(fixedImage, spacing), center);
         var random = new Random(seed);
         var coefficients = model.Parameters[0];
         var values = Enumerable.Range(0, (int)coefficients.numel()).Select(_ => (float)((random.NextDouble() * 6) - 3)).ToArray();
