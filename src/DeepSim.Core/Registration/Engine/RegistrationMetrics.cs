@@ -210,7 +210,10 @@ internal sealed class LocalCorrelationRegistrationMetric(int radius, bool square
         var shape = level.FixedImage.shape;
         var fi = level.FixedImage;
         var mi = m.view(shape);
-        Tensor Box(Tensor x) => BoxMean(x, level.Dimension, radius);
+        var k = (2 * radius) + 1;
+        Tensor Box(Tensor x) => level.Dimension == 2
+            ? nn.functional.avg_pool2d(x, k, 1, radius, count_include_pad: false)
+            : nn.functional.avg_pool3d(x, [k, k, k], [1, 1, 1], [radius, radius, radius], count_include_pad: false);
 
         // The fixed image's local means and variances do not change during a level: computed on its first iteration.
         var fixedStats = level.Cached(this, () =>
@@ -235,35 +238,6 @@ internal sealed class LocalCorrelationRegistrationMetric(int radius, bool square
 
         var weight = v.view(shape) * level.FixedMaskImage();
         return -RegistrationMetrics.WeightedMean(lcc, weight);
-    }
-
-    /// <summary>
-    /// The mean over the (2r+1)-wide window around every voxel of [1, 1, (Z,) H, W] <paramref name="x"/>, the window
-    /// clipped to the image (the mean of the voxels inside it). Clipped windows are boxes, so the mean is separable: one
-    /// 1-D pass per axis, each dividing by its own count, 2D+1 instead of (2r+1)^D reads per voxel; equal to
-    /// <see cref="DirectBoxMean"/>, the reference, up to rounding.
-    /// </summary>
-    internal static Tensor BoxMean(Tensor x, int dimension, int radius)
-    {
-        var k = (2 * radius) + 1;
-        if (dimension == 2)
-        {
-            var rows = nn.functional.avg_pool2d(x, [1, k], [1, 1], [0, radius], count_include_pad: false);
-            return nn.functional.avg_pool2d(rows, [k, 1], [1, 1], [radius, 0], count_include_pad: false);
-        }
-
-        var a = nn.functional.avg_pool3d(x, [1, 1, k], [1, 1, 1], [0, 0, radius], count_include_pad: false);
-        var b = nn.functional.avg_pool3d(a, [1, k, 1], [1, 1, 1], [0, radius, 0], count_include_pad: false);
-        return nn.functional.avg_pool3d(b, [k, 1, 1], [1, 1, 1], [radius, 0, 0], count_include_pad: false);
-    }
-
-    /// <summary>The reference of <see cref="BoxMean"/>: one (2r+1)^D average pooling.</summary>
-    internal static Tensor DirectBoxMean(Tensor x, int dimension, int radius)
-    {
-        var k = (2 * radius) + 1;
-        return dimension == 2
-            ? nn.functional.avg_pool2d(x, k, 1, radius, count_include_pad: false)
-            : nn.functional.avg_pool3d(x, [k, k, k], [1, 1, 1], [radius, radius, radius], count_include_pad: false);
     }
 }
 
