@@ -57,6 +57,10 @@ param(
     [hashtable] $ModelArgs = @{},
     # Case 2: extra Register-Image settings for every DeepSim run (an experiment; the defaults when empty).
     [hashtable] $RegisterArgs = @{},
+    # Case 2: the largest rotation (deg) and shift per axis (px) of the synthetic transforms (capture-range runs: larger
+    # values, with another -WorkPath so the standard cases stay as they are).
+    [double] $MaxAngle = 15,
+    [double] $MaxShift = 15,
     # Case 2: run only the first N cases (development subsets); 0: all -Count.
     [int] $First = 0,
     # Case 2: take the elastix rows from the existing results file instead of running elastix again (only valid when
@@ -188,7 +192,7 @@ if (1 -in $Case) {
 
 if (2 -in $Case) {
     $dir = Join-Path $WorkPath 'rigid'
-    & $python (Join-Path $PSScriptRoot 'make_cases.py') (Join-Path $DataPath 'ct-mr-head') $dir rigid $Count $Seed 0
+    & $python (Join-Path $PSScriptRoot 'make_cases.py') (Join-Path $DataPath 'ct-mr-head') $dir rigid $Count $Seed 0 $MaxAngle $MaxShift
     if ($LASTEXITCODE -ne 0) { throw 'make_cases.py failed' }
     $cases = @(Import-Csv -Delimiter "`t" (Join-Path $dir 'cases.tsv'))
     if ($First -gt 0) { $cases = @($cases | Select-Object -First $First) }

@@ -38,7 +38,7 @@ def bspline_field(rng, h, w, spacing=32, max_disp=8.0):
     mag = np.sqrt(u[0] ** 2 + u[1] ** 2).max()
     return u * (max_disp / mag)  # u[0] = dy, u[1] = dx
 
-def main(data, out, kind, count, seed, max_shift=1):
+def main(data, out, kind, count, seed, max_shift=1, max_angle=15.0, max_move=15.0):
     os.makedirs(out, exist_ok=True)
     names = eligible(data, max_shift)
     rng = np.random.default_rng(seed)
@@ -58,7 +58,7 @@ def main(data, out, kind, count, seed, max_shift=1):
             f = os.path.join(out, f'{k:03d}-fixed.mha'); m = os.path.join(out, f'{k:03d}-moving.mha')
             write_mha(f, ct)
             if kind == 'rigid':
-                ang = rng.uniform(-15, 15); tx, ty = rng.uniform(-15, 15, size=2)
+                ang = rng.uniform(-max_angle, max_angle); tx, ty = rng.uniform(-max_move, max_move, size=2)
                 cx, cy = (w - 1) / 2.0, (h - 1) / 2.0
                 a = math.radians(ang); c, s = math.cos(a), math.sin(a)
                 # T^-1(y) = R^T (y - c - t) + c
@@ -91,4 +91,6 @@ def main(data, out, kind, count, seed, max_shift=1):
                 t.write(f'{k}\t{name}\t8\t{f}\t{m}\t{fld}\t{tru}\n')
 
 if __name__ == '__main__':
-    main(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]) if len(sys.argv) > 6 else 1)
+    # Optional 7th and 8th arguments (rigid cases): the largest rotation (deg) and shift per axis (px); default 15 and 15.
+    main(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]) if len(sys.argv) > 6 else 1,
+         float(sys.argv[7]) if len(sys.argv) > 7 else 15.0, float(sys.argv[8]) if len(sys.argv) > 8 else 15.0)
