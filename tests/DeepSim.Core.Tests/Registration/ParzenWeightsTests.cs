@@ -81,6 +81,37 @@ public sealed class ParzenWeightsTests
         Assert.Equal(gDense[0], gSparse[0], 4);
     }
 
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void FixedSideWeightsEqualTheTensorPath(int dimension)
+    {
+        // The fixed Parzen matrix computed in C# (interpolation and four weights per sample) against grid_sample of the
+        // level's fixed image, the dense weights and the valid flags; shifted so that some samples fall outside the moving
+        // image (zero rows).
+        using var scope = NewDisposeScope();
+        var image = dimension == 2 ? RegistrationTestImages.Blobs2D(40) : RegistrationTestImages.Blobs3D(16);
+        var o = new RegistrationOptions { Transform = RegistrationTransformKind.Translation, ShrinkFactors = [2, 1], SampleCount = 600 };
+        var center = ImageRegistration.Center(image);
+        double[] shift = dimension == 2 ? [9.5, -3.25] : [5.5, -2.25, 1.75];
+        var model = new TranslationModel(dimension, shift);
+        foreach (var levelIndex in new[] { 0, 1 })
+        {
+            using var level = ImageRegistration.BuildLevel(levelIndex, image, image, o, center, model, new Random(3));
+            var indices = level.DrawSampleIndices();
+            var (f, _, v) = level.Sample(indices);
+            var invalid = v.numel() - v.sum().item<float>();
+            Assert.True(invalid > 0, "some samples should map outside the moving image");
+            var fast = HistogramRegistrationMetric.FixedParzenWeights(level, indices, v, 32).data<float>().ToArray();
+            var reference = HistogramRegistrationMetric.DenseParzenWeights(f, level.FixedRange, 32).mul(v.unsqueeze(1)).data<float>().ToArray();
+            Assert.Equal(reference.Length, fast.Length);
+            for (var i = 0; i < fast.Length; i++)
+            {
+                Assert.True(Math.Abs(fast[i] - reference[i]) <= 2e-5, $"level {levelIndex}, sample {i / 32}, bin {i % 32}: {fast[i]} against {reference[i]}");
+            }
+        }
+    }
+
     /// <summary>Random intensities over and beyond the range, plus the ends and values that scale onto bin centres.</summary>
     private static float[] Intensities((float Min, float Max) range, int bins, int seed)
     {

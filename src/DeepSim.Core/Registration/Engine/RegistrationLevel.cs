@@ -305,6 +305,58 @@ public sealed class RegistrationLevel : IDisposable
         return (fixedValues, movingValues, valid);
     }
 
+    private static float At(ReadOnlySpan<float> image, int sx, int sy, int sz, int x, int y, int z) =>
+        x < 0 || y < 0 || z < 0 || x >= sx || y >= sy || z >= sz ? 0f : image[x + (sx * (y + (sy * z)))];
+
+    /// <summary>Samples the moving image only: Moving [N] with gradients and Valid [N], as <see cref="Sample"/> does (for metrics that read the fixed image themselves, <see cref="FixedValuesAt"/>).</summary>
+    internal (Tensor Moving, Tensor Valid) SampleMoving(Tensor fixedIndices)
+    {
+        ArgumentNullException.ThrowIfNull(fixedIndices);
+        var (_, movingIndex, valid) = Map(fixedIndices);
+        return (GridSample(MovingImage, movingIndex, MovingSize), valid);
+    }
+
+    /// <summary>
+    /// The fixed image at fixed-grid indices [N, D] by bilinear (trilinear) interpolation with zeros outside, computed in
+    /// C# into <paramref name="destination"/> (length N): <see cref="GridSample"/>'s values up to rounding, without its
+    /// half-dozen tensor operations.
+    /// </summary>
+    internal void FixedValuesAt(Tensor fixedIndices, Span<float> destination)
+    {
+        ArgumentNullException.ThrowIfNull(fixedIndices);
+        using var scope = NewDisposeScope();
+        var indexTensor = fixedIndices.detach().contiguous();
+        ReadOnlySpan<float> index = MemoryMarshal.Cast<byte, float>(indexTensor.bytes);
+        ReadOnlySpan<float> image = MemoryMarshal.Cast<byte, float>(FixedImage.contiguous().bytes);
+        var d = Dimension;
+        var n = index.Length / d;
+        var sx = Size[0];
+        var sy = Size[1];
+        var sz = d == 3 ? Size[2] : 1;
+        for (var i = 0; i < n; i++)
+        {
+            var x = index[i * d];
+            var y = index[(i * d) + 1];
+            var z = d == 3 ? index[(i * d) + 2] : 0f;
+            var x0 = (int)MathF.Floor(x);
+            var y0 = (int)MathF.Floor(y);
+            var z0 = (int)MathF.Floor(z);
+            var fx = x - x0;
+            var fy = y - y0;
+            var fz = z - z0;
+            var v = ((1 - fx) * (1 - fy) * At(image, sx, sy, sz, x0, y0, z0)) + (fx * (1 - fy) * At(image, sx, sy, sz, x0 + 1, y0, z0))
+                + ((1 - fx) * fy * At(image, sx, sy, sz, x0, y0 + 1, z0)) + (fx * fy * At(image, sx, sy, sz, x0 + 1, y0 + 1, z0));
+            if (d == 3)
+            {
+                var upper = ((1 - fx) * (1 - fy) * At(image, sx, sy, sz, x0, y0, z0 + 1)) + (fx * (1 - fy) * At(image, sx, sy, sz, x0 + 1, y0, z0 + 1))
+                    + ((1 - fx) * fy * At(image, sx, sy, sz, x0, y0 + 1, z0 + 1)) + (fx * fy * At(image, sx, sy, sz, x0 + 1, y0 + 1, z0 + 1));
+                v = ((1 - fz) * v) + (fz * upper);
+            }
+
+            destination[i] = v;
+        }
+    }
+
     /// <summary>
     /// Maps fixed-grid indices [N, D] through the current transform: the moving physical points [N, D] in mm (with
     /// gradients towards the transform) and Valid [N] as in <see cref="Sample"/> (1 where the point lies inside the

@@ -303,7 +303,7 @@ internal sealed class BSplineModel : TransformModel
                 start[a] = s;
                 for (var t = 0; t < 4; t++)
                 {
-                    w[(a * 4) + t] = (float)CubicWeight(u - s - t);
+                    w[(a * 4) + t] = (float)RegistrationMetrics.CubicWeight(u - s - t);
                 }
             }
 
@@ -483,7 +483,7 @@ internal sealed class BSplineModel : TransformModel
                 var start = (int)Math.Clamp(Math.Floor(u - 1), 0, controls - 4);
                 for (var k = 0; k < 4; k++)
                 {
-                    w[(v * controls) + start + k] = (float)CubicWeight(u - start - k);
+                    w[(v * controls) + start + k] = (float)RegistrationMetrics.CubicWeight(u - start - k);
                 }
             }
 
@@ -492,19 +492,6 @@ internal sealed class BSplineModel : TransformModel
         }
 
         return new LevelTensors(null, tensors);
-    }
-
-    /// <summary>The cubic B-spline kernel at one point (the scalar form of <see cref="RegistrationMetrics.CubicKernel"/>).</summary>
-    private static double CubicWeight(double x)
-    {
-        var a = Math.Abs(x);
-        if (a < 1)
-        {
-            return (4 - (6 * a * a) + (3 * a * a * a)) / 6;
-        }
-
-        var t = Math.Max(2 - a, 0);
-        return t * t * t / 6;
     }
 
     /// <summary>
