@@ -217,6 +217,10 @@ LogLevel VERBOSE
         $remote = {
             param($Manifest, $ModelFile, $Pairs, $FingerprintText)
             Import-Module $Manifest
+            # Scores compare bit for bit only at equal thread counts (TorchThreads): the same explicit limit here and
+            # locally, so the answer does not depend on the OMP_NUM_THREADS the test runner happens to have, which the
+            # SSH sessions do not inherit (a tie between two near-equal scores flipped once when the two differed).
+            $DeepSimThreadLimit = 1
             ${function:Get-Fingerprint} = [scriptblock]::Create($FingerprintText)
             $m = Import-SimilarityModel $ModelFile
             foreach ($p in $Pairs) {
@@ -226,11 +230,11 @@ LogLevel VERBOSE
             }
             "pid=$PID"
         }
-        $local = foreach ($p in $pairs) {
+        $local = & { $DeepSimThreadLimit = 1; foreach ($p in $pairs) {
             $ct = Import-MedicalImage $p.Ct
             $mr = Import-MedicalImage $p.Mr
             Get-Fingerprint (Measure-PredictionError -Metric (Import-SimilarityModel $modelFile), 'NMI', 'LCC' -Fixed $ct -Moving $mr -Count 12 -SearchRadius 8 -Seed 11 -SourceName $p.Name)
-        }
+        } }
         # Two sessions at once, two pairs each.
         $jobs = @(
             Invoke-Command -Session $sessions[0] -ScriptBlock $remote -ArgumentList $manifest, $modelFile, @($pairs[0], $pairs[2]), $fingerprintText -AsJob
