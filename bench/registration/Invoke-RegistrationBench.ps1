@@ -78,6 +78,9 @@ param(
     [switch] $Case3ModelOnly,
     # Case 3: skip the registrations of the CT to the unwarped MR (the drift rows).
     [switch] $Case3SkipUnwarped,
+    # Case 3: skip elastix (development runs that compare DeepSim settings against the elastix rows of an earlier run on
+    # the same cases: elastix/bspline-mi.txt and the cases unchanged).
+    [switch] $Case3SkipElastix,
     # Case 2: run LCC (slow: it resamples the whole image every iteration) only on the first N cases.
     [int] $LccLimit = 10,
     # Case 4: number of 3D cases.
@@ -264,6 +267,12 @@ if (3 -in $Case) {
         $s = $d | Sort-Object
         [pscustomobject]@{ Mean = ($d | Measure-Object -Average).Average; P95 = $s[[math]::Min($s.Count - 1, [math]::Ceiling(0.95 * $s.Count) - 1)] }
     }
+    # How far an estimate moves the head points (mean px): near 0 for a registration that stays at the identity.
+    function Get-Moved([double[][]] $Estimated, [double[][]] $Points) {
+        $s = 0.0
+        for ($i = 0; $i -lt $Points.Count; $i++) { $dx = $Estimated[$i][0] - $Points[$i][0]; $dy = $Estimated[$i][1] - $Points[$i][1]; $s += [math]::Sqrt($dx * $dx + $dy * $dy) }
+        $s / $Points.Count
+    }
     $rows = foreach ($c in $cases) {
         $fixed = Import-MedicalImage $c.fixed; $moving = Import-MedicalImage $c.moving
         $truth = @(Import-Csv -Delimiter "`t" $c.truth)
@@ -281,12 +290,14 @@ if (3 -in $Case) {
             $cpu0 = Get-CpuSeconds
             $r = try { Register-Image -Fixed $fixed -Moving $m -Metric $entry[0] -Transform BSpline -Seed ([int]$c.case) -ErrorAction SilentlyContinue @RegisterArgs3 } catch { Write-Warning "case $($c.case): $($_.Exception.Message -split "`n" | Select-Object -First 1)"; $null }
             $cpu = (Get-CpuSeconds) - $cpu0
-            $err = if ($r) { Get-FieldError ([double[][]]@($fixedPoints | ForEach-Object { , $r.Transform.TransformPoint($_) })) $t } else { [pscustomobject]@{ Mean = [double]::NaN; P95 = [double]::NaN } }
-            $row = [pscustomobject]@{ Case = [int]$c.case; Pair = $c.pair; Method = "$($entry[1])$suffix"; BeforeMeanPx = $before.Mean; MeanPx = $err.Mean; P95Px = $err.P95; MinJacobian = if ($r) { $r.MinJacobianDeterminant } else { [double]::NaN }; Seconds = if ($r) { $r.Elapsed.TotalSeconds } else { [double]::NaN }; CpuSeconds = $cpu }
+            $est = if ($r) { [double[][]]@($fixedPoints | ForEach-Object { , $r.Transform.TransformPoint($_) }) } else { $null }
+            $err = if ($r) { Get-FieldError $est $t } else { [pscustomobject]@{ Mean = [double]::NaN; P95 = [double]::NaN } }
+            $moved = if ($r) { Get-Moved $est $fixedPoints } else { [double]::NaN }
+            $row = [pscustomobject]@{ Case = [int]$c.case; Pair = $c.pair; Method = "$($entry[1])$suffix"; BeforeMeanPx = $before.Mean; MeanPx = $err.Mean; P95Px = $err.P95; MovedPx = $moved; MinJacobian = if ($r) { $r.MinJacobianDeterminant } else { [double]::NaN }; Seconds = if ($r) { $r.Elapsed.TotalSeconds } else { [double]::NaN }; CpuSeconds = $cpu }
             $row | Export-Csv -Delimiter "`t" -NoTypeInformation -UseQuotes Never -Append $tsv3
             $row
             }
-            if ($Case3ModelOnly) { continue }
+            if ($Case3ModelOnly -or $Case3SkipElastix) { continue }
             $out = Join-Path $WorkPath 'c3-el'
             $movingFile = $c.moving
             if ($kind -eq 'unwarped') { $movingFile = Join-Path $WorkPath 'c3-unwarped.mha'; Export-MedicalImage -InputObject $unwarped -Path $movingFile -Force }
@@ -297,7 +308,8 @@ if (3 -in $Case) {
             $est = [double[][]]@(Get-Content (Join-Path $out 'outputpoints.txt') | ForEach-Object {
                 if ($_ -match 'OutputPoint = \[ ([^\]]+) \]') { , [double[]]($Matches[1].Trim() -split '\s+') } })
             $err = if ($est.Count -eq $t.Count) { Get-FieldError $est $t } else { [pscustomobject]@{ Mean = [double]::NaN; P95 = [double]::NaN } }
-            $row = [pscustomobject]@{ Case = [int]$c.case; Pair = $c.pair; Method = "elastix MI B-spline$suffix"; BeforeMeanPx = $before.Mean; MeanPx = $err.Mean; P95Px = $err.P95; MinJacobian = [double]::NaN; Seconds = $e.Seconds; CpuSeconds = $script:ElastixCpu }
+            $moved = if ($est.Count -eq $t.Count) { Get-Moved $est $fixedPoints } else { [double]::NaN }
+            $row = [pscustomobject]@{ Case = [int]$c.case; Pair = $c.pair; Method = "elastix MI B-spline$suffix"; BeforeMeanPx = $before.Mean; MeanPx = $err.Mean; P95Px = $err.P95; MovedPx = $moved; MinJacobian = [double]::NaN; Seconds = $e.Seconds; CpuSeconds = $script:ElastixCpu }
             $row | Export-Csv -Delimiter "`t" -NoTypeInformation -UseQuotes Never -Append $tsv3
             $row
         }

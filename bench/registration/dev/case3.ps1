@@ -1,10 +1,10 @@
-# Case-3 development: DeepSim B-spline (-Metric, or a saved learned model with -ModelPath) on the first -N cases of /tmp/deepsim-regbench/bspline; -Mono registers the warped MR to the unwarped MR, -Unwarped the CT to the unwarped MR (truth: identity).
-param([hashtable] $A = @{}, [int] $N = 5, [string] $Module = (Join-Path $PSScriptRoot '../../../out/DeepSim/DeepSim.psd1'), [string] $Metric = 'MI', [string] $ModelPath, [switch] $Mono, [switch] $Unwarped)
+# Case-3 development: DeepSim B-spline (-Metric, or a saved learned model with -ModelPath) on the first -N cases of -CasesPath (default /tmp/deepsim-regbench/bspline, the bench's cases; use a development set made with another seed to tune); -Mono registers the warped MR to the unwarped MR, -Unwarped the CT to the unwarped MR (truth: identity).
+param([hashtable] $A = @{}, [int] $N = 5, [string] $Module = (Join-Path $PSScriptRoot '../../../out/DeepSim/DeepSim.psd1'), [string] $Metric = 'MI', [string] $ModelPath, [switch] $Mono, [switch] $Unwarped, [string] $CasesPath = '/tmp/deepsim-regbench/bspline')
 $ErrorActionPreference = 'Stop'
 Import-Module $Module -Force
 $env:OMP_NUM_THREADS = '1'
 $metricArg = if ($ModelPath) { Import-SimilarityModel -Path $ModelPath } else { $Metric }
-$cases = Import-Csv -Delimiter "`t" /tmp/deepsim-regbench/bspline/cases.tsv | Select-Object -First $N
+$cases = Import-Csv -Delimiter "`t" (Join-Path $CasesPath 'cases.tsv') | Select-Object -First $N
 $tot = 0; $totb = 0
 foreach ($c in $cases) {
   $fixed = Import-MedicalImage $c.fixed; $moving = Import-MedicalImage $c.moving

@@ -25,16 +25,16 @@ public abstract class RegistrationCmdlet : DeepSimCmdlet
     [ValidateNotNull]
     public object Metric { get; set; } = "MI";
 
-    /// <summary>Pyramid shrink factors, coarse to fine. Default 4, 2, 1.</summary>
+    /// <summary>Pyramid shrink factors, coarse to fine. Default 4, 2, 1 (B-spline: 2, 1).</summary>
     [Parameter]
     [ValidateRange(1, 64)]
-    public int[] ShrinkFactors { get; set; } = [4, 2, 1];
+    public int[]? ShrinkFactors { get; set; }
 
     /// <summary>Gaussian smoothing sigma per level in voxels of the original image. Default: half the shrink factor, 0.5 at the finest level (factor 1), as elastix.</summary>
     [Parameter]
     public double[]? SmoothingSigmas { get; set; }
 
-    /// <summary>Iterations per level (one value for all levels). Default 120, 80, 150 (B-spline: 250 per level).</summary>
+    /// <summary>Iterations per level (one value for all levels). Default 120, 80, 150 (B-spline: 100 per level).</summary>
     [Parameter]
     [ValidateRange(0, 100000)]
     public int[]? Iterations { get; set; }

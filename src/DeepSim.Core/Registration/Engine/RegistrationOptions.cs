@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using DeepSim.Imaging;
 
 namespace DeepSim.Registration;
@@ -65,8 +66,21 @@ public sealed record RegistrationOptions
     /// <summary>The transform to optimise. Default Rigid.</summary>
     public RegistrationTransformKind Transform { get; init; } = RegistrationTransformKind.Rigid;
 
-    /// <summary>Pyramid shrink factor per level, coarse to fine. Default 4, 2, 1.</summary>
-    public IReadOnlyList<int> ShrinkFactors { get; init; } = [4, 2, 1];
+    private static readonly IReadOnlyList<int> DefaultShrinkFactors = [4, 2, 1];
+    private static readonly IReadOnlyList<int> DefaultBSplineShrinkFactors = [2, 1];
+    private readonly IReadOnlyList<int>? shrinkFactors;
+
+    /// <summary>
+    /// Pyramid shrink factor per level, coarse to fine; setting null restores the transform's default. Default 4, 2, 1;
+    /// 2, 1 for B-spline (with the default grid schedule a 48 mm and a 24 mm grid: on CT/MR a 96 mm grid at a quarter of
+    /// the resolution mostly fits modality differences, bench/registration/RESULTS.md, sixth session).
+    /// </summary>
+    [AllowNull]
+    public IReadOnlyList<int> ShrinkFactors
+    {
+        get => shrinkFactors ?? (Transform == RegistrationTransformKind.BSpline ? DefaultBSplineShrinkFactors : DefaultShrinkFactors);
+        init => shrinkFactors = value;
+    }
 
     /// <summary>
     /// Gaussian smoothing sigma per level in voxels of the original image; null: half the shrink factor, 0.5 voxel at the
@@ -75,7 +89,7 @@ public sealed record RegistrationOptions
     /// </summary>
     public IReadOnlyList<double>? SmoothingSigmas { get; init; }
 
-    /// <summary>Iterations per level (one value applies to every level); null: 120, 80, 150 for translation, rigid and affine (the longest at the finest level, where the step decays to settle on the optimum), 250 per level for B-spline (as elastix). Default null.</summary>
+    /// <summary>Iterations per level (one value applies to every level); null: 120, 80, 150 for translation, rigid and affine (the longest at the finest level, where the step decays to settle on the optimum), 100 per level for B-spline (fewer than elastix's 250: on CT/MR more iterations of MI mostly add deformation the images do not support, bench/registration/RESULTS.md, sixth session). Default null.</summary>
     public IReadOnlyList<int>? Iterations { get; init; }
 
     /// <summary>
@@ -131,7 +145,8 @@ public sealed record RegistrationOptions
     /// B-spline: the control-point spacing of each pyramid level as a multiple of <see cref="GridSpacingMm"/>, coarse to
     /// fine (one value applies to every level); each value must be the next one or twice it, since the grid is refined by
     /// exact subdivision between levels (each level starts from the previous level's deformation). null: halving per
-    /// level down to 1 (elastix's default; 4, 2, 1 for three levels: 96, 48 and 24 mm with the default spacing).
+    /// level down to 1 (elastix's default; 2, 1 for the two levels of the B-spline default pyramid: 48 and 24 mm with the
+    /// default spacing; 4, 2, 1 for three levels: 96, 48 and 24 mm).
     /// </summary>
     public IReadOnlyList<double>? GridSpacingSchedule { get; init; }
 
@@ -176,7 +191,7 @@ public sealed record RegistrationOptions
     /// <summary>The iterations of level <paramref name="level"/>: <see cref="Iterations"/>, or the transform's default.</summary>
     public int IterationsOf(int level)
     {
-        IReadOnlyList<int> iterations = Iterations ?? (Transform == RegistrationTransformKind.BSpline ? [250] : [120, 80, 150]);
+        IReadOnlyList<int> iterations = Iterations ?? (Transform == RegistrationTransformKind.BSpline ? [100] : [120, 80, 150]);
         return iterations[Math.Min(level, iterations.Count - 1)];
     }
 
