@@ -82,7 +82,7 @@ internal enum HistogramMeasure
 /// are scaled into [2, B-3] over their image's range and spread over bins with the cubic B-spline kernel, so the
 /// histogram, and the measure, are differentiable in the moving intensities. Cost: the negated measure.
 /// </summary>
-internal sealed class HistogramRegistrationMetric(string name, HistogramMeasure measure, int bins) : IRegistrationMetric
+internal sealed class HistogramRegistrationMetric(string name, HistogramMeasure measure, int? bins) : IRegistrationMetric
 {
     public string Name => name;
 
@@ -91,8 +91,9 @@ internal sealed class HistogramRegistrationMetric(string name, HistogramMeasure 
     public Tensor Cost(RegistrationLevel level)
     {
         var (f, m, v) = level.Sample(level.DrawSampleIndices());
-        var wf = Parzen(f, level.FixedRange) * v.unsqueeze(1);
-        var wm = Parzen(m, level.MovingRange);
+        var b = bins ?? level.Options.HistogramBinsFor(level.Dimension);
+        var wf = Parzen(f, level.FixedRange, b) * v.unsqueeze(1);
+        var wm = Parzen(m, level.MovingRange, b);
         var total = v.sum().clamp_min(Of(1e-6));
         if (measure == HistogramMeasure.CorrelationRatio)
         {
@@ -116,7 +117,7 @@ internal sealed class HistogramRegistrationMetric(string name, HistogramMeasure 
         return measure == HistogramMeasure.MutualInformation ? -(hf.add(hm, One) - hJoint) : -(hf.add(hm, One) / hJoint);
     }
 
-    private Tensor Parzen(Tensor values, (float Min, float Max) range)
+    private static Tensor Parzen(Tensor values, (float Min, float Max) range, int bins)
     {
         var width = range.Max > range.Min ? range.Max - range.Min : 1f;
         using var min = range.Min.ToScalar();
