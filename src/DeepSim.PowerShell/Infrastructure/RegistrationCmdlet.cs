@@ -53,7 +53,7 @@ public abstract class RegistrationCmdlet : DeepSimCmdlet
     [ValidateRange(16, 10_000_000)]
     public int SampleCount { get; set; } = 2048;
 
-    /// <summary>Histogram bins of MI, NMI and the correlation ratio. Default 48 for 3D rigid and affine registrations, 32 otherwise.</summary>
+    /// <summary>Histogram bins of MI, NMI and the correlation ratio. Default 48 for 3D affine registrations, 32 otherwise.</summary>
     [Parameter]
     [ValidateRange(8, 256)]
     public int? Bins { get; set; }

@@ -201,13 +201,13 @@ public class RegistrationEngineTests
     }
 
     [Fact]
-    public void ThreeDRigidAndAffineDefaultToMoreBinsAndASmallerFinalStepThanEverythingElse()
+    public void ThreeDAffineDefaultsToMoreBinsAndThreeDRigidAndAffineToASmallerFinalStep()
     {
         var rigid = new RegistrationOptions();
         var affine = new RegistrationOptions { Transform = RegistrationTransformKind.Affine };
         var spline = new RegistrationOptions { Transform = RegistrationTransformKind.BSpline };
         var translation = new RegistrationOptions { Transform = RegistrationTransformKind.Translation };
-        Assert.Equal((48, 0.001), (rigid.HistogramBinsFor(3), rigid.FinalLearningRateFractionFor(3)));
+        Assert.Equal((32, 0.001), (rigid.HistogramBinsFor(3), rigid.FinalLearningRateFractionFor(3)));
         Assert.Equal((48, 0.001), (affine.HistogramBinsFor(3), affine.FinalLearningRateFractionFor(3)));
         Assert.Equal((32, 0.02), (rigid.HistogramBinsFor(2), rigid.FinalLearningRateFractionFor(2)));
         Assert.Equal((32, 0.02), (affine.HistogramBinsFor(2), affine.FinalLearningRateFractionFor(2)));
