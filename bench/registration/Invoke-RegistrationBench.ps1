@@ -24,7 +24,8 @@ nothing to recover, the floor of MI B-spline registration on these pairs. With -
 (e.g. the two-branch CNN) runs as a B-spline metric beside MI (-Case3ModelOnly: only its rows, into -Case3ResultName).
 CPU: DeepSim's process CPU time around Register-Image; elastix's user + system time (/usr/bin/time).
 Case 4 (3D): make_cases3d.py moves the CT template (scct.nii) by -Count3D seeded Euler3D transforms (+-10 deg per
-axis, +-10 mm); the MNI T1 template is fixed; DeepSim MI and elastix MI, residual in mm over the T1 head.
+axis, +-10 mm; -Transform3D Affine: rotation x scale x shear); the MNI T1 template is fixed; DeepSim MI (with
+-RegisterArgs4) and elastix MI, residual in mm over the T1 head, into <-Case4ResultName>.tsv / <-Case4ResultName>-affine.tsv.
 Results go to bench/registration/results-case<N>.tsv and are summarised on the console and in RESULTS.md.
 #>
 [CmdletBinding()]
@@ -87,6 +88,12 @@ param(
     [int] $Count3D = 6,
     # Case 4: Rigid (Euler3D cases, elastix EulerTransform) or Affine (rotation x scale x shear cases, AffineTransform).
     [ValidateSet('Rigid', 'Affine')] [string[]] $Transform3D = @('Rigid'),
+    # Case 4: extra Register-Image settings for DeepSim's 3D runs (an experiment; the defaults when empty).
+    [hashtable] $RegisterArgs4 = @{},
+    # Case 4: stem of the results files: <stem>.tsv for Rigid, <stem>-affine.tsv for Affine (default results-case4).
+    [string] $Case4ResultName = 'results-case4',
+    # Case 4: skip elastix (development runs of DeepSim settings on cases whose elastix rows exist elsewhere).
+    [switch] $Case4SkipElastix,
     # The DeepSim module to measure (default: this checkout's build output).
     [string] $ModulePath = (Join-Path $PSScriptRoot '../../out/DeepSim/DeepSim.psd1')
 )
@@ -328,7 +335,7 @@ if (4 -in $Case) {
     $points = [System.Collections.Generic.List[double[]]]::new()
     for ($z = 0; $z -lt $fixed.SizeZ; $z += 4) { for ($y = 0; $y -lt $fixed.SizeY; $y += 4) { for ($x = 0; $x -lt $fixed.SizeX; $x += 4) {
         if ($v[$x + $fixed.SizeX * ($y + $fixed.SizeY * $z)] -gt $mean) { $points.Add([double[]]@((2.0 * $x), (2.0 * $y), (2.0 * $z))) } } } }
-    $tsv4 = Join-Path $PSScriptRoot ($(if ($kind -eq 'Rigid') { 'results-case4.tsv' } else { 'results-case4-affine.tsv' }))
+    $tsv4 = Join-Path $PSScriptRoot ($(if ($kind -eq 'Rigid') { "$Case4ResultName.tsv" } else { "$Case4ResultName-affine.tsv" }))
     Remove-Item $tsv4 -ErrorAction SilentlyContinue
     $rows = foreach ($c in $cases) {
         $moving = Import-MedicalImage $c.moving
@@ -336,11 +343,12 @@ if (4 -in $Case) {
         $truth = if ($kind -eq 'Rigid') { [DeepSim.Registration.Euler3DTransform]::new([double[]]@([double]$c.ax, [double]$c.ay, [double]$c.az), $shift, $centre, $false) }
                  else { [DeepSim.Registration.AffineTransform]::new([double[]]@(0..8 | ForEach-Object { [double]$c."m$_" }), $shift, $centre) }
         $cpu0 = Get-CpuSeconds
-        $r = Register-Image -Fixed $fixed -Moving $moving -Metric MI -Transform $kind -Seed ([int]$c.case)
+        $r = Register-Image -Fixed $fixed -Moving $moving -Metric MI -Transform $kind -Seed ([int]$c.case) @RegisterArgs4
         $cpu = (Get-CpuSeconds) - $cpu0
         $row = [pscustomobject]@{ Case = [int]$c.case; Method = "DeepSim MI $kind"; ResidualMm = Get-Residual $r.Transform $truth $points; Seconds = $r.Elapsed.TotalSeconds; CpuSeconds = $cpu }
         $row | Export-Csv -Delimiter "`t" -NoTypeInformation -UseQuotes Never -Append $tsv4
         $row
+        if ($Case4SkipElastix) { continue }
         $e = Invoke-Elastix $c.fixed $c.moving (Join-Path $elastixParams "$($kind.ToLowerInvariant())-mi.txt") (Join-Path $WorkPath 'c4-el')
         $row = [pscustomobject]@{ Case = [int]$c.case; Method = "elastix MI $kind"; ResidualMm = Get-Residual $e.Transform $truth $points; Seconds = $e.Seconds; CpuSeconds = $script:ElastixCpu }
         $row | Export-Csv -Delimiter "`t" -NoTypeInformation -UseQuotes Never -Append $tsv4

@@ -39,7 +39,7 @@ public abstract class RegistrationCmdlet : DeepSimCmdlet
     [ValidateRange(0, 100000)]
     public int[]? Iterations { get; set; }
 
-    /// <summary>The optimiser's initial step in voxels of the level; it decays to 2% over each level. Default 1 (B-spline: 0.2, the root-mean-square coefficient step).</summary>
+    /// <summary>The optimiser's initial step in voxels of the level; it decays to 2% over each level (to 0.1% for 3D rigid and affine). Default 1 (B-spline: 0.2, the root-mean-square coefficient step).</summary>
     [Parameter]
     [ValidateRange(1e-6, 1000.0)]
     public double? LearningRate { get; set; }
@@ -53,10 +53,10 @@ public abstract class RegistrationCmdlet : DeepSimCmdlet
     [ValidateRange(16, 10_000_000)]
     public int SampleCount { get; set; } = 2048;
 
-    /// <summary>Histogram bins of MI, NMI and the correlation ratio. Default 32.</summary>
+    /// <summary>Histogram bins of MI, NMI and the correlation ratio. Default 48 for 3D affine registrations, 32 otherwise.</summary>
     [Parameter]
     [ValidateRange(8, 256)]
-    public int Bins { get; set; } = 32;
+    public int? Bins { get; set; }
 
     /// <summary>An optional mask on the fixed image's grid: the metric is evaluated where it is non-zero.</summary>
     [Parameter]

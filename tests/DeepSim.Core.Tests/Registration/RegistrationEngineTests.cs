@@ -211,6 +211,25 @@ public class RegistrationEngineTests
     }
 
     [Fact]
+    public void ThreeDAffineDefaultsToMoreBinsAndThreeDRigidAndAffineToASmallerFinalStep()
+    {
+        var rigid = new RegistrationOptions();
+        var affine = new RegistrationOptions { Transform = RegistrationTransformKind.Affine };
+        var spline = new RegistrationOptions { Transform = RegistrationTransformKind.BSpline };
+        var translation = new RegistrationOptions { Transform = RegistrationTransformKind.Translation };
+        Assert.Equal((32, 0.001), (rigid.HistogramBinsFor(3), rigid.FinalLearningRateFractionFor(3)));
+        Assert.Equal((48, 0.001), (affine.HistogramBinsFor(3), affine.FinalLearningRateFractionFor(3)));
+        Assert.Equal((32, 0.02), (rigid.HistogramBinsFor(2), rigid.FinalLearningRateFractionFor(2)));
+        Assert.Equal((32, 0.02), (affine.HistogramBinsFor(2), affine.FinalLearningRateFractionFor(2)));
+        Assert.Equal((32, 0.02), (spline.HistogramBinsFor(3), spline.FinalLearningRateFractionFor(3)));
+        Assert.Equal((32, 0.02), (translation.HistogramBinsFor(3), translation.FinalLearningRateFractionFor(3)));
+        var set = affine with { HistogramBins = 16, FinalLearningRateFraction = 0.05 };
+        Assert.Equal((16, 0.05), (set.HistogramBinsFor(3), set.FinalLearningRateFractionFor(3)));
+        Assert.Throws<ArgumentException>((affine with { FinalLearningRateFraction = 0 }).Validate);
+        Assert.Throws<ArgumentException>((affine with { HistogramBins = 4 }).Validate);
+    }
+
+    [Fact]
     public void ALearnedModelDrivesTheRegistration()
     {
         // A hand-built "learned" network scoring -L1(fixed, moving) over 9x9 patches: hidden ReLU units relu(f - m),

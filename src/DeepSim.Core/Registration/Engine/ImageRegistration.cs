@@ -85,7 +85,7 @@ public static class ImageRegistration
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 using var iterationScope = NewDisposeScope();
-                var lr = o.LearningRateInUse * voxel * Math.Pow(o.FinalLearningRateFraction, iterations > 1 ? (double)it / (iterations - 1) : 1);
+                var lr = o.LearningRateInUse * voxel * Math.Pow(o.FinalLearningRateFractionFor(d), iterations > 1 ? (double)it / (iterations - 1) : 1);
                 var cost = metric.Cost(level);
                 if (level.LastValidFraction < o.MinimumOverlap)
                 {

@@ -96,7 +96,7 @@ internal enum HistogramMeasure
 /// are scaled into [2, B-3] over their image's range and spread over bins with the cubic B-spline kernel, so the
 /// histogram, and the measure, are differentiable in the moving intensities. Cost: the negated measure.
 /// </summary>
-internal sealed class HistogramRegistrationMetric(string name, HistogramMeasure measure, int bins) : IRegistrationMetric
+internal sealed class HistogramRegistrationMetric(string name, HistogramMeasure measure, int? bins) : IRegistrationMetric
 {
     public string Name => name;
 
@@ -105,9 +105,10 @@ internal sealed class HistogramRegistrationMetric(string name, HistogramMeasure 
     public Tensor Cost(RegistrationLevel level)
     {
         var indices = level.DrawSampleIndices();
+        var b = bins ?? level.Options.HistogramBinsFor(level.Dimension);
         var (m, v) = level.SampleMoving(indices);
-        var wf = FixedParzenWeights(level, indices, v, bins);
-        var wm = Parzen(m, level.MovingRange);
+        var wf = FixedParzenWeights(level, indices, v, b);
+        var wm = ParzenWeights(m, level.MovingRange, b);
         var total = v.sum().clamp_min(Of(1e-6));
         if (measure == HistogramMeasure.CorrelationRatio)
         {
@@ -130,8 +131,6 @@ internal sealed class HistogramRegistrationMetric(string name, HistogramMeasure 
         var hm = -(pm * pm.add(Of(eps), One).log()).sum();
         return measure == HistogramMeasure.MutualInformation ? -(hf.add(hm, One) - hJoint) : -(hf.add(hm, One) / hJoint);
     }
-
-    private Tensor Parzen(Tensor values, (float Min, float Max) range) => ParzenWeights(values, range, bins);
 
     /// <summary>
     /// The Parzen weights [N, bins] of <paramref name="values"/> scaled into [2, bins - 3] over <paramref name="range"/>:
