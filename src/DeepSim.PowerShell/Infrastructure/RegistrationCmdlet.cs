@@ -39,7 +39,7 @@ public abstract class RegistrationCmdlet : DeepSimCmdlet
     [ValidateRange(0, 100000)]
     public int[]? Iterations { get; set; }
 
-    /// <summary>The optimiser's initial step in voxels of the level; it decays to 2% over each level (to 0.1% for rigid registrations and 3D affine ones). Default 1 (B-spline: 0.2, the root-mean-square coefficient step).</summary>
+    /// <summary>The optimiser's initial step in voxels of the level; it decays to 2% over each level (to 0.1% for 3D rigid and affine). Default 1 (B-spline: 0.2, the root-mean-square coefficient step).</summary>
     [Parameter]
     [ValidateRange(1e-6, 1000.0)]
     public double? LearningRate { get; set; }

@@ -211,7 +211,7 @@ public class RegistrationEngineTests
     }
 
     [Fact]
-    public void ThreeDAffineDefaultsToMoreBinsAndRigidAndThreeDAffineToASmallerFinalStep()
+    public void ThreeDAffineDefaultsToMoreBinsAndThreeDRigidAndAffineToASmallerFinalStep()
     {
         var rigid = new RegistrationOptions();
         var affine = new RegistrationOptions { Transform = RegistrationTransformKind.Affine };
@@ -219,7 +219,7 @@ public class RegistrationEngineTests
         var translation = new RegistrationOptions { Transform = RegistrationTransformKind.Translation };
         Assert.Equal((32, 0.001), (rigid.HistogramBinsFor(3), rigid.FinalLearningRateFractionFor(3)));
         Assert.Equal((48, 0.001), (affine.HistogramBinsFor(3), affine.FinalLearningRateFractionFor(3)));
-        Assert.Equal((32, 0.001), (rigid.HistogramBinsFor(2), rigid.FinalLearningRateFractionFor(2)));
+        Assert.Equal((32, 0.02), (rigid.HistogramBinsFor(2), rigid.FinalLearningRateFractionFor(2)));
         Assert.Equal((32, 0.02), (affine.HistogramBinsFor(2), affine.FinalLearningRateFractionFor(2)));
         Assert.Equal((32, 0.02), (spline.HistogramBinsFor(3), spline.FinalLearningRateFractionFor(3)));
         Assert.Equal((32, 0.02), (translation.HistogramBinsFor(3), translation.FinalLearningRateFractionFor(3)));

@@ -100,8 +100,8 @@ public sealed record RegistrationOptions
 
     /// <summary>
     /// The step decays exponentially over a level's iterations down to this fraction of <see cref="LearningRate"/>; null:
-    /// 0.001 for rigid registrations (2D and 3D) and 3D affine ones (the smaller final steps leave less of the random
-    /// samples' noise in the estimate: chosen on development cases, not the benchmark's), 0.02 otherwise. Default null.
+    /// 0.001 for 3D rigid and affine (the smaller final steps leave less of the random samples' noise in the estimate:
+    /// chosen on development cases of the 3D benchmark), 0.02 otherwise. Default null.
     /// </summary>
     public double? FinalLearningRateFraction { get; init; }
 
@@ -203,20 +203,15 @@ public sealed record RegistrationOptions
         return iterations[Math.Min(level, iterations.Count - 1)];
     }
 
-    /// <summary>
-    /// Whether the small final step (0.001) is the default of <see cref="FinalLearningRateFraction"/> for images of
-    /// <paramref name="dimension"/>: rigid registrations in 2D and 3D and affine ones in 3D, where development cases
-    /// showed it (3D: case 4's seed-99 cases; 2D rigid: 8 known motions of ITK's T1/PD pair and 20 CT/MR cases of seed
-    /// 99, bench/registration/dev/rigid2d.ps1); 2D affine was not measured and keeps 0.02.
-    /// </summary>
-    private bool UsesSmallFinalStep(int dimension) =>
-        Transform == RegistrationTransformKind.Rigid || (dimension == 3 && Transform == RegistrationTransformKind.Affine);
+    /// <summary>Whether the 3D rigid and affine default of <see cref="FinalLearningRateFraction"/> applies to images of <paramref name="dimension"/>.</summary>
+    private bool UsesLinear3DDefaults(int dimension) =>
+        dimension == 3 && Transform is RegistrationTransformKind.Rigid or RegistrationTransformKind.Affine;
 
     /// <summary>The histogram bins for images of <paramref name="dimension"/>: <see cref="HistogramBins"/>, or the default (48 for 3D affine, else 32).</summary>
     public int HistogramBinsFor(int dimension) => HistogramBins ?? (dimension == 3 && Transform == RegistrationTransformKind.Affine ? 48 : 32);
 
-    /// <summary>The final fraction of the step for images of <paramref name="dimension"/>: <see cref="FinalLearningRateFraction"/>, or the default (0.001 for rigid registrations and 3D affine ones, else 0.02).</summary>
-    public double FinalLearningRateFractionFor(int dimension) => FinalLearningRateFraction ?? (UsesSmallFinalStep(dimension) ? 0.001 : 0.02);
+    /// <summary>The final fraction of the step for images of <paramref name="dimension"/>: <see cref="FinalLearningRateFraction"/>, or the default (0.001 for 3D rigid and affine, else 0.02).</summary>
+    public double FinalLearningRateFractionFor(int dimension) => FinalLearningRateFraction ?? (UsesLinear3DDefaults(dimension) ? 0.001 : 0.02);
 
     /// <summary>The initial step in voxels of the level: <see cref="LearningRate"/>, or the transform's default.</summary>
     public double LearningRateInUse => LearningRate ?? (Transform == RegistrationTransformKind.BSpline ? 0.2 : 1.0);
