@@ -180,7 +180,7 @@ internal sealed class FeatureRegistrationMetric : IRegistrationMetric
             movingMaps = _model.ComputeFeatureMaps(warped, FeatureBranch.Moving, range);
             var inverse = MatrixMath.Invert(start.Matrix, d);
             var toFixed = PhysicalToIndex(fixedImage);
-            toGrid = Multiply(toFixed, inverse, d);
+            toGrid = MatrixMath.Multiply(toFixed, inverse, d);
             var offset = start.Offset;
             var origin = fixedImage.Geometry.Origin;
             var inner = new double[d];
@@ -195,7 +195,7 @@ internal sealed class FeatureRegistrationMetric : IRegistrationMetric
                 inner[i] = -s - origin[i];
             }
 
-            gridOffset = Apply(toFixed, inner, d);
+            gridOffset = MatrixMath.Apply(toFixed, inner, d);
         }
         else
         {
@@ -207,7 +207,7 @@ internal sealed class FeatureRegistrationMetric : IRegistrationMetric
 
             movingMaps = _movingMaps;
             toGrid = PhysicalToIndex(movingImage);
-            gridOffset = Apply(toGrid, [.. movingImage.Geometry.Origin.Take(d).Select(v => -v)], d);
+            gridOffset = MatrixMath.Apply(toGrid, [.. movingImage.Geometry.Origin.Take(d).Select(v => -v)], d);
         }
 
         FeatureMapComputations++;
@@ -252,40 +252,6 @@ internal sealed class FeatureRegistrationMetric : IRegistrationMetric
         }
 
         return MatrixMath.Invert(m, d);
-    }
-
-    private static double[] Multiply(double[] a, double[] b, int d)
-    {
-        var r = new double[d * d];
-        for (var i = 0; i < d; i++)
-        {
-            for (var j = 0; j < d; j++)
-            {
-                var s = 0.0;
-                for (var k = 0; k < d; k++)
-                {
-                    s += a[(i * d) + k] * b[(k * d) + j];
-                }
-
-                r[(i * d) + j] = s;
-            }
-        }
-
-        return r;
-    }
-
-    private static double[] Apply(double[] m, double[] v, int d)
-    {
-        var r = new double[d];
-        for (var i = 0; i < d; i++)
-        {
-            for (var j = 0; j < d; j++)
-            {
-                r[i] += m[(i * d) + j] * v[j];
-            }
-        }
-
-        return r;
     }
 
     /// <summary>A level's maps as tensors outside every dispose scope (they serve every iteration of the level); disposed when the next level is prepared.</summary>

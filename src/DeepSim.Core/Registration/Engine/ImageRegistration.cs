@@ -349,7 +349,7 @@ public static class ImageRegistration
         var source = new LevelSource(fixedImage, movingImage, factor, sigma, model.ToTransform(center), Float(center, d));
         return new RegistrationLevel(
             index, d, fixedSize, fixedSpacing, fixedTensor, movingTensor, movingSize, movingMask, fixedMask,
-            Float(fixedToPhysical, d, d), Float(fixedOrigin, d), Float(physicalToMoving, d, d), Float(movingOrigin, d),
+            Float(physicalToMoving, d, d), Float(movingOrigin, d),
             fixedToPhysical, [.. fixedOrigin.Select(v => (double)v)], model, random, o, fr, mr, source);
     }
 

@@ -39,8 +39,6 @@ public sealed class RegistrationLevel : IDisposable
         int[] movingSize,
         Tensor? movingMask,
         int[] maskVoxels,
-        Tensor fixedToPhysical,
-        Tensor fixedOrigin,
         Tensor physicalToMoving,
         Tensor movingOrigin,
         double[] fixedIndexToCentred,
@@ -61,8 +59,16 @@ public sealed class RegistrationLevel : IDisposable
         MovingSize = movingSize;
         _movingMask = movingMask;
         _maskVoxels = maskVoxels;
-        _fixedToPhysical = fixedToPhysical;
-        _fixedOrigin = fixedOrigin;
+        using (var t = tensor(fixedIndexToCentred.Select(v => (float)v).ToArray(), [dimension, dimension]))
+        {
+            _fixedToPhysical = t.clone();
+        }
+
+        using (var t = tensor(fixedOriginCentred.Select(v => (float)v).ToArray(), [dimension]))
+        {
+            _fixedOrigin = t.clone();
+        }
+
         _physicalToMoving = physicalToMoving;
         _movingOrigin = movingOrigin;
         FixedIndexToCentred = fixedIndexToCentred;
@@ -183,7 +189,7 @@ public sealed class RegistrationLevel : IDisposable
 
     /// <summary>
     /// Every voxel of the level as [N, D] indices, in storage order (x fastest), mask or not. Made once per level and
-    /// owned by it (do not dispose); <see cref="Sample"/> recognises it and reuses the grid's physical points.
+    /// owned by it (do not dispose); <see cref="Sample"/> and <see cref="SampleMoving"/> recognise it and reuse the grid's physical points.
     /// </summary>
     public Tensor AllIndices()
     {
@@ -224,19 +230,13 @@ public sealed class RegistrationLevel : IDisposable
     internal T Cached<T>(object key, Func<T> create)
         where T : class, IDisposable
     {
-        if (_cache.TryGetValue(key, out var found) && found is T hit)
+        if (!_cache.TryGetValue(key, out var entry))
         {
-            return hit;
+            entry = create();
+            _cache[key] = entry;
         }
 
-        var made = create();
-        if (_cache.Remove(key, out var stale))
-        {
-            stale.Dispose();
-        }
-
-        _cache[key] = made;
-        return made;
+        return (T)entry;
     }
 
     /// <summary>Frees the tensors the level computed once (all indices, their physical points, the mask image, the cache).</summary>
@@ -296,8 +296,7 @@ public sealed class RegistrationLevel : IDisposable
         Tensor fixedValues;
         using (no_grad())
         {
-            // On every voxel of the grid, bilinear sampling returns the level's image itself.
-            fixedValues = ReferenceEquals(fixedIndices, _allIndices) ? FixedImage.reshape(-1).clone() : GridSample(FixedImage, fixedIndices, Size);
+            fixedValues = GridSample(FixedImage, fixedIndices, Size);
         }
 
         var (_, movingIndex, valid) = Map(fixedIndices);
@@ -512,9 +511,8 @@ internal sealed record LevelSource(MedicalImage Fixed, MedicalImage Moving, int 
 /// <summary>Tensors kept across iterations (in a <see cref="RegistrationLevel.Cached"/> entry): detached from every dispose scope, freed together.</summary>
 internal sealed class LevelTensors : IDisposable
 {
-    public LevelTensors(object? tag, params Tensor[] tensors)
+    public LevelTensors(params Tensor[] tensors)
     {
-        Tag = tag;
         foreach (var t in tensors)
         {
             t.DetachFromDisposeScope();
@@ -522,9 +520,6 @@ internal sealed class LevelTensors : IDisposable
 
         Tensors = tensors;
     }
-
-    /// <summary>What the tensors were made for (e.g. the transform state they depend on), for the owner to check.</summary>
-    public object? Tag { get; }
 
     public IReadOnlyList<Tensor> Tensors { get; }
 

@@ -265,7 +265,7 @@ internal sealed class LocalCorrelationRegistrationMetric(int radius, bool square
 
     public Tensor Cost(RegistrationLevel level)
     {
-        var (_, m, v) = level.Sample(level.AllIndices());
+        var (m, v) = level.SampleMoving(level.AllIndices());
         var shape = level.FixedImage.shape;
         var fi = level.FixedImage;
         var mi = m.view(shape);
@@ -279,7 +279,7 @@ internal sealed class LocalCorrelationRegistrationMetric(int radius, bool square
         {
             using var noGrad = no_grad();
             var mean = Box(fi);
-            return new LevelTensors(null, mean, (Box(fi * fi) - (mean * mean)).clamp_min(OfInteger(0)));
+            return new LevelTensors(mean, (Box(fi * fi) - (mean * mean)).clamp_min(OfInteger(0)));
         });
         var mf = fixedStats.Tensors[0];
         var vf = fixedStats.Tensors[1];

@@ -438,22 +438,11 @@ internal sealed class BSplineModel : TransformModel
         var a = level.FixedIndexToCentred;
         var o = level.FixedOriginCentred;
         // u = G (A i + o) + g0 = M i + b.
-        var m = new double[d * d];
-        var b = new double[d];
+        double[] g = [.. _gridFromCentred.Select(v => (double)v)];
+        var m = MatrixMath.Multiply(g, a, d);
+        var b = MatrixMath.Apply(g, o, d);
         for (var i = 0; i < d; i++)
         {
-            for (var j = 0; j < d; j++)
-            {
-                double s = 0;
-                for (var k = 0; k < d; k++)
-                {
-                    s += _gridFromCentred[(i * d) + k] * a[(k * d) + j];
-                }
-
-                m[(i * d) + j] = s;
-                b[i] += _gridFromCentred[(i * d) + j] * o[j];
-            }
-
             b[i] += _gridOffset[i];
         }
 
@@ -463,7 +452,7 @@ internal sealed class BSplineModel : TransformModel
             {
                 if (i != j && Math.Abs(m[(i * d) + j]) > 1e-6 * Math.Abs(m[(i * d) + i]))
                 {
-                    return new LevelTensors(null);
+                    return new LevelTensors();
                 }
             }
         }
@@ -491,7 +480,7 @@ internal sealed class BSplineModel : TransformModel
             tensors[axis] = t.clone();
         }
 
-        return new LevelTensors(null, tensors);
+        return new LevelTensors(tensors);
     }
 
     /// <summary>

@@ -34,6 +34,21 @@ internal static class MatrixMath
         return m;
     }
 
+    /// <summary>The product of the D x D matrix <paramref name="m"/> (row-major) and the vector <paramref name="v"/>.</summary>
+    public static double[] Apply(double[] m, double[] v, int d)
+    {
+        var r = new double[d];
+        for (var i = 0; i < d; i++)
+        {
+            for (var j = 0; j < d; j++)
+            {
+                r[i] += m[(i * d) + j] * v[j];
+            }
+        }
+
+        return r;
+    }
+
     public static double Determinant(double[] a, int d) => d switch
     {
         2 => (a[0] * a[3]) - (a[1] * a[2]),
